@@ -1,0 +1,78 @@
+"""The two nouns of the plugin contract: a kind (a contract) and a component (one implementation)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from distlab.errors import PluginError
+
+__all__ = ["Component", "Kind", "load_object"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """A plugin contract within a study, e.g. the migration ``strategy``.
+
+    Attributes:
+        name: the kind's name, also its Hydra config group (``strategy=precopy``).
+        study: the study the kind belongs to.
+        protocol: the ``typing.Protocol`` every component of the kind satisfies.
+        doc: one line saying what a component of this kind decides.
+    """
+
+    name: str
+    study: str
+    protocol: type
+    doc: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """One registered implementation of a kind.
+
+    Attributes:
+        kind: the kind's name.
+        name: the component's name, unique within its kind.
+        params: the frozen dataclass of its parameters (its config).
+        factory: ``"module:attr"`` (imported only when first used) or a callable; called with a
+            ``params`` instance, it returns an object satisfying the kind's protocol.
+        doc: one line saying what it does.
+        plugin: the plugin (entry-point name or module) that registered it.
+        distribution: the Python distribution that ships the plugin.
+        version: that distribution's version; part of every case id the component is used in.
+    """
+
+    kind: str
+    name: str
+    params: type
+    factory: str | Callable[[Any], Any]
+    doc: str
+    plugin: str
+    distribution: str
+    version: str
+
+    def create(self, params: Any) -> Any:
+        """Make the component from its parameters, importing its factory on first use."""
+        factory = load_object(self.factory, f"{self.kind} '{self.name}' (plugin {self.plugin})")
+        return factory(params)
+
+
+def load_object(ref: str | Callable[..., Any], owner: str) -> Any:
+    """Resolve a ``"module:attr"`` reference (or return a callable as it is).
+
+    Raises:
+        PluginError: naming ``owner`` when the module or attribute cannot be loaded.
+    """
+    if not isinstance(ref, str):
+        return ref
+    module_name, _, attr = ref.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split(".") if attr else []:
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as err:
+        raise PluginError(f"cannot load {ref!r} for {owner}: {err}") from err
+    return obj

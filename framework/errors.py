@@ -1,0 +1,138 @@
+"""Every exception distlab raises on purpose, so that callers can catch the right one.
+
+The tree::
+
+    DistlabError                  base of everything below
+    ├── ConfigError               a configuration cannot run (the CLI exits with status 2)
+    │   ├── UnknownComponentError a kind, study or component name that is not registered
+    │   └── ParameterError        one parameter has a wrong type or is out of range
+    ├── PluginError               a plugin broke its contract (bad registration, bad factory)
+    ├── TraceFormatError          a workload trace file is missing or malformed (also a ConfigError)
+    ├── ReportError               `distlab report` cannot make a report (e.g. no results)
+    ├── EncodeError               a value does not fit its wire type (names the field)
+    ├── DecodeError               bytes are not a valid encoding of a wire type (has the offset)
+    └── RpcError                  a remote procedure call failed
+
+Errors meant for a person carry the whole explanation in their message: what was wrong, and what is
+allowed instead.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DecodeError",
+    "DistlabError",
+    "EncodeError",
+    "ParameterError",
+    "PluginError",
+    "ReportError",
+    "RpcError",
+    "TraceFormatError",
+    "UnknownComponentError",
+]
+
+
+class DistlabError(Exception):
+    """Base class of every error distlab raises on purpose."""
+
+
+class ConfigError(DistlabError):
+    """A configuration that cannot run; raised before any trial starts."""
+
+
+class UnknownComponentError(ConfigError):
+    """A name that is not registered.
+
+    Args:
+        what: what was looked up, e.g. ``"strategy"`` or ``"study"``.
+        name: the name asked for.
+        available: the registered names.
+    """
+
+    def __init__(self, what: str, name: str, available: list[str]) -> None:
+        self.what = what
+        self.name = name
+        self.available = sorted(available)
+        self.suggestion = nearest(name, self.available)
+        listed = ", ".join(self.available) if self.available else "(none registered)"
+        hint = f" Did you mean '{self.suggestion}'?" if self.suggestion else ""
+        super().__init__(
+            f"Unknown {what} '{name}'.{hint} Available {what} names: {listed}. "
+            "Run 'distlab plugins' to list every kind and component with its parameters."
+        )
+
+
+class ParameterError(ConfigError):
+    """One parameter with a wrong type or out of its allowed range.
+
+    Args:
+        key: the full config key, e.g. ``"strategy.max_rounds"``.
+        value: the offending value.
+        allowed: what is allowed, in words, e.g. ``"an integer >= 1"``.
+    """
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"Invalid value for '{key}': {value!r}. Allowed: {allowed}.")
+
+
+class PluginError(DistlabError):
+    """A plugin broke its contract: a bad registration or a factory that cannot be loaded."""
+
+
+class TraceFormatError(ConfigError):
+    """A workload trace file that is missing or malformed; names the file and the line."""
+
+
+class ReportError(DistlabError):
+    """`distlab report` cannot make a report, e.g. because the directory holds no results."""
+
+
+class EncodeError(DistlabError):
+    """A value that does not fit its wire type.
+
+    Args:
+        field: the path of the offending field, e.g. ``"args.items[3]"``.
+        message: what is wrong and what the type allows.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"cannot encode {field or 'value'}: {message}")
+
+
+class DecodeError(DistlabError):
+    """Bytes that are not a valid encoding of the expected wire type.
+
+    Args:
+        offset: the byte offset at which decoding failed.
+        message: what was wrong.
+    """
+
+    def __init__(self, offset: int, message: str) -> None:
+        self.offset = offset
+        super().__init__(f"at byte {offset}: {message}")
+
+
+class RpcError(DistlabError):
+    """A remote procedure call that failed (transport, protocol or remote error)."""
+
+
+def nearest(name: str, candidates: list[str]) -> str | None:
+    """The candidate closest to ``name``, if any is close enough to suggest.
+
+    Examples:
+        >>> nearest("precopi", ["precopy", "postcopy"])
+        'precopy'
+    """
+    import difflib
+
+    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
+    if matches:
+        return matches[0]
+    # A prefix typo ("stop" for "stop_and_copy") is close in intent but not in ratio.
+    prefixed = [c for c in candidates if c.startswith(name) or name.startswith(c)]
+    return prefixed[0] if len(prefixed) == 1 else None

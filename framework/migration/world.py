@@ -1,0 +1,45 @@
+"""The parameters of the migration world: the VM that moves and the link it moves over."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from distlab.params import param
+
+__all__ = ["Link", "MigrationWorld", "VM"]
+
+
+@dataclasses.dataclass(frozen=True)
+class VM:
+    """The virtual machine being migrated."""
+
+    memory_mib: int = param(1024, "guest memory in MiB", gt=0)
+    page_size_bytes: int = param(4096, "page size", power_of_two=True, ge=512)
+    cpu_state_bytes: int = param(65536, "CPU state (registers, etc.), sent during downtime", ge=0)
+    device_state_bytes: int = param(262144, "device state, sent during downtime", ge=0)
+    zero_page_fraction: float = param(0.0, "fraction of pages that are all zeros at the start", ge=0.0, le=1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """The network link between the source and the destination host."""
+
+    bandwidth_mbit_s: float = param(1000.0, "link bandwidth in Mbit/s (10^6 bit/s)", gt=0.0)
+    latency_ms: float = param(0.5, "one-way latency", ge=0.0)
+    precopy_rate_limit_mbit_s: float | None = param(
+        None, "cap on the rate of live (pre-copy) transfer; null for the full link", gt=0.0
+    )
+    limit_stop_copy: bool = param(
+        False, "apply the pre-copy rate cap to the final stop-and-copy too (QEMU does not)"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationWorld:
+    """Everything about the world a migration strategy acts in."""
+
+    vm: VM = param(default_factory=VM, doc="the virtual machine")
+    link: Link = param(default_factory=Link, doc="the network link")
+    max_time_s: float = param(
+        86400.0, "simulated-time horizon; a migration still running then fails as a case", gt=0.0
+    )

@@ -1,0 +1,228 @@
+"""The registry: every study, kind and component that the loaded plugins registered.
+
+Plugins see it through a :class:`Registrar`, which records who registered what. The registry also
+writes every parameter dataclass into Hydra's ConfigStore, under the group named after its kind, so
+that ``strategy=precopy strategy.max_rounds=20`` selects and type-checks a component.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from distlab.component import Component, Kind
+from distlab.errors import PluginError, UnknownComponentError
+from distlab.params import check_defaults
+from distlab.study import Study
+
+__all__ = ["PluginInfo", "Registrar", "Registry"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Hydra's own config groups and our top-level keys can't be used as kind names.
+_RESERVED = {"hydra", "study", "world", "seed", "repeats", "force", "defaults"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginInfo:
+    """Where a plugin comes from.
+
+    Attributes:
+        name: the entry-point name (or module name for a plugin loaded by hand).
+        module: the import name of the plugin module.
+        distribution: the distribution that ships it ("" if not installed as one).
+        version: that distribution's version ("" if unknown).
+    """
+
+    name: str
+    module: str
+    distribution: str
+    version: str
+
+
+class Registry:
+    """Studies, kinds and components, by name."""
+
+    def __init__(self) -> None:
+        self._studies: dict[str, Study] = {}
+        self._kinds: dict[str, Kind] = {}
+        self._components: dict[str, dict[str, Component]] = {}
+        self.plugins: dict[str, PluginInfo] = {}
+        self.failures: dict[str, str] = {}
+
+    # -- registration ---------------------------------------------------------------------------
+
+    def add_kind(self, kind: Kind) -> None:
+        """Declare a plugin kind (its name becomes a top-level config group)."""
+        if not _NAME.match(kind.name) or kind.name in _RESERVED or keyword.iskeyword(kind.name):
+            raise PluginError(f"invalid kind name {kind.name!r}: use snake_case, not one of {sorted(_RESERVED)}")
+        existing = self._kinds.get(kind.name)
+        if existing is not None and existing != kind:
+            raise PluginError(f"kind {kind.name!r} is already declared by study {existing.study!r}")
+        self._kinds[kind.name] = kind
+        self._components.setdefault(kind.name, {})
+
+    def add_study(self, study: Study) -> None:
+        """Declare a study and its kinds."""
+        if not _NAME.match(study.name):
+            raise PluginError(f"invalid study name {study.name!r}: use snake_case")
+        if study.name in self._studies and self._studies[study.name] is not study:
+            raise PluginError(f"study {study.name!r} is already declared")
+        check_defaults(study.world)
+        for kind in study.kinds:
+            self.add_kind(kind)
+        self._studies[study.name] = study
+
+    def add_component(self, component: Component) -> None:
+        """Add one component; its kind must be declared first."""
+        if component.kind not in self._kinds:
+            raise PluginError(
+                f"plugin {component.plugin!r} registers {component.name!r} for unknown kind "
+                f"{component.kind!r}; declared kinds: {', '.join(sorted(self._kinds))}"
+            )
+        if not _NAME.match(component.name):
+            raise PluginError(f"invalid component name {component.name!r}: use snake_case")
+        try:
+            check_defaults(component.params)
+        except Exception as err:
+            raise PluginError(f"{component.kind} {component.name!r}: {err}") from err
+        same = self._components[component.kind].get(component.name)
+        if same is not None and same.plugin != component.plugin:
+            raise PluginError(
+                f"{component.kind} {component.name!r} is registered by both {same.plugin!r} and {component.plugin!r}"
+            )
+        self._components[component.kind][component.name] = component
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def study(self, name: str) -> Study:
+        """The study named ``name``; an :class:`UnknownComponentError` lists the others."""
+        try:
+            return self._studies[name]
+        except KeyError:
+            raise UnknownComponentError("study", name, list(self._studies)) from None
+
+    def studies(self) -> list[Study]:
+        """Every study, by name."""
+        return [self._studies[n] for n in sorted(self._studies)]
+
+    def kind(self, name: str) -> Kind:
+        """The kind named ``name``."""
+        try:
+            return self._kinds[name]
+        except KeyError:
+            raise UnknownComponentError("kind", name, list(self._kinds)) from None
+
+    def kinds(self) -> list[Kind]:
+        """Every declared kind, by study then name."""
+        return sorted(self._kinds.values(), key=lambda k: (k.study, k.name))
+
+    def component(self, kind: str, name: str) -> Component:
+        """The component ``name`` of ``kind``; an :class:`UnknownComponentError` suggests the nearest."""
+        self.kind(kind)
+        try:
+            return self._components[kind][name]
+        except KeyError:
+            raise UnknownComponentError(kind, name, list(self._components[kind])) from None
+
+    def components(self, kind: str) -> list[Component]:
+        """Every component of ``kind``, by name."""
+        self.kind(kind)
+        return [self._components[kind][n] for n in sorted(self._components[kind])]
+
+    def __iter__(self) -> Iterator[Component]:
+        for kind in sorted(self._components):
+            yield from self.components(kind)
+
+    # -- Hydra ----------------------------------------------------------------------------------
+
+    def store_configs(self) -> None:
+        """Write every study, world and component config into Hydra's ConfigStore."""
+        from hydra.core.config_store import ConfigStore
+
+        cs = ConfigStore.instance()
+        for study in self._studies.values():
+            cs.store(group="world", name=study.name, node=_open_node(study.world))
+            defaults: list[Any] = [{"/world": study.name}]
+            defaults += [{f"/{kind.name}": study.defaults[kind.name]} for kind in study.kinds]
+            defaults.append("_self_")
+            cs.store(
+                group="study",
+                name=study.name,
+                package="_global_",
+                node={"defaults": defaults, "study": study.name},
+            )
+        for component in self:
+            cs.store(group=component.kind, name=component.name, node=_open_node(component.params))
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _open_node(cls: type) -> Any:
+    """A structured config of ``cls`` that command-line overrides may change.
+
+    OmegaConf marks the node of a frozen dataclass read-only, which would refuse every override; the
+    dataclass stays frozen where it matters, once :func:`distlab.params.build` makes the instance.
+    """
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.structured(cls)
+    OmegaConf.set_readonly(node, False)
+    return node
+
+
+class Registrar:
+    """What a plugin's ``register_components`` hook receives: the registry, bound to that plugin."""
+
+    def __init__(self, registry: Registry, plugin: PluginInfo) -> None:
+        self._registry = registry
+        self._plugin = plugin
+
+    def register(
+        self,
+        kind: str,
+        name: str,
+        params: type,
+        factory: str | Callable[[Any], Any],
+        *,
+        doc: str = "",
+    ) -> None:
+        """Register a component.
+
+        Args:
+            kind: the kind it implements, e.g. ``"strategy"``.
+            name: its name, snake_case, unique within the kind.
+            params: its frozen parameter dataclass (every field with a default).
+            factory: ``"module:attr"`` imported on first use (keep registration cheap), or a callable;
+                called with a ``params`` instance, it returns the component.
+            doc: one line saying what it does.
+
+        Raises:
+            PluginError: if the kind is unknown, the name is invalid or taken, or ``params`` is not a
+                frozen dataclass whose defaults are valid.
+        """
+        self._registry.add_component(
+            Component(
+                kind=kind,
+                name=name,
+                params=params,
+                factory=factory,
+                doc=doc or _first_line(params.__doc__),
+                plugin=self._plugin.name,
+                distribution=self._plugin.distribution,
+                version=self._plugin.version,
+            )
+        )
+
+    def add_kind(self, kind: Kind) -> None:
+        """Declare a new plugin kind (for a plugin that extends a study)."""
+        self._registry.add_kind(kind)
+
+    def add_study(self, study: Study) -> None:
+        """Declare a new study with its kinds."""
+        self._registry.add_study(study)

@@ -1,0 +1,89 @@
+"""A study: one world, its plugin kinds, its metrics, and how it runs one trial."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from distlab.component import Kind, load_object
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["Metric", "Study", "Trial", "TrialRunner"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """One metric column a study writes in every result row.
+
+    Attributes:
+        name: the column name, snake_case with its unit spelled in it (``downtime_s``).
+        doc: one line saying what it measures.
+        better: ``"lower"`` or ``"higher"`` if one direction is better, else ``None``.
+        figure: whether ``distlab report`` draws a figure of it.
+        log_scale: whether that figure uses a logarithmic axis (for metrics spanning decades).
+    """
+
+    name: str
+    doc: str
+    better: Literal["lower", "higher"] | None = "lower"
+    figure: bool = True
+    log_scale: bool = False
+
+
+@dataclasses.dataclass
+class Trial:
+    """What one trial produced.
+
+    Attributes:
+        metrics: one value per metric the study declares (numbers or booleans).
+        trace: optional per-step rows (per round, per epoch, per call) as a Polars frame.
+    """
+
+    metrics: dict[str, Any]
+    trace: pl.DataFrame | None = None
+
+
+TrialRunner = Callable[[Any, Mapping[str, Any], int], Trial]
+"""``run(world, components, seed) -> Trial``: the world's parameters, the created component of each
+kind, and the trial's seed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """One of distlab's domains: the world it simulates and the kinds that plug into it.
+
+    Attributes:
+        name: the study's name, chosen with ``study=NAME``.
+        doc: one line saying what it studies.
+        world: the frozen dataclass of the world's parameters (``world.*`` in the config).
+        kinds: the plugin kinds of the study, each a Hydra config group.
+        defaults: the default component name of each kind.
+        metrics: the metric columns every result row has.
+        runner: ``"module:function"`` (imported lazily) or a :data:`TrialRunner`.
+        treatment: the kind being compared (e.g. ``strategy``). Trial seeds do not depend on it,
+            so every treatment meets the same random world (common random numbers).
+    """
+
+    name: str
+    doc: str
+    world: type
+    kinds: tuple[Kind, ...]
+    defaults: Mapping[str, str]
+    metrics: tuple[Metric, ...]
+    runner: str | TrialRunner
+    treatment: str | None = None
+
+    def run_trial(self, world: Any, components: Mapping[str, Any], seed: int) -> Trial:
+        """Run one trial of the study."""
+        run: TrialRunner = load_object(self.runner, f"study '{self.name}'")
+        return run(world, components, seed)
+
+    def kind(self, name: str) -> Kind:
+        """The kind named ``name``."""
+        for kind in self.kinds:
+            if kind.name == name:
+                return kind
+        raise KeyError(name)

@@ -1,0 +1,1 @@
+"""distlab's built-in migration plugins: strategies and workloads."""
