@@ -93,6 +93,12 @@ class Registry:
             raise PluginError(
                 f"{component.kind} {component.name!r} is registered by both {same.plugin!r} and {component.plugin!r}"
             )
+        for other in self._components[component.kind].values():
+            if other.params is component.params and other.name != component.name:
+                raise PluginError(
+                    f"{component.kind} {component.name!r} reuses the parameter class of {other.name!r}; "
+                    "each component needs its own (the config's type says which component it is)"
+                )
         self._components[component.kind][component.name] = component
 
     # -- queries --------------------------------------------------------------------------------
@@ -126,6 +132,18 @@ class Registry:
             return self._components[kind][name]
         except KeyError:
             raise UnknownComponentError(kind, name, list(self._components[kind])) from None
+
+    def component_for_params(self, kind: str, params: type | None) -> Component | None:
+        """The component of ``kind`` whose parameter class is ``params``, if any.
+
+        A config node keeps its dataclass type through Hydra's composition, also when a preset
+        (a YAML option in an experiment's config directory) extends a component's config under
+        another name; this is how a preset is traced back to its component.
+        """
+        for comp in self._components.get(kind, {}).values():
+            if comp.params is params:
+                return comp
+        return None
 
     def components(self, kind: str) -> list[Component]:
         """Every component of ``kind``, by name."""

@@ -1,0 +1,5 @@
+"""``python -m distlab``: the same as the ``distlab`` command."""
+
+from distlab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The Hydra application: one Hydra job is one case."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from distlab.case import Case, resolve_case
+from distlab.host import get_registry
+from distlab.registry import Registry
+from distlab.runner import run_case
+
+__all__ = ["CONFIG_MODULE", "case_from_config", "hydra_main", "task"]
+
+CONFIG_MODULE = "distlab.conf"
+log = logging.getLogger("distlab")
+
+
+def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registry: Registry) -> Case:
+    """Resolve a composed config into a case.
+
+    The component of each kind is read from the type of its config node, which survives presets
+    (YAML options that extend a component's config under another name), and else from Hydra's
+    choice for the group.
+    """
+    choices = dict(choices)
+    study = registry.study(str(cfg.get("study")))
+    for kind in study.kinds:
+        node = cfg.get(kind.name)
+        comp = registry.component_for_params(kind.name, OmegaConf.get_type(node)) if node is not None else None
+        if comp is not None:
+            choices[kind.name] = comp.name
+    # The hydra node is left out: its interpolations only resolve inside a running job.
+    container: dict[str, Any] = {
+        str(key): OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
+        for key in cfg
+        if key != "hydra"
+    }
+    return resolve_case(container, choices, registry)
+
+
+def task(cfg: DictConfig) -> str:
+    """Run one case: the task function Hydra calls once per job (in whichever process it likes)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    registry = get_registry()  # built afresh in a launcher's worker process
+    case = case_from_config(cfg, hc.runtime.choices, registry)
+    job_dir = Path(hc.runtime.output_dir)
+    root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
+    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=bool(cfg.get("force")))
+    log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
+    return outcome.status
+
+
+hydra_main = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}", config_name="config")(task)
+"""The Hydra entry point; reads its overrides from ``sys.argv``."""

@@ -1,0 +1,259 @@
+"""The ``distlab`` command: Hydra runs and sweeps, plus the plugins, report, experiment and bench verbs.
+
+Before Hydra runs anything, every case a command would run is composed and resolved once
+("preflight"), so that an unknown name or a bad parameter stops the command with exit status 2 and
+a one-paragraph message, and nothing half-runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from distlab.errors import ConfigError, DistlabError, UnknownComponentError
+
+__all__ = ["main", "preflight"]
+
+VERBS = ("plugins", "report", "experiment", "bench")
+USAGE_EXIT = 2
+
+# Hydra's flags: those that take a value, and those after which nothing runs (so no preflight).
+_VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                "--config-dir", "-cd", "--experimental-rerun", "--shell-completion", "-sc", "--info", "-i"}
+_NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--shell-completion", "-sc",
+                 "--info", "-i", "--experimental-rerun"}
+# Past this many cases, preflight checks each swept value once instead of every combination.
+_FULL_PREFLIGHT_LIMIT = 2000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``distlab`` command line; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in VERBS:
+            return _verb(args[0], args[1:])
+        return _hydra(args)
+    except ConfigError as err:
+        print(f"distlab: error: {err}", file=sys.stderr)
+        return USAGE_EXIT
+    except DistlabError as err:
+        print(f"distlab: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _split(args: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Hydra's flags (with their values) and the overrides."""
+    flags: dict[str, str | None] = {}
+    overrides: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, inline = arg.partition("=")
+        if arg.startswith("-") and name in _VALUE_FLAGS:
+            if eq:
+                flags[name] = inline
+            elif i + 1 < len(args) and not (name in {"--info", "-i"} and "=" in args[i + 1]):
+                flags[name] = args[i + 1]
+                i += 1
+            else:
+                flags[name] = None
+        elif arg.startswith("-"):
+            flags[arg] = None
+        else:
+            overrides.append(arg)
+        i += 1
+    return flags, overrides
+
+
+def _flag(flags: dict[str, str | None], *names: str) -> str | None:
+    for name in names:
+        if name in flags:
+            return flags[name]
+    return None
+
+
+def _hydra(args: list[str]) -> int:
+    flags, overrides = _split(args)
+    if not any(f in _NO_RUN_FLAGS for f in flags):
+        preflight(
+            overrides,
+            multirun=any(f in flags for f in ("--multirun", "-m")),
+            config_name=_flag(flags, "--config-name", "-cn") or "config",
+            config_dir=_flag(flags, "--config-dir", "-cd"),
+        )
+    from distlab.app import hydra_main
+
+    saved = sys.argv
+    sys.argv = ["distlab", *args]
+    try:
+        hydra_main()
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "config",
+              config_dir: str | None = None) -> int:
+    """Compose and resolve every case a command would run, before any runs.
+
+    Args:
+        overrides: the command line's overrides.
+        multirun: whether the command is a sweep.
+        config_name: the primary config's name.
+        config_dir: an extra config directory (``--config-dir``), e.g. an experiment's folder.
+
+    Returns:
+        How many cases were checked.
+
+    Raises:
+        ConfigError: an unknown name (with "did you mean") or an invalid parameter.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from distlab.app import CONFIG_MODULE, case_from_config
+    from distlab.host import get_registry
+
+    registry = get_registry()
+    extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
+    parser = OverridesParser.create()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
+            loader = GlobalHydra.instance().config_loader()
+
+            def check_names(parsed: list) -> None:
+                groups = {"study", *(k.name for k in registry.kinds())}
+                for o in parsed:
+                    if o.key_or_group not in groups or o.is_delete():
+                        continue
+                    values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [str(o.value())]
+                    options = set(loader.get_group_options(o.key_or_group))
+                    for value in values:
+                        if value not in options:
+                            raise UnknownComponentError(o.key_or_group, value, sorted(options))
+
+            parsed = parser.parse_overrides(list(overrides))
+            check_names(parsed)
+            fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+            sweeps = [o for o in parsed if o.is_sweep_override()]
+            if sweeps and not multirun:
+                raise ConfigError(
+                    f"'{sweeps[0].input_line}' sweeps over several values; add --multirun (-m) to run a sweep"
+                )
+            first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}" for o in sweeps]
+            base = compose(config_name, overrides=fixed + first + extra, return_hydra_config=True)
+            if multirun:
+                swept_keys = {o.get_key_element() for o in sweeps}
+                params = base.hydra.sweeper.get("params") or {}
+                more = [f"{k}={v}" for k, v in params.items() if k not in swept_keys]
+                more_parsed = parser.parse_overrides(more)
+                check_names(more_parsed)
+                fixed += [o.input_line for o in more_parsed if not o.is_sweep_override()]
+                sweeps += [o for o in more_parsed if o.is_sweep_override()]
+            axes = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in sweeps]
+            total = 1
+            for axis in axes:
+                total *= len(axis)
+            if total <= _FULL_PREFLIGHT_LIMIT:
+                combos: list[tuple[str, ...]] = list(itertools.product(*axes))
+            else:  # each swept value once, the other axes at their first value
+                combos = [tuple(a[0] for a in axes)]
+                for i, axis in enumerate(axes):
+                    combos += [tuple(v if j == i else a[0] for j, a in enumerate(axes)) for v in axis[1:]]
+            for combo in combos:
+                cfg = compose(config_name, overrides=fixed + list(combo) + extra, return_hydra_config=True)
+                case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+            return total
+    except ConfigError:
+        raise
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(_hydra_message(err)) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _hydra_message(err: Exception) -> str:
+    """Hydra's and OmegaConf's error text, without their hints about stack traces."""
+    parts = []
+    cause: BaseException | None = err
+    while cause is not None and len(parts) < 3:
+        lines = [ln.strip() for ln in str(cause).splitlines() if ln.strip() and "HYDRA_FULL_ERROR" not in ln]
+        text = " ".join(lines)
+        if text and text not in parts:
+            parts.append(text)
+        cause = cause.__cause__
+    return ": ".join(parts)
+
+
+# -- verbs ----------------------------------------------------------------------------------------
+
+
+def _verb(verb: str, args: list[str]) -> int:
+    if verb == "plugins":
+        from distlab.listing import print_plugins
+
+        argparse.ArgumentParser(prog="distlab plugins", description="List every study, kind and component.").parse_args(args)
+        print_plugins()
+        return 0
+    if verb == "report":
+        parser = argparse.ArgumentParser(prog="distlab report", description="Report on a run or sweep directory.")
+        parser.add_argument("dir", type=Path, help="a run or sweep directory (searched recursively for results)")
+        parser.add_argument("--out", type=Path, default=None, help="where to write the report (default: DIR)")
+        parser.add_argument("--analysis", type=Path, default=None,
+                            help="a Python file whose analyze(tables) adds a section to REPORT.md")
+        opts = parser.parse_args(args)
+        from distlab.report import make_report
+
+        files = make_report(opts.dir, opts.out, analysis=opts.analysis)
+        for path in files:
+            print(path)
+        return 0
+    if verb == "experiment":
+        return _experiment(args)
+    if verb == "bench":
+        from distlab.bench import main as bench_main
+
+        return bench_main(args)
+    raise AssertionError(verb)
+
+
+def _experiment(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="distlab experiment",
+        description="Run an experiment folder's sweep (DIR/sweep.yaml) into DIR/runs and write its report "
+        "(REPORT.md, report.html, figures/) into DIR.",
+    )
+    parser.add_argument("dir", type=Path, help="the experiment folder, e.g. experiments/migration_tradeoffs")
+    parser.add_argument("overrides", nargs="*", help="extra overrides, e.g. hydra/launcher=joblib")
+    parser.add_argument("--force", action="store_true", help="re-run cases whose results exist")
+    parser.add_argument("--report-only", action="store_true", help="only remake the report from DIR/runs")
+    opts = parser.parse_args(args)
+    folder: Path = opts.dir.resolve()
+    if not (folder / "sweep.yaml").is_file():
+        raise ConfigError(f"{opts.dir} has no sweep.yaml; an experiment folder holds its sweep config there")
+    runs = folder / "runs"
+    if not opts.report_only:
+        command = [sys.executable, "-m", "distlab", "--multirun", "--config-dir", str(folder),
+                   "--config-name", "sweep", f"hydra.sweep.dir={runs}", *opts.overrides]
+        if opts.force:
+            command.append("force=true")
+        code = subprocess.call(command, env={**os.environ, "HYDRA_FULL_ERROR": "0"})
+        if code != 0:
+            return code
+    from distlab.report import make_report
+
+    analysis = folder / "analysis.py"
+    for path in make_report(runs, folder, analysis=analysis if analysis.is_file() else None):
+        print(path)
+    return 0

@@ -1,0 +1,58 @@
+"""``distlab report``: from a run or sweep directory to tables, figures, REPORT.md and report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from distlab.report.tables import Tables, load_tables
+
+__all__ = ["Tables", "load_tables", "make_report"]
+
+
+def make_report(run_dir: Path, out_dir: Path | None = None, *, analysis: Path | None = None) -> list[Path]:
+    """Make the report of every job under ``run_dir``.
+
+    Args:
+        run_dir: a run or sweep directory; every ``results.parquet`` below it is read.
+        out_dir: where to write (default: ``run_dir``).
+        analysis: an optional Python file defining ``analyze(tables: Tables, figures_dir: Path) -> str``,
+            whose Markdown is added to the report (an experiment's own claims and checks).
+
+    Returns:
+        The files written: results.parquet, summary.parquet, summary.csv, figures, REPORT.md, report.html.
+
+    Raises:
+        ReportError: if ``run_dir`` holds no results.
+    """
+    from distlab import store
+    from distlab.report.figures import draw_figures
+    from distlab.report.render import render
+
+    out = Path(out_dir) if out_dir is not None else Path(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = load_tables(Path(run_dir))
+    written = [out / "results.parquet", out / "summary.parquet", out / "summary.csv"]
+    store.write_parquet(written[0], tables.results)
+    store.write_parquet(written[1], tables.summary)
+    store.write_bytes(written[2], tables.summary.write_csv().encode())
+    figures = draw_figures(tables, out / "figures")
+    extra = _run_analysis(analysis, tables, out / "figures") if analysis else ""
+    written += figures
+    written += render(tables, figures, out, extra=extra)
+    return written
+
+
+def _run_analysis(path: Path, tables: Tables, figures_dir: Path) -> str:
+    import importlib.util
+
+    from distlab.errors import ReportError
+
+    spec = importlib.util.spec_from_file_location(f"distlab_analysis_{abs(hash(str(path)))}", path)
+    if spec is None or spec.loader is None:
+        raise ReportError(f"cannot load the analysis file {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    analyze = getattr(module, "analyze", None)
+    if analyze is None:
+        raise ReportError(f"{path} defines no analyze(tables, figures_dir) function")
+    return str(analyze(tables, figures_dir))

@@ -1,0 +1,143 @@
+"""The report's figures: one PNG per metric the study marks for a figure.
+
+Layout: the study's treatment (e.g. the strategy) on the x axis, one panel per value of the next
+swept parameter, and one bar colour per combination of the rest. Bars are means over every
+successful trial (repeats and seeds pooled), with the 95% confidence interval of the mean.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from distlab.report.tables import Tables
+
+__all__ = ["draw_figures", "label", "layout"]
+
+# Seeds replicate a case rather than define one, so figures pool over them.
+REPLICATION = ("seed",)
+MAX_PANELS = 6
+
+
+def label(column: str, value: Any) -> str:
+    """A short label for a config value: the last part of its key, then the value."""
+    short = column.rsplit(".", 1)[-1]
+    return str(value) if "." not in column else f"{short}={value}"
+
+
+def layout(tables: Tables) -> tuple[str | None, str | None, list[str]]:
+    """The columns for the x axis, the panels, and the colours."""
+    dims = [c for c in tables.varying if c not in REPLICATION]
+    treatment = tables.study.treatment if tables.study else None
+    x = treatment if treatment in dims else (dims[0] if dims else None)
+    rest = [c for c in dims if c != x]
+    # Parameters of the x column's own components vary with it; they would only repeat it.
+    if x is not None:
+        rest = [c for c in rest if not c.startswith(x + ".")]
+    panel = None
+    if len(rest) > 1 and 1 < tables.results.select(rest[0]).n_unique() <= MAX_PANELS:
+        panel = rest[0]
+    hue = [c for c in rest if c != panel]
+    return x, panel, hue
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    from scipy.stats import t
+
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, float(t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+
+
+def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
+    """Draw one PNG per figure metric into ``out_dir``; returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import polars as pl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ok = tables.results.filter(pl.col("status") == "ok")
+    if ok.height == 0:
+        return []
+    x, panel, hue = layout(tables)
+    x_values = _ordered(ok, x)
+    panel_values = _ordered(ok, panel)
+    hue_keys = _combos(ok, hue)
+    written: list[Path] = []
+    for metric in tables.metrics:
+        if not metric.figure or metric.name not in ok.columns or not ok.schema[metric.name].is_numeric():
+            continue
+        fig, axes = plt.subplots(
+            1, len(panel_values), figsize=(max(4.0, 1.2 + 0.55 * len(x_values) * max(1, len(hue_keys))) * len(panel_values) ** 0.8, 3.8),
+            squeeze=False, sharey=True,
+        )
+        width = 0.8 / max(1, len(hue_keys))
+        for p_index, p_value in enumerate(panel_values):
+            ax = axes[0][p_index]
+            for h_index, h_key in enumerate(hue_keys):
+                means, errs = [], []
+                for x_value in x_values:
+                    sel = ok
+                    for col, val in ((x, x_value), (panel, p_value), *zip(hue, h_key)):
+                        if col is not None:
+                            sel = sel.filter(pl.col(col).eq_missing(val))
+                    vals = [float(v) for v in sel[metric.name].to_list() if v is not None]
+                    mean, err = _mean_ci(vals) if vals else (math.nan, 0.0)
+                    means.append(mean)
+                    errs.append(err)
+                positions = [i + (h_index - (len(hue_keys) - 1) / 2) * width for i in range(len(x_values))]
+                name = ", ".join(label(c, v) for c, v in zip(hue, h_key)) or None
+                ax.bar(positions, means, width, yerr=errs, capsize=2, label=name)
+            ax.set_xticks(range(len(x_values)))
+            ax.set_xticklabels([str(v) for v in x_values], rotation=30, ha="right", fontsize=8)
+            if panel is not None:
+                ax.set_title(label(panel, p_value), fontsize=9)
+            if metric.log_scale:
+                ax.set_yscale("symlog", linthresh=_linthresh(ok[metric.name]))
+            ax.grid(axis="y", alpha=0.3)
+        axes[0][0].set_ylabel(metric.name)
+        if x is not None:
+            fig.supxlabel(x, fontsize=9)
+        if hue_keys and hue:
+            axes[0][-1].legend(fontsize=7, loc="best")
+        fig.suptitle(f"{metric.name}: mean and 95% CI over trials", fontsize=10)
+        fig.tight_layout()
+        path = out_dir / f"{metric.name}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _linthresh(values: pl.Series) -> float:
+    positive = [abs(float(v)) for v in values.to_list() if v is not None and v != 0]
+    return min(positive) if positive else 1.0
+
+
+def _ordered(frame: pl.DataFrame, column: str | None) -> list[Any]:
+    if column is None:
+        return [None]
+    values = frame[column].unique(maintain_order=True).to_list()
+    try:
+        return sorted(values, key=lambda v: (v is None, v))
+    except TypeError:
+        return values
+
+
+def _combos(frame: pl.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
+    if not columns:
+        return [()]
+    rows = frame.select(columns).unique(maintain_order=True).rows()
+    try:
+        return sorted(rows, key=lambda r: tuple((v is None, v) for v in r))
+    except TypeError:
+        return rows

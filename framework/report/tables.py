@@ -1,0 +1,185 @@
+"""The report's tables: every trial's row (one lazy Polars scan) and the summary of each case."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distlab import store
+from distlab.errors import ReportError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from distlab.study import Metric, Study
+
+__all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize"]
+
+# Columns every result row has besides the config and the metrics.
+ROW_COLUMNS = ("case_id", "repeat", "trial_seed", "status", "error_type", "error_message", "error_traceback")
+STATS = ("n", "mean", "std", "ci95_low", "ci95_high", "p50", "p99")
+
+
+@dataclasses.dataclass
+class Tables:
+    """What a report is made of.
+
+    Attributes:
+        results: one tidy row per trial: config columns, case_id, repeat, trial_seed, status, error
+            columns, metrics, and ``job_dir``.
+        summary: one row per (case, metric) over the case's successful trials: n, mean, std, the 95%
+            confidence interval of the mean (Student's t), p50 and p99.
+        metrics: the metrics of the study (as the study declares them, if it is registered here).
+        config_columns: the config columns, in order.
+        varying: the config columns whose value differs between cases (the sweep's dimensions).
+        provenance: every job's provenance record.
+        study: the study, if registered in this process.
+    """
+
+    results: pl.DataFrame
+    summary: pl.DataFrame
+    metrics: list[Metric]
+    config_columns: list[str]
+    varying: list[str]
+    provenance: list[dict[str, Any]]
+    study: Study | None
+
+    @property
+    def failed(self) -> pl.DataFrame:
+        """The failed trials."""
+        import polars as pl
+
+        return self.results.filter(pl.col("status") != "ok")
+
+
+def _union_schema(files: list[Path]) -> dict[str, Any]:
+    import polars as pl
+
+    union: dict[str, Any] = {}
+    for path in files:
+        for name, dtype in pl.read_parquet_schema(path).items():
+            have = union.get(name)
+            if have is None or have == pl.Null:
+                union[name] = dtype
+            elif dtype != pl.Null and dtype != have:
+                # Int in one job, float in another (or a column that was null): the wider type wins.
+                union[name] = pl.Float64 if have.is_numeric() and dtype.is_numeric() else pl.String
+    return union
+
+
+def load_tables(run_dir: Path) -> Tables:
+    """Read every job's results under ``run_dir`` and summarize them.
+
+    Raises:
+        ReportError: if no ``results.parquet`` exists under ``run_dir``.
+    """
+    import polars as pl
+
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir} is not a directory; give a run or sweep directory (e.g. multirun/DATE/TIME)")
+    files = sorted(run_dir.rglob(store.RESULTS))
+    if not files:
+        raise ReportError(
+            f"no results in {run_dir}: no {store.RESULTS} below it. Run 'distlab' (one case) or "
+            "'distlab --multirun ...' (a sweep) first, then report on its output directory."
+        )
+    scan = pl.scan_parquet(
+        files,
+        schema=_union_schema(files),
+        missing_columns="insert",
+        include_file_paths="job_dir",
+        cast_options=pl.ScanCastOptions(integer_cast="allow-float", float_cast="upcast"),
+    )
+    results = (
+        scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
+        .sort("case_id", "repeat")
+        .collect()
+    )
+    provenance = []
+    for path in files:
+        prov = path.parent / store.PROVENANCE
+        if prov.is_file():
+            provenance.append(json.loads(prov.read_text()))
+
+    study = _study_of(results)
+    metrics = list(study.metrics) if study else _guess_metrics(results)
+    metric_names = {m.name for m in metrics}
+    config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
+    cases = results.unique("case_id")
+    varying = [c for c in config_columns if cases.select(pl.col(c).n_unique()).item() > 1]
+    summary = summarize(results, metrics, config_columns)
+    return Tables(results, summary, metrics, config_columns, varying, provenance, study)
+
+
+def _study_of(results: pl.DataFrame) -> Study | None:
+    names = results["study"].unique().to_list() if "study" in results.columns else []
+    if len(names) != 1:
+        return None
+    from distlab.host import get_registry
+
+    try:
+        return get_registry().study(str(names[0]))
+    except Exception:  # a report on results of a study whose plugin is not installed here
+        return None
+
+
+def _guess_metrics(results: pl.DataFrame) -> list[Metric]:
+    """Without the study at hand, every numeric column after ``error_traceback`` is a metric."""
+    from distlab.study import Metric
+
+    cols = results.columns
+    start = cols.index("error_traceback") + 1 if "error_traceback" in cols else len(cols)
+    return [Metric(c, "") for c in cols[start:] if c != "job_dir"]
+
+
+def _t975(n: int) -> float:
+    """The 97.5% quantile of Student's t with n - 1 degrees of freedom (two-sided 95% interval)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, n - 1)) if n > 1 else float("nan")
+
+
+def summarize(results: pl.DataFrame, metrics: list[Metric], config_columns: list[str]) -> pl.DataFrame:
+    """One row per (case, metric) over the case's successful trials.
+
+    The 95% confidence interval of the mean is mean ± t(0.975, n-1) · std / sqrt(n); it is null for
+    a single trial. Quantiles are linear-interpolated. Booleans count as 0/1 (so the mean is a rate).
+    """
+    import polars as pl
+
+    ok = results.filter(pl.col("status") == "ok")
+    keys = ["case_id", *[c for c in config_columns if c in results.columns]]
+    frames = []
+    for metric in metrics:
+        if metric.name not in ok.columns:
+            continue
+        value = pl.col(metric.name).cast(pl.Float64)
+        frames.append(
+            ok.group_by(keys, maintain_order=True).agg(
+                pl.lit(metric.name).alias("metric"),
+                value.count().alias("n"),
+                value.mean().alias("mean"),
+                value.std().alias("std"),
+                value.quantile(0.5, "linear").alias("p50"),
+                value.quantile(0.99, "linear").alias("p99"),
+            )
+        )
+    if not frames:
+        return pl.DataFrame()
+    summary = pl.concat(frames, how="diagonal_relaxed")
+    t_values = pl.DataFrame(
+        {"n": sorted(set(summary["n"].to_list()))}, schema={"n": summary.schema["n"]}
+    ).with_columns(pl.col("n").map_elements(_t975, return_dtype=pl.Float64).alias("_t"))
+    half = pl.col("_t") * pl.col("std") / pl.col("n").cast(pl.Float64).sqrt()
+    return (
+        summary.join(t_values, on="n", how="left")
+        .with_columns(
+            pl.when(pl.col("n") > 1).then(pl.col("mean") - half).alias("ci95_low"),
+            pl.when(pl.col("n") > 1).then(pl.col("mean") + half).alias("ci95_high"),
+        )
+        .drop("_t")
+        .select(*keys, "metric", *STATS)
+        .sort("case_id", "metric")
+    )

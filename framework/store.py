@@ -1,0 +1,97 @@
+"""The result store: each job directory's files, written atomically (temporary file, then rename).
+
+A job directory holds::
+
+    results.parquet    one row per trial: config columns, case_id, repeat, trial_seed, status, metrics
+    trace.parquet      optional per-step rows of every trial, keyed by case_id and repeat
+    provenance.json    where the numbers came from (see distlab.provenance)
+
+A sweep directory also holds ``.cases/<case id>.json``, one small index file per finished case,
+naming the job directory that holds its results, so that a re-run skips it in constant time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "PROVENANCE",
+    "RESULTS",
+    "TRACE",
+    "find_case",
+    "mark_case",
+    "read_json",
+    "write_bytes",
+    "write_json",
+    "write_parquet",
+]
+
+RESULTS = "results.parquet"
+TRACE = "trace.parquet"
+PROVENANCE = "provenance.json"
+CASE_INDEX = ".cases"
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented JSON, atomically."""
+    write_bytes(path, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file."""
+    return json.loads(path.read_text())
+
+
+def write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    """Write a Polars frame as parquet, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def mark_case(root: Path, case_id: str, job_dir: Path) -> None:
+    """Record that ``job_dir`` holds the complete results of ``case_id``."""
+    write_json(root / CASE_INDEX / f"{case_id}.json", {"case_id": case_id, "job_dir": os.path.relpath(job_dir, root)})
+
+
+def find_case(root: Path, case_id: str) -> Path | None:
+    """The job directory holding complete results of ``case_id`` under ``root``, if any."""
+    index = root / CASE_INDEX / f"{case_id}.json"
+    if not index.is_file():
+        return None
+    try:
+        job_dir = root / read_json(index)["job_dir"]
+        # The job directory may since hold another case (a later sweep reused its number).
+        if read_json(job_dir / PROVENANCE)["case_id"] != case_id:
+            return None
+    except (ValueError, KeyError, OSError):
+        return None
+    return job_dir if (job_dir / RESULTS).is_file() else None
