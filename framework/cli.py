@@ -78,6 +78,9 @@ def _flag(flags: dict[str, str | None], *names: str) -> str | None:
 
 
 def _hydra(args: list[str]) -> int:
+    from distlab.host import get_registry
+
+    get_registry()  # fills Hydra's ConfigStore with every study and component
     flags, overrides = _split(args)
     if not any(f in _NO_RUN_FLAGS for f in flags):
         preflight(

@@ -120,14 +120,14 @@ def load_registry(
     for module in modules or []:
         add(module, PluginInfo(module.__name__, module.__name__, *_distribution_of(module.__name__)))
 
+    registry.plugins.update(infos)
     for impl in pm.hook.register_components.get_hookimpls():
         info = infos[impl.plugin_name]
         try:
             impl.function(registry=Registrar(registry, info))
         except Exception as err:
             _fail(registry, info, err)
-            continue
-        registry.plugins[info.name] = info
+            registry.forget(info.name)
     if store:
         registry.store_configs()
     return registry

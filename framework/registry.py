@@ -101,6 +101,13 @@ class Registry:
                 )
         self._components[component.kind][component.name] = component
 
+    def forget(self, plugin: str) -> None:
+        """Drop every component a plugin registered (its hook failed half-way)."""
+        self.plugins.pop(plugin, None)
+        for components in self._components.values():
+            for name in [n for n, c in components.items() if c.plugin == plugin]:
+                del components[name]
+
     # -- queries --------------------------------------------------------------------------------
 
     def study(self, name: str) -> Study:
@@ -164,7 +171,9 @@ class Registry:
         for study in self._studies.values():
             cs.store(group="world", name=study.name, node=_open_node(study.world))
             defaults: list[Any] = [{"/world": study.name}]
-            defaults += [{f"/{kind.name}": study.defaults[kind.name]} for kind in study.kinds]
+            # "optional": a study whose default component is not installed still composes, and
+            # resolving the case then says which components there are.
+            defaults += [{f"optional /{kind.name}": study.defaults[kind.name]} for kind in study.kinds]
             defaults.append("_self_")
             cs.store(
                 group="study",

@@ -1,0 +1,66 @@
+"""``distlab bench``: every speed benchmark, run side by side with its baseline in one process.
+
+Each study's engine may have a ``bench`` module with ``run(quick: bool) -> list[dict]``; every dict
+is one comparison with the keys ``name``, ``seconds``, ``baseline``, ``baseline_seconds``, ``ratio``
+(how many times faster than the baseline; for an absolute goal, ``goal_seconds / seconds``) and
+``goal`` (the ratio the issue asks for, or ``None``). Timings on a shared machine are noisy, which is
+why only ratios measured in the same run are compared with goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["BENCHMARKS", "main", "run_all"]
+
+BENCHMARKS = ("distlab.migration.bench", "distlab.rpc.bench")
+
+
+def run_all(quick: bool = False, only: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Run every benchmark module that is installed (or those whose name contains one of ``only``)."""
+    rows: list[dict[str, Any]] = []
+    for module_name in BENCHMARKS:
+        if only and not any(o in module_name for o in only):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for row in module.run(quick=quick):
+            rows.append({"suite": module_name.split(".")[1], **row})
+    return rows
+
+
+def _fmt_s(value: Any) -> str:
+    return "–" if value is None else f"{value * 1e3:10.2f} ms"
+
+
+def main(args: Sequence[str] = ()) -> int:
+    """Run the benchmarks and print every ratio; exit 0 (goals are reported, not enforced)."""
+    parser = argparse.ArgumentParser(prog="distlab bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (a smoke test, not the goals)")
+    parser.add_argument("--only", action="append", default=[], help="run only suites matching this (repeatable)")
+    parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    opts = parser.parse_args(list(args))
+    rows = run_all(quick=opts.quick, only=opts.only)
+    print(f"distlab bench on {platform.processor() or platform.machine()}, python {platform.python_version()}"
+          + (" (quick: smaller inputs; goals apply to the full run)" if opts.quick else ""))
+    print(f"{'benchmark':58} {'time':>13} {'baseline':>34} {'ratio':>8} {'goal':>6}  met")
+    for r in rows:
+        goal = r.get("goal")
+        met = "–" if goal is None else ("yes" if r["ratio"] >= goal else "NO")
+        baseline = f"{r.get('baseline') or ''} {_fmt_s(r.get('baseline_seconds'))}"
+        print(f"{r['suite'] + ': ' + r['name']:58} {_fmt_s(r['seconds']):>13} {baseline:>34} "
+              f"{r['ratio']:8.2f} {('' if goal is None else f'{goal:g}'):>6}  {met}")
+    if opts.json:
+        from pathlib import Path
+
+        from distlab.store import write_json
+
+        write_json(Path(opts.json), rows)
+    return 0

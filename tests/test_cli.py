@@ -1,0 +1,127 @@
+"""End-to-end tests of the ``distlab`` command, as a user runs it (subprocesses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import run_cli
+from distlab.host import load_registry
+
+
+def test_help_lists_the_verbs(toy_env) -> None:
+    done = run_cli(["--help"], env=toy_env)
+    assert done.returncode == 0
+    for word in ("distlab plugins", "distlab report DIR", "--multirun", "seed", "repeats", "strategy"):
+        assert word in done.stdout
+
+
+def test_plugins_lists_every_kind_and_component(toy_env) -> None:
+    done = run_cli(["plugins"], env=toy_env)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for text in ("study migration", "kind strategy", "kind workload", "study toy", "kind shape",
+                 "shape=constant", "shape.count: integer = 2  (an integer >= 1 and <= 10)", "world.vm.memory_mib"):
+        assert text in out
+    registry = load_registry()
+    for comp in registry:
+        assert f"{comp.kind}={comp.name}" in out
+
+
+def _every_kind() -> list[str]:
+    import os
+
+    os.environ.setdefault("DISTLAB_PLUGINS", "")
+    return [k.name for k in load_registry().kinds()]
+
+
+@pytest.mark.parametrize("kind", ["study", *_every_kind(), "shape"])
+def test_unknown_name_exits_2_with_did_you_mean(kind: str, toy_env) -> None:
+    registry = load_registry()
+    study = "toy" if kind == "shape" else "migration"
+    names = [s.name for s in registry.studies()] if kind == "study" else [c.name for c in registry.components(kind)]
+    typo = (names[0][:-1] + "x") if names else "nosuch"
+    args = [f"study={typo}"] if kind == "study" else [f"study={study}", f"{kind}={typo}"]
+    done = run_cli(args, env=toy_env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr + done.stdout
+    assert f"Unknown {kind} '{typo}'" in done.stderr
+    if names:
+        assert f"Did you mean '{names[0]}'?" in done.stderr
+
+
+def test_sweep_value_typo_is_caught_before_anything_runs(toy_env, tmp_path: Path) -> None:
+    done = run_cli(["-m", "study=toy", "shape=uniform,constnt", f"hydra.sweep.dir={tmp_path}"], env=toy_env)
+    assert done.returncode == 2 and "Did you mean 'constant'?" in done.stderr
+    assert not any(tmp_path.rglob("results.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("shape.count=11", "Invalid value for 'shape.count': 11. Allowed: an integer >= 1 and <= 10."),
+        ("shape.count=abc", "shape.count"),
+        ("world.scale=-1", "Invalid value for 'world.scale'"),
+        ("repeats=0", "Invalid value for 'repeats'"),
+        ("shape.nosuch=1", "nosuch"),
+    ],
+)
+def test_bad_parameter_exits_2_naming_the_key(override: str, message: str, toy_env, tmp_path: Path) -> None:
+    done = run_cli(["study=toy", "shape=constant", override, f"hydra.run.dir={tmp_path}"], env=toy_env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not any(tmp_path.rglob("results.parquet"))
+
+
+def test_sweep_needs_multirun(toy_env) -> None:
+    done = run_cli(["study=toy", "shape=uniform,constant"], env=toy_env)
+    assert done.returncode == 2 and "--multirun" in done.stderr
+
+
+def _metrics(sweep_dir: Path) -> pl.DataFrame:
+    rows = pl.concat([pl.read_parquet(p) for p in sorted(sweep_dir.rglob("results.parquet"))], how="diagonal_relaxed")
+    return rows.select("case_id", "repeat", "trial_seed", "status", "value_mean", "value_max").sort("case_id", "repeat")
+
+
+def test_sweep_report_and_launchers_agree(toy_env, tmp_path: Path) -> None:
+    sweep = ["-m", "study=toy", "shape=uniform,constant", "seed=0,1"]
+    basic = run_cli([*sweep, f"hydra.sweep.dir={tmp_path / 'basic'}"], env=toy_env)
+    assert basic.returncode == 0, basic.stderr
+    joblib = run_cli([*sweep, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                      f"hydra.sweep.dir={tmp_path / 'joblib'}"], env=toy_env)
+    assert joblib.returncode == 0, joblib.stderr
+    a, b = _metrics(tmp_path / "basic"), _metrics(tmp_path / "joblib")
+    assert a.height == 4 * 3 and a["case_id"].n_unique() == 4
+    assert a.equals(b)
+
+    report = run_cli(["report", str(tmp_path / "basic"), "--out", str(tmp_path / "rep")], env=toy_env)
+    assert report.returncode == 0, report.stderr
+    for name in ("REPORT.md", "report.html", "results.parquet"):
+        assert (tmp_path / "rep" / name).is_file()
+    assert list((tmp_path / "rep" / "figures").glob("*.png"))
+
+    again = run_cli([*sweep, f"hydra.sweep.dir={tmp_path / 'basic'}"], env=toy_env)
+    assert again.returncode == 0
+    assert again.stderr.count("already has results") + again.stdout.count("already has results") == 4
+    assert _metrics(tmp_path / "basic").equals(a)
+
+
+def test_a_failing_case_does_not_stop_the_sweep(toy_env, tmp_path: Path) -> None:
+    done = run_cli(["-m", "study=toy", "shape=uniform", "shape.explode=true,false", "repeats=2",
+                    f"hydra.sweep.dir={tmp_path}"], env=toy_env)
+    assert done.returncode == 0, done.stderr
+    rows = _metrics(tmp_path)
+    assert rows.filter(pl.col("status") == "failed").height == 2
+    assert rows.filter(pl.col("status") == "ok").height == 2
+    report = run_cli(["report", str(tmp_path)], env=toy_env)
+    assert report.returncode == 0
+    assert "boom: the toy component was told to explode" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_report_on_empty_directory(tmp_path: Path, toy_env) -> None:
+    done = run_cli(["report", str(tmp_path)], env=toy_env)
+    assert done.returncode == 1
+    assert "no results in" in done.stderr and "Traceback" not in done.stderr

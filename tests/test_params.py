@@ -1,0 +1,91 @@
+"""Parameter dataclasses: building, range checks, error messages and listing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from distlab.errors import ParameterError
+from distlab.params import build, check_defaults, describe, param
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    size: int = param(4096, "bytes", power_of_two=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outer:
+    rate: float = param(1.0, "per second", gt=0.0)
+    rounds: int = param(30, "at most", ge=1, le=100)
+    mode: str = param("a", "which", choices=("a", "b"))
+    cap: float | None = param(None, "optional cap", gt=0.0)
+    inner: Inner = param(default_factory=Inner, doc="nested")
+
+
+def test_build_takes_defaults_and_converts() -> None:
+    built = build(Outer, {"rate": 2, "inner": {"size": 512}})
+    assert built == Outer(rate=2.0, inner=Inner(512))
+    assert isinstance(built.rate, float)
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "allowed"),
+    [
+        ({"rate": 0}, "p.rate", "> 0"),
+        ({"rate": -3.5}, "p.rate", "> 0"),
+        ({"rate": float("nan")}, "p.rate", "finite"),
+        ({"rounds": 0}, "p.rounds", ">= 1"),
+        ({"rounds": 2.5}, "p.rounds", "integer"),
+        ({"rounds": True}, "p.rounds", "integer"),
+        ({"mode": "c"}, "p.mode", "one of 'a', 'b'"),
+        ({"cap": -1.0}, "p.cap", "or null"),
+        ({"inner": {"size": 1000}}, "p.inner.size", "power of two"),
+        ({"nosuch": 1}, "p.nosuch", "one of the keys"),
+    ],
+)
+def test_build_rejects_with_key_value_and_allowed(values: dict, key: str, allowed: str) -> None:
+    with pytest.raises(ParameterError) as err:
+        build(Outer, values, "p.")
+    assert err.value.key == key
+    assert allowed in str(err.value)
+    assert repr(next(iter(values.values()))).split("{")[0] in str(err.value) or "inner" in key
+
+
+def test_post_init_errors_become_parameter_errors() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Pair:
+        low: float = param(0.0)
+        high: float = param(1.0)
+
+        def __post_init__(self) -> None:
+            if self.high <= self.low:
+                raise ValueError("high must exceed low")
+
+    with pytest.raises(ParameterError, match="high must exceed low"):
+        build(Pair, {"high": -1.0}, "shape.")
+
+
+def test_describe_flattens_nested_and_states_ranges() -> None:
+    infos = {p.key: p for p in describe(Outer)}
+    assert set(infos) == {"rate", "rounds", "mode", "cap", "inner.size"}
+    assert infos["rounds"].allowed == "an integer >= 1 and <= 100"
+    assert infos["cap"].default is None and infos["cap"].allowed.endswith("or null")
+    assert infos["inner.size"].doc == "bytes"
+
+
+def test_check_defaults_requires_frozen_and_valid_defaults() -> None:
+    @dataclasses.dataclass
+    class NotFrozen:
+        x: int = 1
+
+    @dataclasses.dataclass(frozen=True)
+    class BadDefault:
+        x: int = param(0, ge=1)
+
+    with pytest.raises(TypeError, match="frozen"):
+        check_defaults(NotFrozen)
+    with pytest.raises(ParameterError):
+        check_defaults(BadDefault)
+    check_defaults(Outer)

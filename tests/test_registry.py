@@ -1,0 +1,133 @@
+"""The registry and the plugin host: registration, lookups, ConfigStore, broken plugins."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+
+import pytest
+
+from distlab import hookimpl, param
+from distlab.errors import PluginError, UnknownComponentError
+from distlab.host import PluginLoadWarning, load_registry
+
+
+def test_toy_plugin_registers_study_kind_and_components() -> None:
+    import toy_plugin
+
+    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    assert [s.name for s in registry.studies()] == ["migration", "toy"]
+    assert [c.name for c in registry.components("shape")] == ["constant", "uniform"]
+    comp = registry.component("shape", "constant")
+    assert comp.create(comp.params()).draw(None, 2.0) == 12.0
+
+
+def test_unknown_names_suggest_the_nearest() -> None:
+    import toy_plugin
+
+    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    with pytest.raises(UnknownComponentError) as err:
+        registry.component("shape", "unifrom")
+    assert err.value.suggestion == "uniform"
+    assert "Did you mean 'uniform'?" in str(err.value)
+    assert "constant, uniform" in str(err.value)
+    with pytest.raises(UnknownComponentError, match="Available study names"):
+        registry.study("nosuch")
+
+
+def test_configs_reach_hydras_config_store() -> None:
+    import toy_plugin
+    from hydra.core.config_store import ConfigStore
+
+    load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    repo = ConfigStore.instance().repo
+    assert "uniform.yaml" in repo["shape"]
+    assert "toy.yaml" in repo["study"] and "toy.yaml" in repo["world"]
+
+
+def _plugin(name: str, body) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.register_components = hookimpl(body)  # type: ignore[attr-defined]
+    return module
+
+
+@dataclasses.dataclass(frozen=True)
+class P:
+    x: int = param(1, "x")
+
+
+def test_broken_plugin_is_named_and_others_keep_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toy_plugin
+
+    def bad(registry):
+        raise RuntimeError("this plugin is broken")
+
+    with pytest.warns(PluginLoadWarning, match="'broken'.*this plugin is broken"):
+        registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("broken", bad)])
+    assert "broken" in registry.failures
+    assert registry.components("shape")
+
+
+def test_plugin_that_fails_to_import_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.warns(PluginLoadWarning, match="no_such_plugin_module"):
+        registry = load_registry(autoload=False, plugins=["no_such_plugin_module"])
+    assert "no_such_plugin_module" in registry.failures
+
+
+def test_registration_rules() -> None:
+    import toy_plugin
+
+    def unknown_kind(registry):
+        registry.register("nokind", "a", P, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match="unknown kind 'nokind'"):
+        load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("u", unknown_kind)])
+
+    def shared_params(registry):
+        registry.register("shape", "one", P, lambda p: p)
+        registry.register("shape", "two", P, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match="reuses the parameter class"):
+        load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("s", shared_params)])
+
+    @dataclasses.dataclass
+    class Mutable:
+        x: int = 1
+
+    def mutable(registry):
+        registry.register("shape", "m", Mutable, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match="frozen"):
+        load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("m", mutable)])
+
+
+def test_autoload_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISTLAB_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.delenv("DISTLAB_PLUGINS", raising=False)
+    registry = load_registry()
+    assert registry.plugins == {}
+    assert list(registry) == []
+    monkeypatch.setenv("DISTLAB_DISABLE_PLUGIN_AUTOLOAD", "0")
+    registry = load_registry()
+    assert "migration" in registry.plugins  # the built-in plugin, through its entry point
+
+
+def test_registration_imports_no_heavy_modules() -> None:
+    import subprocess
+
+    code = (
+        "import sys, distlab.host as h; h.load_registry(store=False); "
+        "heavy = [m for m in ('numba', 'polars', 'matplotlib', 'scipy') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_reserved_kind_names_are_refused() -> None:
+    from distlab import Kind
+    from distlab.registry import Registry
+
+    with pytest.raises(PluginError):
+        Registry().add_kind(Kind("world", "x", object, ""))

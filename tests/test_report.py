@@ -1,0 +1,72 @@
+"""Reports: the tidy table, the summary statistics, figures and documents."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+from scipy import stats
+
+from distlab.case import resolve_case
+from distlab.errors import ReportError
+from distlab.host import load_registry
+from distlab.report import load_tables, make_report
+from distlab.runner import run_case
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    """A 2 × 2 sweep of the toy study (two components × two seeds), one case failing."""
+    import toy_plugin
+
+    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    root = tmp_path / "sweep"
+    n = 0
+    for name, params in (("uniform", {}), ("constant", {"value": 2.0})):
+        for seed in (0, 1):
+            case = resolve_case({"study": "toy", "seed": seed, "repeats": 5, "shape": params}, {"shape": name}, registry)
+            run_case(case, root / str(n), root=root)
+            n += 1
+    bad = resolve_case({"study": "toy", "seed": 0, "repeats": 2, "shape": {"explode": True}}, {"shape": "uniform"}, registry)
+    run_case(bad, root / str(n), root=root)
+    return root
+
+
+def test_summary_statistics_match_scipy(sweep: Path) -> None:
+    tables = load_tables(sweep)
+    assert tables.results.height == 4 * 5 + 2
+    assert tables.failed.height == 2
+    ok = tables.results.filter(pl.col("status") == "ok")
+    case_id = ok.filter(pl.col("shape") == "uniform")["case_id"][0]
+    values = ok.filter(pl.col("case_id") == case_id)["value_mean"].to_numpy()
+    row = tables.summary.filter((pl.col("case_id") == case_id) & (pl.col("metric") == "value_mean")).row(0, named=True)
+    assert row["n"] == 5
+    assert math.isclose(row["mean"], values.mean())
+    assert math.isclose(row["std"], values.std(ddof=1))
+    low, high = stats.t.interval(0.95, 4, loc=values.mean(), scale=stats.sem(values))
+    assert math.isclose(row["ci95_low"], low) and math.isclose(row["ci95_high"], high)
+    assert math.isclose(row["p50"], float(pl.Series(values).quantile(0.5, "linear")))
+    assert "shape" in tables.varying and "seed" in tables.varying
+
+
+def test_make_report_writes_every_file(sweep: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    files = make_report(sweep, out)
+    names = {f.name for f in files}
+    assert {"REPORT.md", "report.html", "results.parquet", "summary.parquet", "summary.csv"} <= names
+    assert any(f.suffix == ".png" for f in files)
+    md = (out / "REPORT.md").read_text()
+    assert "## Failed cases" in md and "RuntimeError" in md and "told to explode" in md
+    assert "## Provenance" in md and "toy_plugin" in md
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<table>" in html
+    assert pl.read_parquet(out / "results.parquet").height == 22
+
+
+def test_report_on_empty_directory_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="no results in"):
+        load_tables(tmp_path)
+    with pytest.raises(ReportError, match="not a directory"):
+        load_tables(tmp_path / "missing")

@@ -1,0 +1,79 @@
+"""The runner: rows, traces and provenance; failures as data; skipping finished cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from distlab import store
+from distlab.case import resolve_case
+from distlab.host import load_registry
+from distlab.runner import FAILED, OK, SKIPPED, run_case
+
+
+@pytest.fixture
+def registry():
+    import toy_plugin
+
+    return load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+
+
+def _case(registry, name="uniform", **params):
+    config = {"study": "toy", "seed": 1, "repeats": 4, "world": {}, "shape": params}
+    return resolve_case(config, {"shape": name}, registry)
+
+
+def test_rows_trace_and_provenance(tmp_path: Path, registry) -> None:
+    case = _case(registry)
+    outcome = run_case(case, tmp_path / "job", overrides=["shape=uniform"])
+    assert outcome.status == OK
+    rows = pl.read_parquet(tmp_path / "job" / store.RESULTS)
+    assert rows.height == 4
+    assert rows["repeat"].to_list() == [0, 1, 2, 3]
+    assert rows["trial_seed"].to_list() == case.trial_seeds()
+    assert set(rows["status"]) == {"ok"}
+    assert {"value_mean", "value_max", "positive", "shape.low", "world.scale", "case_id"} <= set(rows.columns)
+    trace = pl.read_parquet(tmp_path / "job" / store.TRACE)
+    assert trace.height == 20 and set(trace["repeat"]) == {0, 1, 2, 3}
+    prov = json.loads((tmp_path / "job" / store.PROVENANCE).read_text())
+    assert prov["case_id"] == case.case_id and prov["status"] == "ok"
+    assert prov["overrides"] == ["shape=uniform"] and prov["seeds"] == case.trial_seeds()
+    assert prov["components"]["shape"]["plugin"] == "toy_plugin"
+    assert prov["code"]["version"] and prov["python"] and prov["started_at"] <= prov["finished_at"]
+
+
+def test_same_case_gives_identical_rows(tmp_path: Path, registry) -> None:
+    run_case(_case(registry), tmp_path / "a")
+    run_case(_case(registry), tmp_path / "b")
+    a = pl.read_parquet(tmp_path / "a" / store.RESULTS)
+    b = pl.read_parquet(tmp_path / "b" / store.RESULTS)
+    assert a.equals(b)
+
+
+def test_failures_are_rows_with_the_error(tmp_path: Path, registry) -> None:
+    outcome = run_case(_case(registry, explode=True), tmp_path / "job")
+    assert outcome.status == FAILED
+    rows = pl.read_parquet(tmp_path / "job" / store.RESULTS)
+    assert set(rows["status"]) == {"failed"}
+    assert set(rows["error_type"]) == {"RuntimeError"}
+    assert "told to explode" in rows["error_message"][0]
+    assert "Traceback" in rows["error_traceback"][0]
+    assert rows["value_mean"].null_count() == 4
+    # A failed case is not marked as finished: a re-run tries it again.
+    assert store.find_case(tmp_path / "job", outcome.case_id) is None
+
+
+def test_rerun_skips_unless_forced(tmp_path: Path, registry) -> None:
+    root = tmp_path / "sweep"
+    first = run_case(_case(registry), root / "0", root=root)
+    again = run_case(_case(registry), root / "7", root=root)
+    assert again.status == SKIPPED and again.job_dir == root / "0"
+    assert not (root / "7" / store.RESULTS).exists()
+    forced = run_case(_case(registry), root / "7", root=root, force=True)
+    assert forced.status == OK
+    # The old results are superseded, so the case is not counted twice.
+    assert not (root / "0" / store.RESULTS).exists()
+    assert store.find_case(root, first.case_id) == root / "7"
