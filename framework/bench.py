@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["BENCHMARKS", "main", "run_all"]
 
-BENCHMARKS = ("distlab.migration.bench", "distlab.rpc.bench")
+BENCHMARKS = ("distlab.migration.bench", "distlab.rpc.bench", "distlab.report.bench")
 
 
 def run_all(quick: bool = False, only: Sequence[str] = ()) -> list[dict[str, Any]]:
