@@ -56,7 +56,7 @@ def task(cfg: DictConfig) -> str:
     root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
     outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=bool(cfg.get("force")))
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
-    return outcome.status
+    return str(outcome.status)
 
 
 hydra_main = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}", config_name="config")(task)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from distlab.errors import ConfigError, DistlabError, UnknownComponentError
 
@@ -135,7 +136,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
             loader = GlobalHydra.instance().config_loader()
 
-            def check_names(parsed: list) -> None:
+            def check_names(parsed: list[Any]) -> None:
                 groups = {"study", *(k.name for k in registry.kinds())}
                 for o in parsed:
                     if o.key_or_group not in groups or o.is_delete():
@@ -148,7 +149,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
 
             parsed = parser.parse_overrides(list(overrides))
             check_names(parsed)
-            fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+            fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
             sweeps = [o for o in parsed if o.is_sweep_override()]
             if sweeps and not multirun:
                 raise ConfigError(
@@ -162,7 +163,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 more = [f"{k}={v}" for k, v in params.items() if k not in swept_keys]
                 more_parsed = parser.parse_overrides(more)
                 check_names(more_parsed)
-                fixed += [o.input_line for o in more_parsed if not o.is_sweep_override()]
+                fixed += [str(o.input_line) for o in more_parsed if not o.is_sweep_override()]
                 sweeps += [o for o in more_parsed if o.is_sweep_override()]
             axes = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in sweeps]
             total = 1
@@ -188,7 +189,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
 
 def _hydra_message(err: Exception) -> str:
     """Hydra's and OmegaConf's error text, without their hints about stack traces."""
-    parts = []
+    parts: list[str] = []
     cause: BaseException | None = err
     while cause is not None and len(parts) < 3:
         lines = [ln.strip() for ln in str(cause).splitlines() if ln.strip() and "HYDRA_FULL_ERROR" not in ln]
@@ -227,7 +228,7 @@ def _verb(verb: str, args: list[str]) -> int:
     if verb == "bench":
         from distlab.bench import main as bench_main
 
-        return bench_main(args)
+        return int(bench_main(args))
     raise AssertionError(verb)
 
 

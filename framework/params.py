@@ -175,12 +175,13 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
         raise ParameterError(key, value, allowed)
     if meta.get("power_of_two") and not (isinstance(value, int) and value > 0 and value & (value - 1) == 0):
         raise ParameterError(key, value, allowed)
-    for bound, ok in (
-        ("gt", lambda v, b: v > b),
-        ("ge", lambda v, b: v >= b),
-        ("lt", lambda v, b: v < b),
-        ("le", lambda v, b: v <= b),
-    ):
+    checks: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
+        ("gt", lambda v, b: bool(v > b)),
+        ("ge", lambda v, b: bool(v >= b)),
+        ("lt", lambda v, b: bool(v < b)),
+        ("le", lambda v, b: bool(v <= b)),
+    )
+    for bound, ok in checks:
         b = meta.get(bound)
         if b is not None and not ok(value, b):
             raise ParameterError(key, value, allowed)
@@ -207,12 +208,13 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
     """
     values = dict(values or {})
     hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = {f.name for f in fields}
     for key in values:
         if key not in names:
             raise ParameterError(f"{prefix}{key}", values[key], "one of the keys " + ", ".join(sorted(names)))
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in fields:
         if f.name not in values:
             continue
         tp = hints[f.name]
