@@ -28,20 +28,24 @@ def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registr
     (YAML options that extend a component's config under another name), and else from Hydra's
     choice for the group.
     """
-    choices = dict(choices)
+    chosen = dict(choices)
+    presets: dict[str, str] = {}
     study = registry.study(str(cfg.get("study")))
     for kind in study.kinds:
         node = cfg.get(kind.name)
         comp = registry.component_for_params(kind.name, OmegaConf.get_type(node)) if node is not None else None
         if comp is not None:
-            choices[kind.name] = comp.name
+            chosen[kind.name] = comp.name
+            choice = choices.get(kind.name)
+            if choice and choice != comp.name:
+                presets[kind.name] = str(choice)
     # The hydra node is left out: its interpolations only resolve inside a running job.
     container: dict[str, Any] = {
         str(key): OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key]) else cfg[key]
         for key in cfg
         if key != "hydra"
     }
-    return resolve_case(container, choices, registry)
+    return resolve_case(container, chosen, registry, presets)
 
 
 def task(cfg: DictConfig) -> str:

@@ -30,6 +30,9 @@ class Case:
         components: for each kind of the study, the chosen component and its parameters.
         seed: the base seed.
         repeats: how many trials the case runs.
+        presets: for a kind chosen through a preset (a config option that extends a component's
+            config under its own name, e.g. ``workload=write_heavy``), the preset's name. It labels
+            results; the case itself is defined by the component and its parameters.
     """
 
     study: Study
@@ -37,6 +40,7 @@ class Case:
     components: Mapping[str, tuple[Component, Any]]
     seed: int
     repeats: int
+    presets: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
         """The case as plain nested values: what the case id hashes and provenance records."""
@@ -81,6 +85,8 @@ class Case:
         out.update(_flatten("world", dataclasses.asdict(self.world)))
         for kind, (comp, params) in self.components.items():
             out[kind] = comp.name
+            if kind in self.presets:
+                out[f"{kind}.preset"] = self.presets[kind]
             out.update(_flatten(kind, dataclasses.asdict(params)))
         return out
 
@@ -116,13 +122,19 @@ def _flatten(prefix: str, value: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve_case(config: Mapping[str, Any], choices: Mapping[str, str | None], registry: Registry) -> Case:
+def resolve_case(
+    config: Mapping[str, Any],
+    choices: Mapping[str, str | None],
+    registry: Registry,
+    presets: Mapping[str, str] | None = None,
+) -> Case:
     """Resolve a composed config into a case, checking every name, type and range.
 
     Args:
         config: the composed config as plain values (without the ``hydra`` node).
-        choices: the chosen option of each config group (Hydra's ``runtime.choices``).
+        choices: the component chosen for each kind.
         registry: the registry to look names up in.
+        presets: the preset name of each kind chosen through a preset.
 
     Returns:
         The case.
@@ -150,4 +162,4 @@ def resolve_case(config: Mapping[str, Any], choices: Mapping[str, str | None], r
             raise ParameterError(
                 key, config[key], f"a key of study '{study.name}': " + ", ".join(sorted(known - {"hydra"}))
             )
-    return Case(study=study, world=world, components=components, seed=seed, repeats=repeats)
+    return Case(study, world, components, seed, repeats, dict(presets or {}))

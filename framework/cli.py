@@ -119,7 +119,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     Raises:
         ConfigError: an unknown name (with "did you mean") or an invalid parameter.
     """
-    from hydra import compose, initialize_config_module
+    from hydra import compose, initialize_config_dir, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -129,11 +129,18 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     from distlab.host import get_registry
 
     registry = get_registry()
-    extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
     parser = OverridesParser.create()
     GlobalHydra.instance().clear()
+    if config_dir:
+        # As with `--config-dir`: the primary config comes from that folder, which may extend
+        # distlab's own (`defaults: [config, ...]`) and add presets.
+        context = initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base=None)
+        extra = [f"hydra.searchpath=[pkg://{CONFIG_MODULE}]"]
+    else:
+        context = initialize_config_module(config_module=CONFIG_MODULE, version_base=None)
+        extra = []
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
+        with context:
             loader = GlobalHydra.instance().config_loader()
 
             def check_names(parsed: list[Any]) -> None:

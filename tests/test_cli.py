@@ -125,3 +125,37 @@ def test_report_on_empty_directory(tmp_path: Path, toy_env) -> None:
     done = run_cli(["report", str(tmp_path)], env=toy_env)
     assert done.returncode == 1
     assert "no results in" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_experiment_folder_with_a_preset_and_an_analysis(toy_env, tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import FIXTURES
+
+    folder = tmp_path / "toy_experiment"
+    shutil.copytree(FIXTURES / "toy_experiment", folder)
+    done = run_cli(["experiment", str(folder)], env=toy_env)
+    assert done.returncode == 0, done.stderr
+    md = (folder / "REPORT.md").read_text()
+    assert "| constant | big_constant | 4 | 20 |" in md  # the preset is traced to its component
+    assert "## Toy analysis" in md and "- constant: mean 20.000" in md
+    assert (folder / "report.html").is_file() and list((folder / "figures").glob("*.png"))
+    first = pl.read_parquet(folder / "results.parquet")
+    again = run_cli(["experiment", str(folder)], env=toy_env)
+    assert again.returncode == 0
+    assert pl.read_parquet(folder / "results.parquet").equals(first)
+
+
+def test_experiment_with_a_bad_preset_value_exits_2(toy_env, tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import FIXTURES
+
+    folder = tmp_path / "toy_experiment"
+    shutil.copytree(FIXTURES / "toy_experiment", folder)
+    preset = folder / "shape" / "big_constant.yaml"
+    preset.write_text(preset.read_text().replace("value: 10.0", "count: 99"))
+    done = run_cli(["experiment", str(folder)], env=toy_env)
+    assert done.returncode == 2
+    assert "Invalid value for 'shape.count': 99" in done.stderr
+    assert not (folder / "runs").exists() or not any((folder / "runs").rglob("results.parquet"))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from distlab.report.tables import Tables
 
-__all__ = ["draw_figures", "label", "layout"]
+__all__ = ["draw_figures", "hue_label", "label", "layout"]
 
 # Seeds replicate a case rather than define one, so figures pool over them.
 REPLICATION = ("seed",)
@@ -27,6 +27,25 @@ def label(column: str, value: Any) -> str:
     """A short label for a config value: the last part of its key, then the value."""
     short = column.rsplit(".", 1)[-1]
     return str(value) if "." not in column else f"{short}={value}"
+
+
+def hue_label(columns: list[str], values: tuple[Any, ...]) -> str:
+    """The legend label of one colour: a preset's name stands for its component and parameters."""
+    chosen = dict(zip(columns, values))
+    parts = []
+    for column, value in chosen.items():
+        owner = column.split(".", 1)[0]
+        if column == owner and chosen.get(f"{owner}.preset") is not None:
+            continue  # the preset's name says more than the component's
+        if column.endswith(".preset"):
+            if value is None:
+                continue
+            parts.append(str(value))
+            continue
+        if "." in column and chosen.get(f"{owner}.preset") is not None:
+            continue
+        parts.append(label(column, value))
+    return ", ".join(parts)
 
 
 def layout(tables: Tables) -> tuple[str | None, str | None, list[str]]:
@@ -95,7 +114,7 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
                     means.append(mean)
                     errs.append(err)
                 positions = [i + (h_index - (len(hue_keys) - 1) / 2) * width for i in range(len(x_values))]
-                name = ", ".join(label(c, v) for c, v in zip(hue, h_key)) or None
+                name = hue_label(hue, h_key) or None
                 ax.bar(positions, means, width, yerr=errs, capsize=2, label=name)
             ax.set_xticks(range(len(x_values)))
             ax.set_xticklabels([str(v) for v in x_values], rotation=30, ha="right", fontsize=8)

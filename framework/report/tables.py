@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from distlab.study import Metric, Study
 
-__all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize"]
+__all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize", "swept_columns"]
 
 # Columns every result row has besides the config and the metrics.
 ROW_COLUMNS = ("case_id", "repeat", "trial_seed", "status", "error_type", "error_message", "error_traceback")
@@ -33,7 +33,7 @@ class Tables:
             confidence interval of the mean (Student's t), p50 and p99.
         metrics: the metrics of the study (as the study declares them, if it is registered here).
         config_columns: the config columns, in order.
-        varying: the config columns whose value differs between cases (the sweep's dimensions).
+        varying: the sweep's dimensions (see :func:`swept_columns`).
         provenance: every job's provenance record.
         study: the study, if registered in this process.
     """
@@ -107,10 +107,32 @@ def load_tables(run_dir: Path) -> Tables:
     metrics = list(study.metrics) if study else _guess_metrics(results)
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
-    cases = results.unique("case_id")
-    varying = [c for c in config_columns if cases.select(pl.col(c).n_unique()).item() > 1]
+    varying = swept_columns(results, config_columns)
     summary = summarize(results, metrics, config_columns)
     return Tables(results, summary, metrics, config_columns, varying, provenance, study)
+
+
+def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]:
+    """The config columns that are dimensions of the sweep.
+
+    A column is swept if its value differs between cases, except a component's parameter whose
+    value is fixed by the component (and preset) chosen: it varies only because the component does.
+    """
+    import polars as pl
+
+    cases = results.unique("case_id")
+    out = []
+    for column in config_columns:
+        if cases.select(pl.col(column).n_unique()).item() <= 1:
+            continue
+        owner = column.split(".", 1)[0]
+        if "." in column and owner in config_columns and column != f"{owner}.preset":
+            keys = [owner] + ([f"{owner}.preset"] if f"{owner}.preset" in config_columns else [])
+            per_choice = cases.group_by(keys).agg(pl.col(column).n_unique().alias("n"))["n"].max()
+            if per_choice is not None and int(per_choice) <= 1:  # type: ignore[arg-type]
+                continue
+        out.append(column)
+    return out
 
 
 def _study_of(results: pl.DataFrame) -> Study | None:
