@@ -134,7 +134,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     if config_dir:
         # As with `--config-dir`: the primary config comes from that folder, which may extend
         # distlab's own (`defaults: [config, ...]`) and add presets.
-        context = initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base=None)
+        context: Any = initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base=None)
         extra = [f"hydra.searchpath=[pkg://{CONFIG_MODULE}]"]
     else:
         context = initialize_config_module(config_module=CONFIG_MODULE, version_base=None)
