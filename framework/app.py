@@ -60,7 +60,27 @@ def task(cfg: DictConfig) -> str:
     root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
     outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=bool(cfg.get("force")))
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
+    if hc.mode != RunMode.MULTIRUN:
+        print(_summary(outcome.job_dir, case))
     return str(outcome.status)
+
+
+def _summary(job_dir: Path, case: Case) -> str:
+    """A few lines for a person who ran one case: each metric's mean over the trials."""
+    import polars as pl
+
+    from distlab.store import RESULTS
+
+    rows = pl.read_parquet(job_dir / RESULTS)
+    ok = rows.filter(pl.col("status") == "ok")
+    lines = [f"{case.study.name} case {case.case_id}: {ok.height} of {rows.height} trials ok; results in {job_dir}"]
+    for metric in case.study.metrics:
+        if ok.height and metric.name in ok.columns:
+            values = ok[metric.name].cast(pl.Float64)
+            lines.append(f"  {metric.name:<18} mean {values.mean():<14.6g} min {values.min():<14.6g} max {values.max():.6g}")
+    for message in rows.filter(pl.col("status") != "ok")["error_message"].unique().to_list():
+        lines.append(f"  failed: {message}")
+    return "\n".join(lines)
 
 
 hydra_main = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}", config_name="config")(task)
