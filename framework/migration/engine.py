@@ -1,0 +1,102 @@
+"""The migration engine: runs one trial of one strategy against one workload in one world.
+
+:func:`run_trial` is the study's runner (``distlab.migration.study.STUDY.runner``). :func:`simulate`
+does the same with a check mode, for tests and notebooks.
+
+Metrics (one value each per trial; documented in :mod:`distlab.migration.study`):
+``total_time_s``, ``downtime_s``, ``bytes_sent``, ``pages_sent`` (page transmissions carrying data; a
+zero page sent as a header is not counted), ``pages_resent``, ``rounds``, ``remote_faults``,
+``degraded_time_s`` (real time run throttled, plus post-copy fault stalls), ``source_busy_s`` (until the
+last byte leaves the source), ``converged``.
+
+Trace (a Polars frame, one row per pre-copy round, per stop-and-copy or switch-over, and per post-copy
+time step): ``round``, ``phase``, ``start_time_s``, ``duration_s``, ``pages_sent``, ``pages_dirty`` (still
+dirty, or for post-copy still at the source, at the row's end), ``bandwidth_mbit_s``, ``throttle``,
+``guest_time_s`` (the guest's clock at the row's end), ``writes``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from distlab.errors import DistlabError, PluginError
+from distlab.migration.session import MigrationTimeoutError, Round, Session
+from distlab.migration.world import MigrationWorld
+from distlab.study import Trial
+
+__all__ = ["CheckFailedError", "MigrationTimeoutError", "Outcome", "Round", "Session", "run_trial", "simulate"]
+
+
+class CheckFailedError(DistlabError):
+    """Check mode found the destination's memory different from the source's (an engine bug)."""
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What :func:`simulate` returns: the trial, and the session for inspection."""
+
+    trial: Trial
+    session: Session
+
+
+def simulate(world: MigrationWorld, strategy: Any, workload: Any, seed: int, *, check: bool = False) -> Outcome:
+    """Run one migration.
+
+    Args:
+        world: the world's parameters.
+        strategy: a created strategy component (has ``migrate(session)``).
+        workload: a created workload component (has ``run(guest, t0, t1)``).
+        seed: the trial seed.
+        check: also track a version per page at both ends and verify that the destination ends with
+            the source's last version of every page.
+
+    Returns:
+        The trial (metrics and trace) and the finished session.
+
+    Raises:
+        MigrationTimeoutError: if the migration runs past ``world.max_time_s``.
+        PluginError: if the strategy returns without ending the migration.
+        CheckFailedError: in check mode, if a page was lost.
+    """
+    import polars as pl
+
+    session = Session(world, workload, seed, check=check)
+    strategy.migrate(session)
+    if not session.done:
+        raise PluginError(
+            f"strategy {type(strategy).__name__} returned without ending the migration; "
+            "it must call session.stop_and_copy() or session.postcopy()"
+        )
+    if check:
+        lost = np.flatnonzero(session.dst_versions != session.src_versions)
+        if lost.size:
+            raise CheckFailedError(
+                f"{lost.size} pages differ at the destination, e.g. page {lost[0]}: "
+                f"source version {session.src_versions[lost[0]]}, destination {session.dst_versions[lost[0]]}"
+            )
+    schema = {name: getattr(pl, dtype) for name, dtype in _TRACE_SCHEMA.items()}
+    trace = pl.DataFrame(session.trace, schema=schema)
+    return Outcome(Trial(metrics=dict(session.metrics), trace=trace), session)
+
+
+def run_trial(world: MigrationWorld, components: Mapping[str, Any], seed: int) -> Trial:
+    """The migration study's runner: ``components`` holds a created ``strategy`` and ``workload``."""
+    return simulate(world, components["strategy"], components["workload"], seed).trial
+
+
+_TRACE_SCHEMA = {
+    "round": "Int64",
+    "phase": "String",
+    "start_time_s": "Float64",
+    "duration_s": "Float64",
+    "pages_sent": "Int64",
+    "pages_dirty": "Int64",
+    "bandwidth_mbit_s": "Float64",
+    "throttle": "Float64",
+    "guest_time_s": "Float64",
+    "writes": "Int64",
+}

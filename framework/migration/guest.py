@@ -1,0 +1,216 @@
+"""The guest as a workload sees it: verbs that turn access patterns into dirty pages or faults.
+
+A workload calls the verbs with a rate and a guest-time interval; the k-th access of a stream of rate
+r happens at guest time k/r, so the accesses of ``[t0, t1)`` are those with ``ceil(r t0) <= k <
+ceil(r t1)`` whatever the intervals are. Writes and reads draw from two independent xorshift64*
+streams seeded from the trial seed, so the pages written are the same sequence however the engine
+cuts time, and whichever strategy runs (common random numbers across strategies).
+
+Where the guest runs decides what an access does:
+
+- at the source (``source`` mode), a write marks its page in the dirty bitmap (fused generation and
+  marking, :mod:`distlab.migration.kernels`); reads cost nothing and are skipped;
+- at the destination during post-copy (``destination`` mode), reads and writes are collected with
+  their guest times, and the engine replays them against the pages that have arrived;
+- while the VM is stopped nobody calls the workload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from distlab.migration import kernels
+
+__all__ = ["Guest", "ZipfTable"]
+
+_READ_STREAM = 0x5EAD5EAD5EAD5EAD
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class ZipfTable:
+    """A Zipf distribution over pages: rank r (1-based) has weight r**-exponent, and rank i is page ``perm[i]``.
+
+    Attributes:
+        cdf: cumulative probabilities by rank (last element 1.0).
+        perm: the page of each rank.
+    """
+
+    cdf: np.ndarray
+    perm: np.ndarray
+
+
+def _stream(seed: int, salt: int) -> np.ndarray:
+    state = int(kernels.splitmix64(np.uint64((seed ^ salt) & (2**64 - 1))))
+    return np.array([state or 1], dtype=np.uint64)  # xorshift's state must not be zero
+
+
+class Guest:
+    """The guest's memory, as the workload drives it.
+
+    Attributes:
+        pages: number of pages of guest memory.
+        page_size_bytes: bytes per page.
+        rng: a NumPy generator seeded from the trial seed, for a workload's set-up (permutations,
+            offsets); never for per-access draws.
+        writes: writes issued so far.
+        reads: reads issued so far (counted only while they matter, i.e. at the destination).
+    """
+
+    def __init__(self, pages: int, page_size_bytes: int, seed: int, bitmap: np.ndarray, versions: np.ndarray) -> None:
+        self.pages = pages
+        self.page_size_bytes = page_size_bytes
+        self.rng = np.random.default_rng(seed)
+        self.writes = 0
+        self.reads = 0
+        self.newly_dirtied = 0
+        self._write_state = _stream(seed, 0)
+        self._read_state = _stream(seed, _READ_STREAM)
+        self._bitmap = bitmap
+        self._versions = versions
+        self._mode = "source"
+        self._pages_out: list[np.ndarray] = []
+        self._times_out: list[np.ndarray] = []
+
+    # -- modes (the engine's side) --------------------------------------------------------------
+
+    def at_source(self) -> None:
+        """Writes mark the dirty bitmap (the VM runs at the source)."""
+        self._mode = "source"
+
+    def at_destination(self) -> None:
+        """Accesses are collected for replay (the VM runs at the destination)."""
+        self._mode = "destination"
+
+    def take_accesses(self) -> tuple[np.ndarray, np.ndarray]:
+        """The accesses collected since the last call, as (pages, guest times) sorted by time."""
+        if not self._pages_out:
+            return _EMPTY_I64, np.zeros(0)
+        pages = np.concatenate(self._pages_out)
+        times = np.concatenate(self._times_out)
+        self._pages_out.clear()
+        self._times_out.clear()
+        if len(pages) > 1 and np.any(np.diff(times) < 0):
+            order = np.argsort(times, kind="stable")
+            pages, times = pages[order], times[order]
+        return pages, times
+
+    # -- verbs (the workload's side) ------------------------------------------------------------
+
+    def uniform(self, rate: float, t0: float, t1: float, lo: int = 0, span: int | None = None, *, read: bool = False) -> None:
+        """Accesses at ``rate`` per second, each to a page drawn uniformly from ``[lo, lo + span)``."""
+        span = self._span(lo, span)
+        k0, n = self._count(rate, t0, t1)
+        if n == 0:
+            return
+        if self._mode == "source":
+            if not read:
+                self._mark(kernels.mark_uniform(self._write_state, n, lo, span, self._bitmap, self._versions), n)
+            return
+        out = np.empty(n, dtype=np.int64)
+        kernels.draw_uniform(self._state(read), lo, span, out)
+        self._collect(out, k0, rate, read)
+
+    def hotset(
+        self, rate: float, t0: float, t1: float, hot_lo: int, hot_pages: int, hot_probability: float, *, read: bool = False
+    ) -> None:
+        """Accesses at ``rate`` per second: with ``hot_probability`` to a uniform page of the hot range
+        ``[hot_lo, hot_lo + hot_pages)``, otherwise to a uniform page of the rest of memory."""
+        if not 0 <= hot_lo < self.pages or not 0 < hot_pages <= self.pages:
+            raise ValueError(f"hot range [{hot_lo}, {hot_lo + hot_pages}) does not fit {self.pages} pages")
+        k0, n = self._count(rate, t0, t1)
+        if n == 0:
+            return
+        if self._mode == "source":
+            if not read:
+                newly = kernels.mark_hotset(self._write_state, n, hot_lo, hot_pages, hot_probability, self._bitmap, self._versions)
+                self._mark(newly, n)
+            return
+        out = np.empty(n, dtype=np.int64)
+        kernels.draw_hotset(self._state(read), hot_lo, hot_pages, hot_probability, self.pages, out)
+        self._collect(out, k0, rate, read)
+
+    def zipf(self, rate: float, t0: float, t1: float, table: ZipfTable, *, read: bool = False) -> None:
+        """Accesses at ``rate`` per second, each to a page drawn from ``table`` (see :meth:`zipf_table`)."""
+        k0, n = self._count(rate, t0, t1)
+        if n == 0:
+            return
+        if self._mode == "source":
+            if not read:
+                self._mark(kernels.mark_zipf(self._write_state, n, table.cdf, table.perm, self._bitmap, self._versions), n)
+            return
+        out = np.empty(n, dtype=np.int64)
+        kernels.draw_zipf(self._state(read), table.cdf, table.perm, out)
+        self._collect(out, k0, rate, read)
+
+    def sequential(self, rate: float, t0: float, t1: float, lo: int = 0, span: int | None = None, *, read: bool = False) -> None:
+        """Accesses at ``rate`` per second sweeping ``[lo, lo + span)`` in order: the k-th touches
+        ``lo + k mod span``, so a sweep never touches a page twice."""
+        span = self._span(lo, span)
+        k0, n = self._count(rate, t0, t1)
+        if n == 0:
+            return
+        pages = lo + (np.arange(k0, k0 + n, dtype=np.int64) % span)
+        self.accesses(pages, np.arange(k0, k0 + n) / rate, read=read)
+
+    def accesses(self, pages: np.ndarray, times: np.ndarray, *, read: bool | np.ndarray = False) -> None:
+        """Explicit accesses: ``pages[i]`` at guest time ``times[i]`` (a trace); ``read`` may be one flag
+        per access."""
+        pages = np.asarray(pages, dtype=np.int64)
+        if len(pages) == 0:
+            return
+        if pages.min() < 0 or pages.max() >= self.pages:
+            raise ValueError(f"page index out of range 0..{self.pages - 1}")
+        read_mask = np.broadcast_to(np.asarray(read, dtype=bool), pages.shape)
+        if self._mode == "source":
+            writes = pages[~read_mask] if read_mask.any() else pages
+            if len(writes):
+                self._mark(kernels.mark_pages(writes, self._bitmap, self._versions), len(writes))
+            return
+        self.writes += int((~read_mask).sum())
+        self.reads += int(read_mask.sum())
+        self._pages_out.append(pages)
+        self._times_out.append(np.asarray(times, dtype=np.float64))
+
+    def zipf_table(self, exponent: float, lo: int = 0, span: int | None = None) -> ZipfTable:
+        """A Zipf table over ``[lo, lo + span)`` whose rank-to-page map is a permutation drawn from ``rng``."""
+        span = self._span(lo, span)
+        weights = np.arange(1, span + 1, dtype=np.float64) ** -exponent
+        cdf = np.cumsum(weights)
+        cdf /= cdf[-1]
+        cdf[-1] = 1.0
+        perm = (lo + self.rng.permutation(span)).astype(np.int64)
+        return ZipfTable(cdf, perm)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _span(self, lo: int, span: int | None) -> int:
+        span = self.pages - lo if span is None else span
+        if not (0 <= lo and 0 < span and lo + span <= self.pages):
+            raise ValueError(f"range [{lo}, {lo + span}) does not fit {self.pages} pages")
+        return span
+
+    @staticmethod
+    def _count(rate: float, t0: float, t1: float) -> tuple[int, int]:
+        if rate <= 0 or t1 <= t0:
+            return 0, 0
+        k0 = math.ceil(rate * t0)
+        return k0, max(0, math.ceil(rate * t1) - k0)
+
+    def _state(self, read: bool) -> np.ndarray:
+        return self._read_state if read else self._write_state
+
+    def _mark(self, newly: int, n: int) -> None:
+        self.newly_dirtied += newly
+        self.writes += n
+
+    def _collect(self, pages: np.ndarray, k0: int, rate: float, read: bool) -> None:
+        if read:
+            self.reads += len(pages)
+        else:
+            self.writes += len(pages)
+        self._pages_out.append(pages)
+        self._times_out.append(np.arange(k0, k0 + len(pages)) / rate)

@@ -1,0 +1,382 @@
+"""Every Numba kernel of the migration engine: the loops that run once per guest write or per page.
+
+Each kernel has a plain-Python twin of the same name in :mod:`distlab.migration.reference`; the tests
+assert both give identical results for the same inputs and seed. The kernels are compiled with
+``cache=True`` so that a second process loads them from ``__pycache__`` instead of compiling again.
+
+Random numbers come from xorshift64* (Vigna, "An experimental exploration of Marsaglia's xorshift
+generators, scrambled", 2016), whose state is one nonzero ``uint64`` kept in a length-1 array so that
+the caller sees it advance; the trial seed is mixed into it with splitmix64. ``np.random`` is never
+called inside a loop (see DESIGN.md, "Hot paths"). A draw below ``n`` uses the top 32 bits of the
+output and a multiply-shift (Lemire), so ``n`` must stay below 2**32 pages (16 TiB of 4 KiB pages).
+
+Bitmaps are ``uint8`` arrays with one byte per page (1 = dirty), which is what makes the write loop a
+single store; a packed bitmap would need a read-modify-write per write.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "draw_hotset",
+    "draw_uniform",
+    "draw_zipf",
+    "mark_hotset",
+    "mark_pages",
+    "mark_uniform",
+    "mark_zipf",
+    "next_u64",
+    "postcopy_replay",
+    "send_pages",
+    "splitmix64",
+    "sync_dirty",
+    "count_dirty",
+]
+
+_MUL = np.uint64(0x2545F4914F6CDD1D)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SM1 = np.uint64(0xBF58476D1CE4E5B9)
+_SM2 = np.uint64(0x94D049BB133111EB)
+_S12 = np.uint64(12)
+_S25 = np.uint64(25)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_S11 = np.uint64(11)
+_S27b = np.uint64(27)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@numba.njit(cache=True, inline="always")
+def splitmix64(x: np.uint64) -> np.uint64:
+    """One splitmix64 output for input ``x`` (used to turn a seed into a generator state)."""
+    z = x + _GOLDEN
+    z = (z ^ (z >> _S30)) * _SM1
+    z = (z ^ (z >> _S27b)) * _SM2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(cache=True, inline="always")
+def next_u64(state: np.ndarray) -> np.uint64:
+    """Advance the xorshift64* state ``state[0]`` and return the next 64-bit output."""
+    x = state[0]
+    x ^= x >> _S12
+    x ^= x << _S25
+    x ^= x >> _S27
+    state[0] = x
+    return x * _MUL
+
+
+@numba.njit(cache=True, inline="always")
+def _below(r: np.uint64, n: np.uint64) -> np.int64:
+    return np.int64(((r >> _S32) * n) >> _S32)
+
+
+@numba.njit(cache=True, inline="always")
+def _unit(r: np.uint64) -> float:
+    return float(r >> _S11) * _TWO_M53
+
+
+@numba.njit(cache=True, inline="always")
+def _hot_page(state: np.ndarray, hot_lo: np.int64, hot_n: np.uint64, cold_n: np.uint64, pages: np.int64, p_hot: float) -> np.int64:
+    # Two draws per write whatever the branch, so the k-th write is the same page however the
+    # guest's time is cut into chunks.
+    u = _unit(next_u64(state))
+    r = next_u64(state)
+    if u < p_hot or cold_n == 0:
+        return hot_lo + _below(r, hot_n)
+    return (hot_lo + np.int64(hot_n) + _below(r, cold_n)) % pages
+
+
+@numba.njit(cache=True, inline="always")
+def _zipf_rank(u: float, cdf: np.ndarray) -> np.int64:
+    # First rank whose cumulative probability exceeds u (inverse transform by bisection).
+    lo = 0
+    hi = cdf.size - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+# -- writes straight into the dirty bitmap (the pre-copy hot path) ---------------------------------
+
+
+@numba.njit(cache=True)
+def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Draw ``n`` pages uniformly in ``[lo, lo + span)``, mark them dirty, return how many were newly dirtied.
+
+    ``versions`` (one ``int64`` per page, or empty) counts writes per page for the engine's check mode.
+    """
+    newly = 0
+    nspan = np.uint64(span)
+    track = versions.size > 0
+    for _ in range(n):
+        p = lo + _below(next_u64(state), nspan)
+        newly += 1 - bitmap[p]
+        bitmap[p] = 1
+        if track:
+            versions[p] += 1
+    return newly
+
+
+@numba.njit(cache=True)
+def mark_hotset(
+    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, bitmap: np.ndarray, versions: np.ndarray
+) -> int:
+    """Like :func:`mark_uniform`, with probability ``p_hot`` in the hot range ``[hot_lo, hot_lo + hot_n)``
+    and otherwise uniformly in the rest of memory (wrapping around)."""
+    pages = np.int64(bitmap.size)
+    hn = np.uint64(hot_n)
+    cn = np.uint64(pages - hot_n)
+    newly = 0
+    track = versions.size > 0
+    for _ in range(n):
+        p = _hot_page(state, hot_lo, hn, cn, pages, p_hot)
+        newly += 1 - bitmap[p]
+        bitmap[p] = 1
+        if track:
+            versions[p] += 1
+    return newly
+
+
+@numba.njit(cache=True)
+def mark_zipf(state: np.ndarray, n: int, cdf: np.ndarray, perm: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Like :func:`mark_uniform`, drawing a rank from the cumulative table ``cdf`` and writing page ``perm[rank]``."""
+    newly = 0
+    track = versions.size > 0
+    for _ in range(n):
+        p = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
+        newly += 1 - bitmap[p]
+        bitmap[p] = 1
+        if track:
+            versions[p] += 1
+    return newly
+
+
+@numba.njit(cache=True)
+def mark_pages(pages: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Mark the given pages dirty (in order); return how many were newly dirtied."""
+    newly = 0
+    track = versions.size > 0
+    for i in range(pages.size):
+        p = pages[i]
+        newly += 1 - bitmap[p]
+        bitmap[p] = 1
+        if track:
+            versions[p] += 1
+    return newly
+
+
+# -- the same draws into an array (post-copy needs each access, in order) --------------------------
+
+
+@numba.njit(cache=True)
+def draw_uniform(state: np.ndarray, lo: int, span: int, out: np.ndarray) -> None:
+    """Fill ``out`` with the pages :func:`mark_uniform` would write from the same state."""
+    nspan = np.uint64(span)
+    for i in range(out.size):
+        out[i] = lo + _below(next_u64(state), nspan)
+
+
+@numba.njit(cache=True)
+def draw_hotset(state: np.ndarray, hot_lo: int, hot_n: int, p_hot: float, pages: int, out: np.ndarray) -> None:
+    """Fill ``out`` with the pages :func:`mark_hotset` would write from the same state."""
+    hn = np.uint64(hot_n)
+    cn = np.uint64(pages - hot_n)
+    for i in range(out.size):
+        out[i] = _hot_page(state, hot_lo, hn, cn, np.int64(pages), p_hot)
+
+
+@numba.njit(cache=True)
+def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` with the pages :func:`mark_zipf` would write from the same state."""
+    for i in range(out.size):
+        out[i] = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
+
+
+# -- the bitmap at round boundaries ---------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def count_dirty(bitmap: np.ndarray) -> int:
+    """How many pages are dirty."""
+    n = 0
+    for i in range(bitmap.size):
+        n += bitmap[i]
+    return n
+
+
+@numba.njit(cache=True)
+def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero: bool) -> int:
+    """Snapshot and clear the dirty bitmap: write the dirty page indices into ``out`` in ascending order.
+
+    When ``clear_zero``, the synced pages were written by the guest, so they are no longer zero pages.
+
+    Returns:
+        The number of indices written.
+    """
+    k = 0
+    for i in range(bitmap.size):
+        if bitmap[i]:
+            bitmap[i] = 0
+            out[k] = i
+            k += 1
+            if clear_zero:
+                zero[i] = 0
+    return k
+
+
+@numba.njit(cache=True)
+def send_pages(
+    idx: np.ndarray,
+    zero: np.ndarray,
+    sent: np.ndarray,
+    cache: np.ndarray,
+    use_cache: bool,
+    insert_on_miss: bool,
+    skip_zero: bool,
+    page_bytes: int,
+    zero_bytes: int,
+    delta_bytes: int,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> tuple[int, int, int, int, int]:
+    """Encode and send the pages ``idx``; return (bytes, data pages, zero pages, re-sends, cache hits).
+
+    A zero page costs ``zero_bytes`` when ``skip_zero`` (checked first, as QEMU's ``save_zero_page``
+    runs before XBZRLE in migration/ram.c). With ``use_cache``, the delta cache is direct-mapped like
+    QEMU's migration/page_cache.c (slot = page mod slots): a hit sends ``delta_bytes``, a miss sends the
+    whole page and, if ``insert_on_miss``, takes the slot. ``sent`` counts transmissions per page.
+    """
+    total = 0
+    data = 0
+    zeros = 0
+    resent = 0
+    hits = 0
+    slots = cache.size
+    track = src_versions.size > 0
+    for i in range(idx.size):
+        p = idx[i]
+        if sent[p] > 0:
+            resent += 1
+        sent[p] += 1
+        if track:
+            dst_versions[p] = src_versions[p]
+        if skip_zero and zero[p]:
+            total += zero_bytes
+            zeros += 1
+            continue
+        data += 1
+        if use_cache:
+            s = p % slots
+            if cache[s] == p:
+                hits += 1
+                total += delta_bytes
+                continue
+            if insert_on_miss:
+                cache[s] = p
+        total += page_bytes
+    return total, data, zeros, resent, hits
+
+
+# -- post-copy: the guest runs at the destination and faults on missing pages ----------------------
+
+
+@numba.njit(cache=True, inline="always")
+def _post_send(
+    q: np.int64, arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float,
+    latency_s: float, st: np.ndarray, src_versions: np.ndarray, dst_versions: np.ndarray,
+) -> None:
+    # The page leaves when the link is free (st[1] is set by the caller) and arrives one latency later.
+    if skip_zero and zero[q]:
+        st[1] += zero_s
+        st[6] += 1
+    else:
+        st[1] += page_s
+        st[5] += 1
+    arrive[q] = st[1] + latency_s
+    st[8] = max(st[8], arrive[q])
+    st[7] -= 1
+    if src_versions.size > 0:
+        dst_versions[q] = src_versions[q]
+
+
+@numba.njit(cache=True)
+def postcopy_replay(
+    pages: np.ndarray,
+    times: np.ndarray,
+    until: float,
+    arrive: np.ndarray,
+    zero: np.ndarray,
+    skip_zero: bool,
+    page_s: float,
+    zero_s: float,
+    latency_s: float,
+    prepage: int,
+    st: np.ndarray,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> None:
+    """Replay guest accesses at the destination during post-copy, with faults and a background push.
+
+    The link is one serial resource: whenever it is idle the source pushes the next missing page in
+    ascending order; a fault (first touch of a page that has not arrived) sends a request (one-way
+    latency), the page goes next on the link, then the missing pages among the ``prepage`` nearest on
+    each side (p+1, p-1, p+2, ..., at most ``prepage`` of them), and the guest stalls until the
+    faulting page arrives. Touching a page still in flight stalls until it arrives and counts as a
+    fault too (the page is not there).
+
+    Args:
+        pages: the page of each access, in time order.
+        times: the guest time of each access (nondecreasing).
+        until: guest time up to which to advance after the last access.
+        arrive: per page, when it arrives at the destination (``inf`` while still at the source).
+        st: the replay state, updated in place: [0] real minus guest time (grows with stalls),
+            [1] time the link is next free, [2] push pointer, [3] faults, [4] stall seconds,
+            [5] data pages sent, [6] zero pages sent, [7] pages still at the source,
+            [8] last arrival.
+        src_versions / dst_versions: check-mode version arrays, or empty.
+    """
+    n_pages = arrive.size
+    inf = np.inf
+    for i in range(pages.size + 1):
+        if i < pages.size:
+            t = times[i] + st[0]
+        else:
+            t = until + st[0]
+        # Background push while the link is idle before t.
+        while st[7] > 0 and st[1] <= t:
+            q = np.int64(st[2])
+            while q < n_pages and arrive[q] != inf:
+                q += 1
+            st[2] = q
+            if q >= n_pages:
+                break
+            _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+        if i == pages.size:
+            break
+        p = np.int64(pages[i])
+        if arrive[p] <= t:
+            continue
+        st[3] += 1
+        if arrive[p] == inf:
+            st[1] = max(t + latency_s, st[1])
+            _post_send(p, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+            sent = 0
+            for d in range(1, prepage + 1):
+                if sent >= prepage:
+                    break
+                for q in (p + d, p - d):
+                    if sent < prepage and 0 <= q < n_pages and arrive[q] == inf:
+                        _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+                        sent += 1
+        stall = arrive[p] - t
+        st[4] += stall
+        st[0] += stall

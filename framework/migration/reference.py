@@ -1,0 +1,248 @@
+"""Plain-Python twins of the kernels in :mod:`distlab.migration.kernels`: the same algorithms, the same
+generator, written for reading rather than speed.
+
+The tests run each twin against its kernel on small inputs and assert identical results; the benchmark
+times them as the pure-Python baseline. Arrays are the same NumPy arrays the kernels take, but every
+element is handled by the interpreter, one at a time; 64-bit unsigned arithmetic is emulated with masks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "count_dirty",
+    "draw_hotset",
+    "draw_uniform",
+    "draw_zipf",
+    "mark_hotset",
+    "mark_pages",
+    "mark_uniform",
+    "mark_zipf",
+    "next_u64",
+    "postcopy_replay",
+    "send_pages",
+    "splitmix64",
+    "sync_dirty",
+]
+
+_M64 = (1 << 64) - 1
+
+
+def splitmix64(x: int) -> int:
+    """One splitmix64 output for input ``x``."""
+    z = (x + 0x9E3779B97F4A7C15) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def next_u64(state: np.ndarray) -> int:
+    """Advance the xorshift64* state ``state[0]`` and return the next 64-bit output."""
+    x = int(state[0])
+    x ^= x >> 12
+    x ^= (x << 25) & _M64
+    x ^= x >> 27
+    state[0] = x
+    return (x * 0x2545F4914F6CDD1D) & _M64
+
+
+def _below(r: int, n: int) -> int:
+    return ((r >> 32) * n) >> 32
+
+
+def _unit(r: int) -> float:
+    return (r >> 11) * (1.0 / 9007199254740992.0)
+
+
+def _hot_page(state: np.ndarray, hot_lo: int, hot_n: int, cold_n: int, pages: int, p_hot: float) -> int:
+    u = _unit(next_u64(state))
+    r = next_u64(state)
+    if u < p_hot or cold_n == 0:
+        return hot_lo + _below(r, hot_n)
+    return (hot_lo + hot_n + _below(r, cold_n)) % pages
+
+
+def _zipf_rank(u: float, cdf: np.ndarray) -> int:
+    lo, hi = 0, len(cdf) - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _mark(p: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    was = int(bitmap[p])
+    bitmap[p] = 1
+    if len(versions):
+        versions[p] += 1
+    return 1 - was
+
+
+def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.mark_uniform`."""
+    return sum(_mark(lo + _below(next_u64(state), span), bitmap, versions) for _ in range(n))
+
+
+def mark_hotset(
+    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, bitmap: np.ndarray, versions: np.ndarray
+) -> int:
+    """Twin of :func:`distlab.migration.kernels.mark_hotset`."""
+    pages = len(bitmap)
+    return sum(
+        _mark(_hot_page(state, hot_lo, hot_n, pages - hot_n, pages, p_hot), bitmap, versions) for _ in range(n)
+    )
+
+
+def mark_zipf(state: np.ndarray, n: int, cdf: np.ndarray, perm: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.mark_zipf`."""
+    return sum(_mark(int(perm[_zipf_rank(_unit(next_u64(state)), cdf)]), bitmap, versions) for _ in range(n))
+
+
+def mark_pages(pages: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.mark_pages`."""
+    return sum(_mark(int(p), bitmap, versions) for p in pages)
+
+
+def draw_uniform(state: np.ndarray, lo: int, span: int, out: np.ndarray) -> None:
+    """Twin of :func:`distlab.migration.kernels.draw_uniform`."""
+    for i in range(len(out)):
+        out[i] = lo + _below(next_u64(state), span)
+
+
+def draw_hotset(state: np.ndarray, hot_lo: int, hot_n: int, p_hot: float, pages: int, out: np.ndarray) -> None:
+    """Twin of :func:`distlab.migration.kernels.draw_hotset`."""
+    for i in range(len(out)):
+        out[i] = _hot_page(state, hot_lo, hot_n, pages - hot_n, pages, p_hot)
+
+
+def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndarray) -> None:
+    """Twin of :func:`distlab.migration.kernels.draw_zipf`."""
+    for i in range(len(out)):
+        out[i] = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
+
+
+def count_dirty(bitmap: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.count_dirty`."""
+    return sum(int(b) for b in bitmap)
+
+
+def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero: bool) -> int:
+    """Twin of :func:`distlab.migration.kernels.sync_dirty`."""
+    k = 0
+    for i in range(len(bitmap)):
+        if bitmap[i]:
+            bitmap[i] = 0
+            out[k] = i
+            k += 1
+            if clear_zero:
+                zero[i] = 0
+    return k
+
+
+def send_pages(
+    idx: np.ndarray,
+    zero: np.ndarray,
+    sent: np.ndarray,
+    cache: np.ndarray,
+    use_cache: bool,
+    insert_on_miss: bool,
+    skip_zero: bool,
+    page_bytes: int,
+    zero_bytes: int,
+    delta_bytes: int,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> tuple[int, int, int, int, int]:
+    """Twin of :func:`distlab.migration.kernels.send_pages`."""
+    total = data = zeros = resent = hits = 0
+    for p in (int(i) for i in idx):
+        resent += sent[p] > 0
+        sent[p] += 1
+        if len(src_versions):
+            dst_versions[p] = src_versions[p]
+        if skip_zero and zero[p]:
+            total += zero_bytes
+            zeros += 1
+            continue
+        data += 1
+        if use_cache:
+            s = p % len(cache)
+            if cache[s] == p:
+                hits += 1
+                total += delta_bytes
+                continue
+            if insert_on_miss:
+                cache[s] = p
+        total += page_bytes
+    return total, data, zeros, int(resent), hits
+
+
+def _post_send(q: int, arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float,
+               latency_s: float, st: np.ndarray, src_versions: np.ndarray, dst_versions: np.ndarray) -> None:
+    if skip_zero and zero[q]:
+        st[1] += zero_s
+        st[6] += 1
+    else:
+        st[1] += page_s
+        st[5] += 1
+    arrive[q] = st[1] + latency_s
+    st[8] = max(st[8], arrive[q])
+    st[7] -= 1
+    if len(src_versions):
+        dst_versions[q] = src_versions[q]
+
+
+def postcopy_replay(
+    pages: np.ndarray,
+    times: np.ndarray,
+    until: float,
+    arrive: np.ndarray,
+    zero: np.ndarray,
+    skip_zero: bool,
+    page_s: float,
+    zero_s: float,
+    latency_s: float,
+    prepage: int,
+    st: np.ndarray,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> None:
+    """Twin of :func:`distlab.migration.kernels.postcopy_replay`."""
+    n_pages = len(arrive)
+    args = (arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+    for i in range(len(pages) + 1):
+        t = (times[i] if i < len(pages) else until) + st[0]
+        while st[7] > 0 and st[1] <= t:
+            q = int(st[2])
+            while q < n_pages and arrive[q] != math.inf:
+                q += 1
+            st[2] = q
+            if q >= n_pages:
+                break
+            _post_send(q, *args)
+        if i == len(pages):
+            break
+        p = int(pages[i])
+        if arrive[p] <= t:
+            continue
+        st[3] += 1
+        if arrive[p] == math.inf:
+            st[1] = max(t + latency_s, st[1])
+            _post_send(p, *args)
+            sent = 0
+            for d in range(1, prepage + 1):
+                if sent >= prepage:
+                    break
+                for q in (p + d, p - d):
+                    if sent < prepage and 0 <= q < n_pages and arrive[q] == math.inf:
+                        _post_send(q, *args)
+                        sent += 1
+        stall = arrive[p] - t
+        st[4] += stall
+        st[0] += stall

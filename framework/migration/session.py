@@ -1,0 +1,368 @@
+"""One migration in progress: the verbs a strategy drives it with, and the mechanics behind them.
+
+The model follows QEMU's RAM migration (migration/ram.c), simplified to whole rounds:
+
+- **pre-copy round** (``precopy_round``): the dirty bitmap is synced, i.e. snapshotted and cleared
+  (QEMU's ``migration_bitmap_sync``); the snapshot's pages are sent at the (possibly rate-limited) link
+  rate; the guest runs meanwhile, and each of its writes marks its page dirty for the next round.
+  Round 1 sends every page, because the bitmap starts full (QEMU's bulk stage).
+- **stop-and-copy** (``stop_and_copy``): the VM stops; the pages still dirty, then the CPU and device
+  state, go at full link speed (QEMU lifts its pre-copy rate limit for completion; the world's
+  ``link.limit_stop_copy`` keeps it), and the VM resumes one latency after the last byte left.
+- **post-copy** (``postcopy``): the VM stops, its CPU and device state go first, it resumes at the
+  destination, and the pages still at the source are pushed in the background; a first touch of a
+  missing page is a fault served over the network (see :func:`distlab.migration.kernels.postcopy_replay`).
+
+Encodings (mechanics, enabled by the strategy with ``configure``): a page that is still all zeros costs
+``ZERO_PAGE_BYTES`` (QEMU's 8-byte page header plus one fill byte, ``save_zero_page``); with XBZRLE, a
+page re-sent while its previous copy is in the direct-mapped page cache costs the compressed fraction of
+a page. Headers of data pages are not counted (0.2 % of a 4 KiB page), so that a full page costs
+exactly ``page_size_bytes`` and the textbook formulas hold.
+
+Time: ``clock_s`` is real (simulated) time since the migration started; the guest's own clock runs at
+``1 - throttle`` of it while throttled and stands still while stalled on a fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from distlab.errors import DistlabError, PluginError
+from distlab.migration import kernels
+from distlab.migration.guest import Guest
+from distlab.migration.kinds import Workload
+from distlab.migration.world import MigrationWorld
+
+__all__ = ["ZERO_PAGE_BYTES", "MigrationTimeoutError", "Round", "Session"]
+
+ZERO_PAGE_BYTES = 9
+"""Wire cost of a zero page: QEMU's 8-byte page header and a 1-byte fill value (migration/ram.c)."""
+
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+
+
+class MigrationTimeoutError(DistlabError):
+    """A migration that cannot finish within ``world.max_time_s`` of simulated time."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Round:
+    """What one pre-copy round did.
+
+    Attributes:
+        index: 1 for the first round.
+        start_time_s: when it started.
+        duration_s: how long sending its pages took.
+        pages_sent: pages sent (zero pages included).
+        bytes_sent: bytes put on the link.
+        pages_dirty: pages dirty at its end (what the next round or the stop-and-copy would send).
+        bytes_dirty: ``pages_dirty * page_size_bytes`` (QEMU's "remaining" estimate).
+        rate_mbit_s: the rate it was sent at.
+        throttle: the fraction of guest CPU taken away during it.
+        writes: guest writes during it.
+    """
+
+    index: int
+    start_time_s: float
+    duration_s: float
+    pages_sent: int
+    bytes_sent: int
+    pages_dirty: int
+    bytes_dirty: int
+    rate_mbit_s: float
+    throttle: float
+    writes: int
+
+
+class Session:
+    """One migration: a strategy's handle on the world.
+
+    Args:
+        world: the world's parameters.
+        workload: the guest's workload.
+        seed: the trial seed.
+        check: keep per-page write versions at the source and the destination, to verify at the end
+            that the destination holds the last version of every page (slower; for tests).
+    """
+
+    def __init__(self, world: MigrationWorld, workload: Workload, seed: int, *, check: bool = False) -> None:
+        vm = world.vm
+        self.world = world
+        self.pages = (vm.memory_mib << 20) // vm.page_size_bytes
+        if self.pages < 1:
+            raise DistlabError(f"world.vm.memory_mib={vm.memory_mib} holds no page of {vm.page_size_bytes} bytes")
+        self.page_size_bytes = vm.page_size_bytes
+        self.state_bytes = vm.cpu_state_bytes + vm.device_state_bytes
+        self.check = check
+        rng = np.random.default_rng([seed, 0x2E50])
+        # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them.
+        self._bitmap = np.ones(self.pages, dtype=np.uint8)
+        self._zero = (rng.random(self.pages) < vm.zero_page_fraction).astype(np.uint8)
+        self._sent = np.zeros(self.pages, dtype=np.uint32)
+        self._idx = np.empty(self.pages, dtype=np.int64)
+        self.src_versions = np.zeros(self.pages if check else 0, dtype=np.int64)
+        self.dst_versions = np.full(self.pages if check else 0, -1, dtype=np.int64)
+        self.guest = Guest(self.pages, self.page_size_bytes, seed, self._bitmap, self.src_versions)
+        self.workload = workload
+        start = getattr(workload, "start", None)
+        if start is not None:
+            start(self.guest)
+
+        self.clock_s = 0.0
+        self.guest_time_s = 0.0
+        self.throttle = 0.0
+        self.rounds = 0
+        self.total_pages_sent = 0
+        self.done = False
+        self._bitmap_from_writes = False  # the initial full bitmap is not writes: zero pages stay zero
+        self._skip_zero = True
+        self._cache = np.full(1, -1, dtype=np.int64)
+        self._xbzrle = False
+        self._delta_bytes = self.page_size_bytes
+        self.trace: list[dict[str, Any]] = []
+        self.metrics: dict[str, Any] = {
+            "total_time_s": 0.0,
+            "downtime_s": 0.0,
+            "bytes_sent": 0,
+            "pages_sent": 0,
+            "pages_resent": 0,
+            "rounds": 0,
+            "remote_faults": 0,
+            "degraded_time_s": 0.0,
+            "source_busy_s": 0.0,
+            "converged": True,
+        }
+        self.cache_hits = 0
+        self.zero_pages_sent = 0
+
+    # -- what a strategy may read ---------------------------------------------------------------
+
+    @property
+    def dirty_pages(self) -> int:
+        """Pages the next round (or a stop-and-copy) would send."""
+        return int(kernels.count_dirty(self._bitmap))
+
+    @property
+    def dirty_bytes(self) -> int:
+        """``dirty_pages * page_size_bytes``: what QEMU calls the remaining bytes."""
+        return self.dirty_pages * self.page_size_bytes
+
+    @property
+    def link_mbit_s(self) -> float:
+        """The link's full bandwidth."""
+        return self.world.link.bandwidth_mbit_s
+
+    def rate_mbit_s(self, rate_limit_mbit_s: float | None = None) -> float:
+        """The rate a pre-copy round runs at: the link, capped by the world's and the strategy's limits."""
+        rate = self.world.link.bandwidth_mbit_s
+        for cap in (self.world.link.precopy_rate_limit_mbit_s, rate_limit_mbit_s):
+            if cap is not None:
+                rate = min(rate, cap)
+        return rate
+
+    # -- verbs ----------------------------------------------------------------------------------
+
+    def configure(
+        self,
+        *,
+        skip_zero_pages: bool = True,
+        xbzrle_cache_mib: int | None = None,
+        xbzrle_compressed_fraction: float = 0.25,
+    ) -> None:
+        """Choose the page encodings.
+
+        Args:
+            skip_zero_pages: send a page that is all zeros as a header only.
+            xbzrle_cache_mib: size of the XBZRLE page cache, or None for no delta compression.
+            xbzrle_compressed_fraction: size of a delta-encoded page as a fraction of a page.
+        """
+        self._skip_zero = skip_zero_pages
+        self._xbzrle = xbzrle_cache_mib is not None
+        if xbzrle_cache_mib is not None:
+            slots = max(1, (xbzrle_cache_mib << 20) // self.page_size_bytes)
+            self._cache = np.full(slots, -1, dtype=np.int64)
+            self._delta_bytes = max(1, math.ceil(xbzrle_compressed_fraction * self.page_size_bytes))
+
+    def set_throttle(self, fraction: float) -> None:
+        """Take ``fraction`` of the guest's CPU away (auto-converge): its clock runs at ``1 - fraction``."""
+        if not 0.0 <= fraction < 1.0:
+            raise PluginError(f"throttle must be in [0, 1), got {fraction!r}")
+        self.throttle = fraction
+
+    def precopy_round(self, rate_limit_mbit_s: float | None = None) -> Round:
+        """Run one pre-copy round while the guest keeps running at the source.
+
+        Args:
+            rate_limit_mbit_s: the strategy's cap for this round (None: the link's rate, or the world's cap).
+
+        Returns:
+            What the round did.
+        """
+        self._not_done()
+        rate = self.rate_mbit_s(rate_limit_mbit_s)
+        start = self.clock_s
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        self._bitmap_from_writes = True
+        # XBZRLE starts after the bulk stage, as QEMU's xbzrle_started does.
+        nbytes, data = self._send(self._idx[:n], use_cache=self._xbzrle and self.rounds >= 1, insert=True)
+        duration = nbytes * 8 / (rate * 1e6)
+        writes_before = self.guest.writes
+        throttle = self.throttle
+        self._run_guest(duration)
+        self.rounds += 1
+        self.metrics["rounds"] = self.rounds
+        dirty = self.dirty_pages
+        self._check_time(f"pre-copy round {self.rounds}")
+        rnd = Round(self.rounds, start, duration, n, nbytes, dirty, dirty * self.page_size_bytes, rate, throttle,
+                    self.guest.writes - writes_before)
+        self._row("precopy", start, duration, n, dirty, rate, throttle, rnd.writes)
+        return rnd
+
+    def stop_and_copy(self, *, converged: bool = True) -> None:
+        """Stop the VM, send what is still dirty and the CPU and device state, resume at the destination.
+
+        Args:
+            converged: whether the strategy's stop condition held (False when it gave up on a bound).
+        """
+        self._not_done()
+        link = self.world.link
+        rate = self.rate_mbit_s() if link.limit_stop_copy else link.bandwidth_mbit_s
+        start = self.clock_s
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        # QEMU's last stage still uses cached pages but inserts no new ones.
+        nbytes, _ = self._send(self._idx[:n], use_cache=self._xbzrle and self.rounds >= 1, insert=False)
+        nbytes += self.state_bytes
+        self.metrics["bytes_sent"] += self.state_bytes
+        duration = nbytes * 8 / (rate * 1e6)
+        latency = link.latency_ms / 1e3
+        self.clock_s += duration
+        self._check_time("the stop-and-copy")
+        self.metrics.update(
+            downtime_s=duration + latency,
+            total_time_s=self.clock_s + latency,
+            source_busy_s=self.clock_s,
+            converged=bool(converged),
+        )
+        self._row("stop_copy", start, duration, n, 0, rate, 0.0, 0)
+        self.done = True
+
+    def postcopy(self, *, prepage_pages: int = 0, converged: bool = True) -> None:
+        """Stop the VM, send its CPU and device state, resume it at the destination, then move the
+        pages still at the source: pushed in ascending order in the background, or fetched on a fault
+        (with up to ``prepage_pages`` missing neighbours after the faulting page).
+
+        Args:
+            prepage_pages: pages pre-paged around each faulting page.
+            converged: whether a preceding pre-copy phase ended on its own stop condition.
+        """
+        self._not_done()
+        if prepage_pages < 0:
+            raise PluginError(f"prepage_pages must be >= 0, got {prepage_pages!r}")
+        link = self.world.link
+        bw = link.bandwidth_mbit_s * 1e6 / 8  # bytes per second; QEMU lifts the rate limit in post-copy
+        latency = link.latency_ms / 1e3
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        missing = self._idx[:n].copy()
+        self.metrics["pages_resent"] += int(np.count_nonzero(self._sent[missing]))
+        self._sent[missing] += 1
+        arrive = np.full(self.pages, -1.0)
+        arrive[missing] = np.inf
+        state_s = self.state_bytes / bw
+        self.metrics["bytes_sent"] += self.state_bytes
+        self.metrics["downtime_s"] = state_s + latency
+        self.metrics["converged"] = bool(converged)
+        self._row("switchover", self.clock_s, state_s, 0, n, link.bandwidth_mbit_s, 0.0, 0)
+        resume = self.clock_s + state_s + latency
+        page_s = self.page_size_bytes / bw
+        zero_s = ZERO_PAGE_BYTES / bw
+        # [0] real minus guest time, [1] link free at, [2] push pointer, [3] faults, [4] stall seconds,
+        # [5] data pages, [6] zero pages, [7] pages at the source, [8] last arrival
+        st = np.array([resume - self.guest_time_s, self.clock_s + state_s, 0, 0, 0, 0, 0, n, resume], dtype=np.float64)
+        self.guest.at_destination()
+        # Chunks of guest time: about a hundred over the time the background push alone would take.
+        step = max(n * page_s / 100, 1e-3)
+        index = 0
+        while st[7] > 0 or self.guest_time_s + st[0] < st[8]:
+            g0, g1 = self.guest_time_s, self.guest_time_s + step
+            real0 = g0 + st[0]
+            before = st[5] + st[6]
+            self.workload.run(self.guest, g0, g1)
+            pages, times = self.guest.take_accesses()
+            kernels.postcopy_replay(pages, times, g1, arrive, self._zero, self._skip_zero, page_s, zero_s,
+                                    latency, prepage_pages, st, self.src_versions, self.dst_versions)
+            self.guest_time_s = g1
+            self.clock_s = g1 + st[0]
+            index += 1
+            self._row("postcopy", real0, self.clock_s - real0, int(st[5] + st[6] - before), int(st[7]),
+                      link.bandwidth_mbit_s, 0.0, 0)
+            self._check_time("post-copy")
+        data, zeros = int(st[5]), int(st[6])
+        self.metrics["pages_sent"] += data
+        self.total_pages_sent += data + zeros
+        self.zero_pages_sent += zeros
+        self.metrics["bytes_sent"] += data * self.page_size_bytes + zeros * ZERO_PAGE_BYTES
+        self.metrics["remote_faults"] = int(st[3])
+        self.metrics["degraded_time_s"] += float(st[4])
+        self.metrics["total_time_s"] = float(max(st[8], resume))
+        self.metrics["source_busy_s"] = float(max(st[8], resume) - latency)
+        self.clock_s = max(self.clock_s, float(st[8]))
+        self.done = True
+
+    # -- mechanics ------------------------------------------------------------------------------
+
+    def _not_done(self) -> None:
+        if self.done:
+            raise PluginError("the migration is over: a strategy ends it once, with stop_and_copy() or postcopy()")
+
+    def _send(self, idx: np.ndarray, *, use_cache: bool, insert: bool) -> tuple[int, int]:
+        nbytes, data, zeros, resent, hits = kernels.send_pages(
+            idx, self._zero, self._sent, self._cache, use_cache, insert, self._skip_zero, self.page_size_bytes,
+            ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
+        )
+        self.metrics["bytes_sent"] += int(nbytes)
+        self.metrics["pages_sent"] += int(data)
+        self.metrics["pages_resent"] += int(resent)
+        self.total_pages_sent += len(idx)
+        self.zero_pages_sent += int(zeros)
+        self.cache_hits += int(hits)
+        return int(nbytes), int(data)
+
+    def _run_guest(self, real_s: float) -> None:
+        """Let the guest run at the source for ``real_s`` seconds of real time."""
+        if real_s <= 0:
+            return
+        guest_s = real_s * (1.0 - self.throttle)
+        self.workload.run(self.guest, self.guest_time_s, self.guest_time_s + guest_s)
+        self.guest_time_s += guest_s
+        self.clock_s += real_s
+        if self.throttle > 0:
+            self.metrics["degraded_time_s"] += real_s
+
+    def _check_time(self, where: str) -> None:
+        if self.clock_s > self.world.max_time_s:
+            raise MigrationTimeoutError(
+                f"the migration did not finish within world.max_time_s={self.world.max_time_s:g} s of simulated "
+                f"time (at {self.clock_s:.6g} s, during {where}, after {self.rounds} pre-copy rounds); "
+                "raise world.max_time_s, the bandwidth, or choose a strategy that converges"
+            )
+
+    def _row(self, phase: str, start: float, duration: float, sent: int, dirty: int, rate: float, throttle: float,
+             writes: int) -> None:
+        self.trace.append(
+            {
+                "round": len(self.trace) + 1,
+                "phase": phase,
+                "start_time_s": float(start),
+                "duration_s": float(duration),
+                "pages_sent": int(sent),
+                "pages_dirty": int(dirty),
+                "bandwidth_mbit_s": float(rate),
+                "throttle": float(throttle),
+                "guest_time_s": float(self.guest_time_s),
+                "writes": int(writes),
+            }
+        )

@@ -1,0 +1,109 @@
+"""Parameters of the built-in migration strategies (cheap to import: dataclasses only).
+
+Constants taken from the systems they model, with where they come from:
+
+- QEMU (migration/options.c, migration/ram.c): ``downtime-limit`` 300 ms (DEFAULT_MIGRATE_SET_DOWNTIME),
+  ``max-bandwidth`` 128 MiB/s (MAX_THROTTLE), ``cpu-throttle-initial`` 20 %, ``cpu-throttle-increment``
+  10 %, ``max-cpu-throttle`` 99 %, ``throttle-trigger-threshold`` 50 %, and an XBZRLE cache of 64 MiB
+  (DEFAULT_MIGRATE_XBZRLE_CACHE_SIZE).
+- Xen (tools/libxc/xc_domain_save.c): DEF_MAX_ITERS 29, DEF_MAX_FACTOR 3, and the "fewer than 50 pages
+  dirtied" test; the rate limit of 100 Mbit/s rising by 50 Mbit/s per round up to 500 Mbit/s is from
+  Clark et al., "Live Migration of Virtual Machines", NSDI 2005, section 5.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from distlab.params import param
+
+__all__ = [
+    "HybridParams",
+    "PostcopyParams",
+    "PrecopyOptions",
+    "PrecopyParams",
+    "PrecopyPostcopyParams",
+    "StopAndCopyParams",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class StopAndCopyParams:
+    """Stop the VM, copy all of its memory, resume it at the destination."""
+
+    skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecopyOptions:
+    """Options every pre-copy-based strategy shares: encodings and auto-converge."""
+
+    skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
+    xbzrle: bool = param(False, "delta-compress re-sent pages found in the XBZRLE page cache")
+    xbzrle_cache_mib: int = param(64, "XBZRLE page cache size (QEMU's default: 64 MiB)", gt=0)
+    xbzrle_compressed_fraction: float = param(
+        0.25, "size of a delta-encoded page, as a fraction of a page", gt=0.0, le=1.0
+    )
+    auto_converge: bool = param(False, "throttle the guest's CPU when it dirties memory faster than it is sent")
+    throttle_initial: float = param(0.20, "first throttle fraction (QEMU: 20%)", gt=0.0, lt=1.0)
+    throttle_increment: float = param(0.10, "throttle added each time it triggers again (QEMU: 10%)", gt=0.0, lt=1.0)
+    throttle_max: float = param(0.99, "largest throttle fraction (QEMU: 99%)", gt=0.0, lt=1.0)
+    throttle_trigger_fraction: float = param(
+        0.50, "throttle when a round dirties more than this fraction of the bytes it sent (QEMU: 50%)", gt=0.0
+    )
+
+    def __post_init__(self) -> None:
+        if self.throttle_initial > self.throttle_max:
+            raise ValueError(
+                f"throttle_initial ({self.throttle_initial}) must not exceed throttle_max ({self.throttle_max})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecopyParams(PrecopyOptions):
+    """Pure pre-copy: iterate until no page is dirty (no service is lost), at most max_rounds rounds."""
+
+    max_rounds: int = param(30, "pre-copy rounds before giving up with a stop-and-copy of what remains", ge=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class PostcopyParams:
+    """Pure post-copy: move CPU and device state, resume at the destination, fetch pages on demand."""
+
+    skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
+    prepage_pages: int = param(0, "pages pre-paged around each faulting page", ge=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class HybridParams(PrecopyOptions):
+    """Pre-copy rounds, then a brief stop-and-copy when a stop policy (QEMU's, Xen's, or a fixed count) fires."""
+
+    stop_policy: str = param("qemu", "when to stop pre-copy", choices=("qemu", "xen", "rounds"))
+    downtime_limit_ms: float = param(300.0, "qemu: the largest acceptable downtime (QEMU: 300 ms)", gt=0.0)
+    bandwidth_cap_mib_s: float | None = param(
+        128.0, "qemu: pre-copy rate cap in MiB/s (QEMU's max-bandwidth: 128 MiB/s); null for none", gt=0.0
+    )
+    max_rounds: int = param(30, "qemu: rounds before giving up (QEMU itself never gives up)", ge=1)
+    xen_max_iterations: int = param(29, "xen: pre-copy iterations at most (DEF_MAX_ITERS)", ge=1)
+    xen_min_dirty_pages: int = param(50, "xen: stop when fewer pages than this are dirty", ge=0)
+    xen_max_sent_factor: float = param(3.0, "xen: stop once more than this many times memory was sent", gt=0.0)
+    xen_rate_start_mbit_s: float = param(100.0, "xen: rate limit of the first round", gt=0.0)
+    xen_rate_step_mbit_s: float = param(50.0, "xen: rate limit added each round", ge=0.0)
+    xen_rate_max_mbit_s: float = param(500.0, "xen: largest rate limit", gt=0.0)
+    rounds: int = param(5, "rounds: pre-copy rounds before the stop-and-copy", ge=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.xen_rate_start_mbit_s > self.xen_rate_max_mbit_s:
+            raise ValueError(
+                f"xen_rate_start_mbit_s ({self.xen_rate_start_mbit_s}) must not exceed "
+                f"xen_rate_max_mbit_s ({self.xen_rate_max_mbit_s})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecopyPostcopyParams(PrecopyOptions):
+    """Pre-copy rounds, then a switch to post-copy for the pages still dirty (QEMU's postcopy-ram)."""
+
+    precopy_rounds: int = param(2, "pre-copy rounds before switching to post-copy", ge=1)
+    prepage_pages: int = param(0, "pages pre-paged around each faulting page", ge=0)

@@ -1,0 +1,21 @@
+"""Pure post-copy: move CPU and device state first, resume at the destination, fetch pages on demand."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distlab.migration.session import Session
+
+    from distlab_migration.strategies.params import PostcopyParams
+
+
+class Postcopy:
+    """Every page is sent exactly once; the guest pays a round trip on each first touch of a missing page."""
+
+    def __init__(self, params: PostcopyParams) -> None:
+        self.params = params
+
+    def migrate(self, session: Session) -> None:
+        session.configure(skip_zero_pages=self.params.skip_zero_pages)
+        session.postcopy(prepage_pages=self.params.prepage_pages)
