@@ -1,0 +1,320 @@
+"""Validation of the migration engine: textbook formulas, invariants, and the stop rules at their boundaries.
+
+Small VMs (16 MiB) keep the suite fast. Components are created through the registry, as the runner does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from distlab import host
+from distlab.migration import kernels
+from distlab.migration.engine import CheckFailedError, MigrationTimeoutError, run_trial, simulate
+from distlab.migration.guest import Guest
+from distlab.migration.world import MigrationWorld
+from distlab.params import build
+
+STRATEGIES = ["stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"]
+WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "phased", "trace"]
+
+
+@pytest.fixture(scope="module")
+def registry() -> Any:
+    return host.load_registry(store=False)
+
+
+def make(registry: Any, kind: str, name: str, **values: Any) -> Any:
+    comp = registry.component(kind, name)
+    return comp.create(build(comp.params, values, f"{kind}."))
+
+
+def world(**values: Any) -> MigrationWorld:
+    values.setdefault("vm", {})
+    values["vm"] = {"memory_mib": 16, **values["vm"]}
+    return build(MigrationWorld, values, "world.")
+
+
+def rate_kw(name: str, rate: float) -> dict[str, Any]:
+    return {} if name in ("idle", "trace") else {"write_rate_pages_s": rate}
+
+
+# -- every strategy x workload ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_pair_runs_and_never_loses_a_page(registry: Any, strategy: str, workload: str) -> None:
+    w = world(vm={"zero_page_fraction": 0.2}, link={"bandwidth_mbit_s": 200.0})
+    extra = {"xbzrle": True, "auto_converge": True} if strategy in ("precopy", "hybrid", "precopy_postcopy") else {}
+    out = simulate(w, make(registry, "strategy", strategy, **extra), make(registry, "workload", workload, **rate_kw(workload, 3000)),
+                   seed=11, check=True)  # check mode raises if the destination misses a page's last version
+    m = out.trial.metrics
+    assert set(m) == {"total_time_s", "downtime_s", "bytes_sent", "pages_sent", "pages_resent", "rounds",
+                      "remote_faults", "degraded_time_s", "source_busy_s", "converged"}
+    assert 0 < m["downtime_s"] <= m["total_time_s"]
+    assert m["source_busy_s"] <= m["total_time_s"]
+    assert isinstance(m["converged"], bool)
+    assert (out.session._sent > 0).all()  # every page went over at least once
+    trace = out.trial.trace
+    assert isinstance(trace, pl.DataFrame) and trace.height >= 1
+    assert {"round", "start_time_s", "pages_sent", "pages_dirty", "bandwidth_mbit_s"} <= set(trace.columns)
+
+
+def test_check_mode_catches_a_lost_page(registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_sync = kernels.sync_dirty
+
+    def lossy(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear: bool) -> int:
+        n = real_sync(bitmap, out, zero, clear)
+        return max(0, n - 1)  # forget the last dirty page of every sync
+
+    monkeypatch.setattr(kernels, "sync_dirty", lossy)
+    with pytest.raises(CheckFailedError, match="pages differ"):
+        simulate(world(), make(registry, "strategy", "precopy", max_rounds=3), make(registry, "workload", "uniform"), 1, check=True)
+
+
+def test_trials_are_deterministic_for_a_seed(registry: Any) -> None:
+    def once(seed: int) -> Any:
+        comps = {"strategy": make(registry, "strategy", "precopy_postcopy", auto_converge=True),
+                 "workload": make(registry, "workload", "zipf", write_rate_pages_s=4000)}
+        return run_trial(world(vm={"zero_page_fraction": 0.1}), comps, seed)
+
+    a, b, c = once(5), once(5), once(6)
+    assert a.metrics == b.metrics
+    assert a.trace is not None and b.trace is not None and a.trace.equals(b.trace)
+    assert a.metrics != c.metrics
+
+
+# -- textbook formulas ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bandwidth,latency_ms", [(100.0, 0.5), (1000.0, 20.0), (37.5, 0.0)])
+def test_stop_and_copy_downtime_is_memory_plus_state_over_bandwidth_plus_latency(registry: Any, bandwidth: float, latency_ms: float) -> None:
+    w = world(vm={"cpu_state_bytes": 100_000, "device_state_bytes": 300_000}, link={"bandwidth_mbit_s": bandwidth, "latency_ms": latency_ms})
+    m = run_trial(w, {"strategy": make(registry, "strategy", "stop_and_copy"), "workload": make(registry, "workload", "uniform")}, 3).metrics
+    expected = (16 * 2**20) * 8 / (bandwidth * 1e6) + latency_ms / 1e3 + 400_000 * 8 / (bandwidth * 1e6)
+    assert m["downtime_s"] == pytest.approx(expected, rel=1e-12)
+    assert m["total_time_s"] == m["downtime_s"]
+    assert m["bytes_sent"] == 16 * 2**20 + 400_000 and m["pages_sent"] == 4096 and m["rounds"] == 0
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize("skip_zero", [True, False])
+def test_postcopy_sends_every_page_exactly_once(registry: Any, workload: str, skip_zero: bool) -> None:
+    w = world(vm={"zero_page_fraction": 0.3})
+    out = simulate(w, make(registry, "strategy", "postcopy", skip_zero_pages=skip_zero, prepage_pages=4),
+                   make(registry, "workload", workload, **rate_kw(workload, 5000)), 9, check=True)
+    m, s = out.trial.metrics, out.session
+    assert (s._sent == 1).all() and m["pages_resent"] == 0
+    zeros = int(s._zero.sum())
+    assert zeros > 1000
+    assert m["pages_sent"] == (4096 - zeros if skip_zero else 4096)
+    assert m["rounds"] == 0
+    if workload == "idle":
+        assert m["remote_faults"] == 0 and m["degraded_time_s"] == 0.0
+
+
+def test_postcopy_downtime_is_state_only_and_faults_stall_the_guest(registry: Any) -> None:
+    w = world(link={"bandwidth_mbit_s": 100.0, "latency_ms": 2.0})
+    m = run_trial(w, {"strategy": make(registry, "strategy", "postcopy"), "workload": make(registry, "workload", "uniform")}, 4).metrics
+    state = w.vm.cpu_state_bytes + w.vm.device_state_bytes
+    assert m["downtime_s"] == pytest.approx(state * 8 / 100e6 + 2e-3)
+    assert m["remote_faults"] > 0
+    # A fault costs about a round trip plus a page (less when the page was already on its way, more
+    # when the link was busy with the page ahead of it).
+    page_s = 4096 * 8 / 100e6
+    per_fault = m["degraded_time_s"] / m["remote_faults"]
+    assert 0.5 * 4e-3 < per_fault <= 4e-3 + 2 * page_s
+
+
+def test_prepaging_cuts_faults_for_a_local_workload(registry: Any) -> None:
+    def faults(prepage: int) -> int:
+        comps = {"strategy": make(registry, "strategy", "postcopy", prepage_pages=prepage),
+                 "workload": make(registry, "workload", "phased", write_rate_pages_s=5000, working_set_fraction=0.05)}
+        return int(run_trial(world(), comps, 2).metrics["remote_faults"])
+
+    assert faults(32) < faults(0) / 2
+
+
+def test_fresh_page_writes_shrink_rounds_geometrically(registry: Any) -> None:
+    bandwidth = 100.0
+    link_pages_s = bandwidth * 1e6 / 8 / 4096
+    ratio = 0.6
+    comps = {"strategy": make(registry, "strategy", "precopy", skip_zero_pages=False, max_rounds=30),
+             "workload": make(registry, "workload", "sequential", write_rate_pages_s=ratio * link_pages_s)}
+    trace = run_trial(world(link={"bandwidth_mbit_s": bandwidth}), comps, 1).trace
+    assert trace is not None
+    sent = trace.filter(pl.col("phase") == "precopy")["pages_sent"].to_list()
+    assert sent[0] == 4096
+    for k in range(1, len(sent)):
+        assert abs(sent[k] - sent[k - 1] * ratio) <= 1.0, (k, sent[k - 1], sent[k])
+    assert len(sent) >= 10
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("rt_over_m", [0.3, 1.0, 2.5])
+def test_uniform_writes_dirty_the_expected_number_of_distinct_pages(seed: int, rt_over_m: float) -> None:
+    pages = 16384
+    bitmap = np.zeros(pages, np.uint8)
+    guest = Guest(pages, 4096, seed, bitmap, np.zeros(0, np.int64))
+    rate = 20000.0
+    t = rt_over_m * pages / rate
+    # Cut time into uneven chunks: the count must not depend on them.
+    cuts = np.sort(np.random.default_rng(seed).random(7)) * t
+    edges = [0.0, *cuts, t]
+    for a, b in zip(edges, edges[1:]):
+        guest.uniform(rate, a, b)
+    assert guest.writes == math.ceil(rate * t)
+    expected = pages * (1 - math.exp(-rate * t / pages))
+    # The distinct count of n uniform draws has variance below the binomial's; 5 standard deviations.
+    p = expected / pages
+    assert abs(int(bitmap.sum()) - expected) < 5 * math.sqrt(pages * p * (1 - p)) + 1
+    assert guest.newly_dirtied == int(bitmap.sum())
+
+
+def test_the_guest_writes_the_same_pages_however_time_is_cut() -> None:
+    def pages_written(edges: list[float]) -> np.ndarray:
+        bitmap = np.zeros(4096, np.uint8)
+        versions = np.zeros(4096, np.int64)
+        guest = Guest(4096, 4096, 77, bitmap, versions)
+        for a, b in zip(edges, edges[1:]):
+            guest.uniform(3333.3, a, b)
+            guest.sequential(1000.0, a, b)
+        return versions
+
+    assert np.array_equal(pages_written([0.0, 1.0]), pages_written([0.0, 0.1, 0.1, 0.55, 0.9999, 1.0]))
+
+
+# -- throttling ----------------------------------------------------------------------------------
+
+
+def test_auto_converge_follows_qemus_steps_and_never_speeds_the_guest_up(registry: Any) -> None:
+    w = world(link={"bandwidth_mbit_s": 100.0})
+    rate = 2500.0
+
+    def trace(auto: bool) -> pl.DataFrame:
+        comps = {"strategy": make(registry, "strategy", "precopy", auto_converge=auto, max_rounds=12),
+                 "workload": make(registry, "workload", "uniform", write_rate_pages_s=rate)}
+        t = run_trial(w, comps, 8).trace
+        assert t is not None
+        return t.filter(pl.col("phase") == "precopy")
+
+    on, off = trace(True), trace(False)
+    throttles = on["throttle"].to_list()
+    assert throttles[:2] == [0.0, 0.0]  # two high-dirty periods before the first throttle
+    steps = sorted(set(throttles))
+    assert steps[:3] == pytest.approx([0.0, 0.2, 0.3])
+    assert all(b >= a for a, b in zip(throttles, throttles[1:]))
+    end = (on["start_time_s"] + on["duration_s"]).to_list()
+    for row, real_end in zip(on.iter_rows(named=True), end):
+        assert row["guest_time_s"] <= real_end + 1e-12
+        # A throttled round issues no more writes than an unthrottled guest would in the same real time.
+        assert row["writes"] <= math.ceil(rate * row["duration_s"] * (1 - row["throttle"])) + 1
+        assert row["writes"] <= math.ceil(rate * row["duration_s"]) + 1
+    assert off["throttle"].max() == 0.0
+
+
+def test_degraded_time_counts_throttled_rounds(registry: Any) -> None:
+    comps = {"strategy": make(registry, "strategy", "precopy", auto_converge=True, max_rounds=10),
+             "workload": make(registry, "workload", "uniform", write_rate_pages_s=2500)}
+    out = run_trial(world(link={"bandwidth_mbit_s": 100.0}), comps, 8)
+    assert out.trace is not None
+    throttled = out.trace.filter(pl.col("throttle") > 0)["duration_s"].sum()
+    assert throttled > 0 and out.metrics["degraded_time_s"] == pytest.approx(throttled)
+
+
+# -- the stop rules at their boundaries ---------------------------------------------------------
+
+
+def _qemu_world_and_rate(dirty_after_round_one: int) -> tuple[MigrationWorld, float]:
+    w = world(link={"bandwidth_mbit_s": 100.0, "latency_ms": 0.0})
+    round_one_s = 4096 * 4096 * 8 / 100e6
+    # Sequential writes are all fresh: exactly ceil(rate x round_one_s) pages are dirty after round 1.
+    return w, (dirty_after_round_one - 0.5) / round_one_s
+
+
+@pytest.mark.parametrize("factor,stops_after_round_one", [(1 + 1e-9, True), (1.0 - 1e-6, False)])
+def test_qemu_rule_fires_exactly_at_remaining_equal_bandwidth_times_limit(registry: Any, factor: float, stops_after_round_one: bool) -> None:
+    dirty = 1000
+    w, rate = _qemu_world_and_rate(dirty)
+    bandwidth_bytes_s = 100e6 / 8
+    limit_ms = dirty * 4096 / bandwidth_bytes_s * 1e3 * factor
+    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="qemu", downtime_limit_ms=limit_ms,
+                              bandwidth_cap_mib_s=None, skip_zero_pages=False),
+             "workload": make(registry, "workload", "sequential", write_rate_pages_s=rate)}
+    out = run_trial(w, comps, 1)
+    assert out.trace is not None
+    first = out.trace.row(0, named=True)
+    assert first["pages_dirty"] == dirty
+    assert (out.metrics["rounds"] == 1) is stops_after_round_one
+
+
+def test_qemu_rule_uses_the_128_mib_s_cap(registry: Any) -> None:
+    out = run_trial(world(link={"bandwidth_mbit_s": 10_000.0}),
+                    {"strategy": make(registry, "strategy", "hybrid"), "workload": make(registry, "workload", "idle")}, 1)
+    assert out.trace is not None
+    assert out.trace["bandwidth_mbit_s"][0] == pytest.approx(128 * 2**20 * 8 / 1e6)
+
+
+def test_xen_stops_at_29_iterations_when_nothing_else_fires(registry: Any) -> None:
+    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="xen", xen_max_sent_factor=1000.0),
+             "workload": make(registry, "workload", "uniform", write_rate_pages_s=20000)}
+    out = run_trial(world(link={"bandwidth_mbit_s": 1000.0}), comps, 1)
+    assert out.metrics["rounds"] == 29 and out.metrics["converged"] is False
+    assert out.trace is not None
+    rates = out.trace.filter(pl.col("phase") == "precopy")["bandwidth_mbit_s"].to_list()
+    assert rates[:10] == [100.0, 150.0, 200.0, 250.0, 300.0, 350.0, 400.0, 450.0, 500.0, 500.0]
+    # The final stop-and-copy runs at full link speed.
+    assert out.trace["bandwidth_mbit_s"][-1] == 1000.0
+
+
+def test_xen_stops_at_the_first_round_with_fewer_than_50_dirty_pages(registry: Any) -> None:
+    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="xen", skip_zero_pages=False),
+             "workload": make(registry, "workload", "sequential", write_rate_pages_s=1000)}
+    out = run_trial(world(link={"bandwidth_mbit_s": 1000.0}), comps, 1)
+    assert out.trace is not None
+    dirty = out.trace.filter(pl.col("phase") == "precopy")["pages_dirty"].to_list()
+    assert dirty[-1] < 50 and all(d >= 50 for d in dirty[:-1]) and len(dirty) > 1
+    assert out.metrics["converged"] is True
+
+
+def test_xen_stops_once_more_than_factor_times_memory_is_sent(registry: Any) -> None:
+    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="xen", xen_max_sent_factor=1.5, skip_zero_pages=False),
+             "workload": make(registry, "workload", "uniform", write_rate_pages_s=20000)}
+    out = run_trial(world(link={"bandwidth_mbit_s": 1000.0}), comps, 1)
+    assert out.trace is not None
+    sent = np.cumsum(out.trace.filter(pl.col("phase") == "precopy")["pages_sent"].to_numpy())
+    assert sent[-1] > 1.5 * 4096 and (sent[:-1] <= 1.5 * 4096).all()
+
+
+def test_rounds_policy_and_precopy_bound(registry: Any) -> None:
+    heavy = {"write_rate_pages_s": 20000}
+    m = run_trial(world(), {"strategy": make(registry, "strategy", "hybrid", stop_policy="rounds", rounds=4),
+                            "workload": make(registry, "workload", "uniform", **heavy)}, 1).metrics
+    assert m["rounds"] == 4
+    m = run_trial(world(), {"strategy": make(registry, "strategy", "precopy", max_rounds=7),
+                            "workload": make(registry, "workload", "uniform", **heavy)}, 1).metrics
+    assert m["rounds"] == 7 and m["converged"] is False
+    m = run_trial(world(), {"strategy": make(registry, "strategy", "precopy"), "workload": make(registry, "workload", "idle")}, 1).metrics
+    assert m["rounds"] == 1 and m["converged"] is True and m["pages_resent"] == 0
+
+
+def test_xbzrle_and_zero_pages_cut_bytes(registry: Any) -> None:
+    def sent(**kw: Any) -> int:
+        comps = {"strategy": make(registry, "strategy", "precopy", max_rounds=8, **kw),
+                 "workload": make(registry, "workload", "hotset", write_rate_pages_s=3000)}
+        return int(run_trial(world(vm={"zero_page_fraction": 0.5}), comps, 3).metrics["bytes_sent"])
+
+    plain = sent(skip_zero_pages=False)
+    assert sent(skip_zero_pages=True) < plain * 0.75
+    assert sent(skip_zero_pages=False, xbzrle=True) < plain
+
+
+def test_a_migration_past_max_time_fails_clearly(registry: Any) -> None:
+    comps = {"strategy": make(registry, "strategy", "precopy"), "workload": make(registry, "workload", "uniform")}
+    with pytest.raises(MigrationTimeoutError, match="world.max_time_s"):
+        run_trial(world(max_time_s=0.5, link={"bandwidth_mbit_s": 10.0}), comps, 1)

@@ -1,0 +1,167 @@
+"""Differential tests: every Numba kernel against its plain-Python twin, on small inputs, same seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from distlab.migration import kernels as K
+from distlab.migration import reference as R
+
+SETTINGS = settings(max_examples=40, deadline=None)
+seeds = st.integers(min_value=0, max_value=2**63 - 1)
+
+
+def _state(seed: int) -> np.ndarray:
+    return np.array([int(K.splitmix64(np.uint64(seed))) or 1], dtype=np.uint64)
+
+
+def _pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return _state(seed), _state(seed)
+
+
+@SETTINGS
+@given(seeds)
+def test_splitmix_and_xorshift_match(seed: int) -> None:
+    assert int(K.splitmix64(np.uint64(seed))) == R.splitmix64(seed)
+    a, b = _pair(seed)
+    assert [int(K.next_u64(a)) for _ in range(20)] == [R.next_u64(b) for _ in range(20)]
+    assert a[0] == b[0]
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 300), st.integers(0, 500), st.integers(0, 50), st.booleans())
+def test_mark_uniform_matches(seed: int, pages: int, n: int, lo_pick: int, versions: bool) -> None:
+    lo = lo_pick % pages
+    span = pages - lo
+    a, b = _pair(seed)
+    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    va, vb = (np.zeros(pages if versions else 0, np.int64) for _ in range(2))
+    assert K.mark_uniform(a, n, lo, span, bm_a, va) == R.mark_uniform(b, n, lo, span, bm_b, vb)
+    assert np.array_equal(bm_a, bm_b) and np.array_equal(va, vb) and a[0] == b[0]
+    if versions:
+        assert va.sum() == n
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 300), st.integers(0, 500), st.floats(0, 1), st.data())
+def test_mark_hotset_matches(seed: int, pages: int, n: int, p_hot: float, data: st.DataObject) -> None:
+    hot_n = data.draw(st.integers(1, pages))
+    hot_lo = data.draw(st.integers(0, pages - hot_n))
+    a, b = _pair(seed)
+    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    e = np.zeros(0, np.int64)
+    assert K.mark_hotset(a, n, hot_lo, hot_n, p_hot, bm_a, e) == R.mark_hotset(b, n, hot_lo, hot_n, p_hot, bm_b, e)
+    assert np.array_equal(bm_a, bm_b) and a[0] == b[0]
+
+
+def _zipf(pages: int, s: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    cdf = np.cumsum(np.arange(1, pages + 1, dtype=float) ** -s)
+    cdf /= cdf[-1]
+    return cdf, np.random.default_rng(seed).permutation(pages).astype(np.int64)
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 300), st.integers(0, 500), st.floats(0.1, 2.0))
+def test_mark_zipf_matches(seed: int, pages: int, n: int, s: float) -> None:
+    cdf, perm = _zipf(pages, s, seed % 1000)
+    a, b = _pair(seed)
+    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    e = np.zeros(0, np.int64)
+    assert K.mark_zipf(a, n, cdf, perm, bm_a, e) == R.mark_zipf(b, n, cdf, perm, bm_b, e)
+    assert np.array_equal(bm_a, bm_b) and a[0] == b[0]
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 200), st.integers(0, 300))
+def test_draws_match_and_equal_what_marking_writes(seed: int, pages: int, n: int) -> None:
+    cdf, perm = _zipf(pages, 0.99, 7)
+    hot_n = max(1, pages // 10)
+    cases = [
+        (lambda m, s, out: m.draw_uniform(s, 0, pages, out), lambda s, bm: K.mark_uniform(s, n, 0, pages, bm, np.zeros(0, np.int64))),
+        (lambda m, s, out: m.draw_hotset(s, 0, hot_n, 0.9, pages, out), lambda s, bm: K.mark_hotset(s, n, 0, hot_n, 0.9, bm, np.zeros(0, np.int64))),
+        (lambda m, s, out: m.draw_zipf(s, cdf, perm, out), lambda s, bm: K.mark_zipf(s, n, cdf, perm, bm, np.zeros(0, np.int64))),
+    ]
+    for draw, mark in cases:
+        a, b, c = _state(seed), _state(seed), _state(seed)
+        out_a, out_b = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        draw(K, a, out_a)
+        draw(R, b, out_b)
+        assert np.array_equal(out_a, out_b) and a[0] == b[0]
+        # The fused kernel writes exactly the pages the draw produced.
+        bm_mark, bm_draw = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+        newly = mark(c, bm_mark)
+        assert newly == K.mark_pages(out_a, bm_draw, np.zeros(0, np.int64))
+        assert np.array_equal(bm_mark, bm_draw) and c[0] == a[0]
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.booleans(), st.integers(0, 2**32))
+def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pages = len(bits)
+    bm_a, bm_b = np.array(bits, np.uint8), np.array(bits, np.uint8)
+    zero_a = (rng.random(pages) < 0.3).astype(np.uint8)
+    zero_b = zero_a.copy()
+    assert K.count_dirty(bm_a) == R.count_dirty(bm_b) == sum(bits)
+    out_a, out_b = np.zeros(pages, np.int64), np.zeros(pages, np.int64)
+    k = K.sync_dirty(bm_a, out_a, zero_a, clear_zero)
+    assert k == R.sync_dirty(bm_b, out_b, zero_b, clear_zero) == sum(bits)
+    assert np.array_equal(out_a, out_b) and np.array_equal(zero_a, zero_b) and not bm_a.any() and not bm_b.any()
+    assert list(out_a[:k]) == [i for i, b in enumerate(bits) if b]
+    idx = np.concatenate([out_a[:k], rng.integers(0, pages, 20)])
+    slots = int(rng.integers(1, 16))
+    for use_cache, insert, skip in [(False, True, True), (True, True, False), (True, False, True)]:
+        sent_a, sent_b = np.zeros(pages, np.uint32), np.zeros(pages, np.uint32)
+        cache_a = rng.integers(-1, pages, slots).astype(np.int64)
+        cache_b = cache_a.copy()
+        src = rng.integers(0, 5, pages).astype(np.int64)
+        dst_a, dst_b = np.full(pages, -1, np.int64), np.full(pages, -1, np.int64)
+        ra = K.send_pages(idx, zero_a, sent_a, cache_a, use_cache, insert, skip, 4096, 9, 1024, src, dst_a)
+        rb = R.send_pages(idx, zero_b, sent_b, cache_b, use_cache, insert, skip, 4096, 9, 1024, src, dst_b)
+        assert tuple(int(x) for x in ra) == rb
+        assert np.array_equal(sent_a, sent_b) and np.array_equal(cache_a, cache_b) and np.array_equal(dst_a, dst_b)
+        assert sent_a.sum() == len(idx)
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans())
+def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool) -> None:
+    rng = np.random.default_rng(seed % 2**32)
+    acc = rng.integers(0, pages, n).astype(np.int64)
+    times = np.sort(rng.random(n)) * 0.05
+    missing = rng.random(pages) < 0.7
+    zero = (rng.random(pages) < 0.2).astype(np.uint8)
+    results = []
+    for mod in (K, R):
+        arrive = np.where(missing, np.inf, -1.0)
+        st_ = np.array([0.01, 0.0, 0, 0, 0, 0, 0, missing.sum(), 0.01], dtype=np.float64)
+        src = np.arange(pages, dtype=np.int64)
+        dst = np.where(missing, -1, src)
+        # Two chunks, then run out the push.
+        half = n // 2
+        mod.postcopy_replay(acc[:half], times[:half], 0.025, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
+        mod.postcopy_replay(acc[half:], times[half:], 0.05, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
+        mod.postcopy_replay(acc[:0], times[:0], 10.0, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
+        results.append((arrive, st_, dst))
+    (a1, s1, d1), (a2, s2, d2) = results
+    assert np.array_equal(a1, a2) and np.array_equal(s1, s2) and np.array_equal(d1, d2)
+    assert s1[7] == 0 and np.isfinite(a1).all() and np.array_equal(d1, np.arange(pages))
+    assert s1[5] + s1[6] == missing.sum()  # every missing page sent exactly once
+
+
+def test_kernels_are_compiled_with_cache() -> None:
+    for name in K.__all__:
+        dispatcher = getattr(K, name)
+        assert getattr(dispatcher, "_cache", None) is not None, name
+        assert type(dispatcher._cache).__name__ != "NullCache", f"{name} is not @njit(cache=True)"
+
+
+@pytest.mark.parametrize("pages", [1, 7, 4096])
+def test_uniform_draws_stay_in_range(pages: int) -> None:
+    s = _state(3)
+    out = np.zeros(10000, np.int64)
+    K.draw_uniform(s, 5, pages, out)
+    assert out.min() >= 5 and out.max() < 5 + pages

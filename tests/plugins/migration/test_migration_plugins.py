@@ -1,0 +1,185 @@
+"""The built-in migration plugin: registration, cheap import, parameter and trace errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from distlab import host
+from distlab.errors import ParameterError, TraceFormatError
+from distlab.migration.engine import simulate
+from distlab.migration.world import MigrationWorld
+from distlab.params import build
+
+STRATEGIES = {"stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"}
+WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "phased", "trace"}
+
+
+@pytest.fixture(scope="module")
+def registry() -> Any:
+    return host.load_registry(store=False)
+
+
+def params(registry: Any, kind: str, name: str, **values: Any) -> Any:
+    return build(registry.component(kind, name).params, values, f"{kind}.")
+
+
+def test_every_component_is_registered(registry: Any) -> None:
+    assert {c.name for c in registry.components("strategy")} == STRATEGIES
+    assert {c.name for c in registry.components("workload")} == WORKLOADS
+    assert not registry.failures
+    for comp in [*registry.components("strategy"), *registry.components("workload")]:
+        assert comp.plugin == "migration" and comp.doc
+        a, b = comp.create(comp.params()), comp.create(comp.params())
+        assert a is not b  # a fresh object per trial
+        assert "name" not in {f for f in comp.params.__dataclass_fields__}
+
+
+def test_importing_the_plugin_and_the_study_is_cheap() -> None:
+    code = (
+        "import sys, distlab_migration, distlab.migration.study, distlab.host as h; h.load_registry(store=False); "
+        "heavy = [m for m in ('numba', 'distlab.migration.engine', 'distlab.migration.kernels', 'polars') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "kind,name,values,key",
+    [
+        ("strategy", "precopy", {"max_rounds": 0}, "strategy.max_rounds"),
+        ("strategy", "postcopy", {"prepage_pages": -1}, "strategy.prepage_pages"),
+        ("strategy", "hybrid", {"stop_policy": "vmware"}, "strategy.stop_policy"),
+        ("strategy", "hybrid", {"downtime_limit_ms": 0}, "strategy.downtime_limit_ms"),
+        ("strategy", "hybrid", {"bandwidth_cap_mib_s": -5.0}, "strategy.bandwidth_cap_mib_s"),
+        ("strategy", "precopy", {"xbzrle_compressed_fraction": 0.0}, "strategy.xbzrle_compressed_fraction"),
+        ("workload", "hotset", {"hot_fraction": 0.0}, "workload.hot_fraction"),
+        ("workload", "hotset", {"hot_fraction": 1.5}, "workload.hot_fraction"),
+        ("workload", "uniform", {"write_rate_pages_s": 0}, "workload.write_rate_pages_s"),
+        ("workload", "uniform", {"write_rate_pages_s": -3.0}, "workload.write_rate_pages_s"),
+        ("workload", "uniform", {"read_fraction": 1.0}, "workload.read_fraction"),
+        ("workload", "zipf", {"exponent": 0}, "workload.exponent"),
+        ("workload", "phased", {"phase_s": 0}, "workload.phase_s"),
+    ],
+)
+def test_bad_parameters_name_their_key(registry: Any, kind: str, name: str, values: dict[str, Any], key: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        params(registry, kind, name, **values)
+    assert info.value.key == key
+
+
+@pytest.mark.parametrize(
+    "values,key",
+    [
+        ({"throttle_initial": 0.5, "throttle_max": 0.4}, "throttle_initial"),
+        ({"xen_rate_start_mbit_s": 600.0}, "xen_rate_start_mbit_s"),
+    ],
+)
+def test_cross_field_rules_raise_parameter_errors(registry: Any, values: dict[str, Any], key: str) -> None:
+    with pytest.raises(ParameterError, match=key):
+        params(registry, "strategy", "hybrid", **values)
+
+
+@pytest.mark.parametrize(
+    "values,key",
+    [
+        ({"vm": {"page_size_bytes": 3000}}, "world.vm.page_size_bytes"),
+        ({"vm": {"memory_mib": 0}}, "world.vm.memory_mib"),
+        ({"vm": {"memory_mib": -16}}, "world.vm.memory_mib"),
+        ({"link": {"bandwidth_mbit_s": 0}}, "world.link.bandwidth_mbit_s"),
+        ({"link": {"bandwidth_mbit_s": -1.0}}, "world.link.bandwidth_mbit_s"),
+        ({"link": {"latency_ms": -1.0}}, "world.link.latency_ms"),
+        ({"vm": {"zero_page_fraction": 1.5}}, "world.vm.zero_page_fraction"),
+    ],
+)
+def test_bad_world_values_name_their_key(values: dict[str, Any], key: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        build(MigrationWorld, values, "world.")
+    assert info.value.key == key
+
+
+# -- traces ---------------------------------------------------------------------------------------
+
+
+def make_trace(registry: Any, path: Path | str, **values: Any) -> Any:
+    comp = registry.component("workload", "trace")
+    return comp.create(build(comp.params, {"path": str(path), **values}, "workload."))
+
+
+def test_the_bundled_example_trace_loads(registry: Any) -> None:
+    trace = make_trace(registry, "")
+    assert len(trace.pages) == 3000 and trace.pages.max() < 4096 and trace.is_read.any()
+
+
+@pytest.mark.parametrize(
+    "text,line,what",
+    [
+        ("time,page,op\n0,1,w\n", 1, "header"),
+        ("time_s,page,op\n0.0,1,w\n0.5,abc,w\n", 3, "page must be an integer"),
+        ("# comment\ntime_s,page,op\n0.0,1,w\n\nx,2,r\n", 5, "time_s must be a number"),
+        ("time_s,page,op\n0.5,1,w\n0.4,2,r\n", 3, "backwards"),
+        ("time_s,page,op\n0.5,1,x\n", 2, "op must be"),
+        ("time_s,page,op\n0.5,1\n", 2, "3 fields"),
+        ("time_s,page,op\n-1,1,w\n", 2, ">= 0"),
+        ("time_s,page,op\n0.1,-4,w\n", 2, ">= 0"),
+        ("", 1, "empty"),
+    ],
+)
+def test_malformed_traces_name_file_and_line(registry: Any, tmp_path: Path, text: str, line: int, what: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(TraceFormatError) as info:
+        make_trace(registry, path)
+    assert f"{path}:{line}:" in str(info.value) and what in str(info.value)
+
+
+def test_a_missing_trace_file_is_named(registry: Any, tmp_path: Path) -> None:
+    with pytest.raises(TraceFormatError, match="nope.csv: trace file not found"):
+        make_trace(registry, tmp_path / "nope.csv")
+
+
+def test_a_page_beyond_memory_names_its_line(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("time_s,page,op\n0.0,1,w\n0.1,99999,r\n")
+    comp = registry.component("strategy", "precopy")
+    world = build(MigrationWorld, {"vm": {"memory_mib": 16}})
+    with pytest.raises(TraceFormatError, match=r"big.csv:3: page 99999 is beyond"):
+        simulate(world, comp.create(comp.params()), make_trace(registry, path), 1)
+
+
+def test_parquet_traces_replay_like_csv(registry: Any, tmp_path: Path) -> None:
+    csv_path = tmp_path / "t.csv"
+    csv_path.write_text("time_s,page,op\n0.0,3,w\n0.01,4,r\n0.02,5,W\n0.5,3,write\n")
+    pq = tmp_path / "t.parquet"
+    pl.DataFrame({"time_s": [0.0, 0.01, 0.02, 0.5], "page": [3, 4, 5, 3], "op": ["w", "r", "W", "write"]}).write_parquet(pq)
+    a, b = make_trace(registry, csv_path), make_trace(registry, pq)
+    assert (a.pages == b.pages).all() and (a.times == b.times).all() and (a.is_read == b.is_read).all()
+    bad = tmp_path / "bad.parquet"
+    pl.DataFrame({"time_s": [0.0, 1.0], "page": [1, 2], "op": ["w", "q"]}).write_parquet(bad)
+    with pytest.raises(TraceFormatError, match=r"bad.parquet:3: op must be"):
+        make_trace(registry, bad)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(TraceFormatError, match="broken.parquet"):
+        make_trace(registry, broken)
+
+
+def test_a_looping_trace_repeats_its_writes(registry: Any) -> None:
+    from distlab.migration.guest import Guest
+    import numpy as np
+
+    def writes(loop: bool) -> int:
+        trace = make_trace(registry, "", loop=loop)
+        guest = Guest(4096, 4096, 1, np.zeros(4096, np.uint8), np.zeros(0, np.int64))
+        trace.start(guest)
+        trace.run(guest, 0.0, 6.0)
+        return guest.writes
+
+    once = writes(False)
+    assert once > 1000 and writes(True) >= 2.9 * once
