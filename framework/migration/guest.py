@@ -2,7 +2,7 @@
 
 A workload calls the verbs with a rate and a guest-time interval; the k-th access of a stream of rate
 r happens at guest time k/r, so the accesses of ``[t0, t1)`` are those with ``ceil(r t0) <= k <
-ceil(r t1)`` whatever the intervals are. Writes and reads draw from two independent xorshift64*
+ceil(r t1)`` whatever the intervals are. Writes and reads draw from two independent SplitMix64
 streams seeded from the trial seed, so the pages written are the same sequence however the engine
 cuts time, and whichever strategy runs (common random numbers across strategies).
 
@@ -45,7 +45,7 @@ class ZipfTable:
 
 def _stream(seed: int, salt: int) -> np.ndarray:
     state = int(kernels.splitmix64(np.uint64((seed ^ salt) & (2**64 - 1))))
-    return np.array([state or 1], dtype=np.uint64)  # xorshift's state must not be zero
+    return np.array([state], dtype=np.uint64)
 
 
 class Guest:

@@ -4,11 +4,15 @@ Each kernel has a plain-Python twin of the same name in :mod:`distlab.migration.
 assert both give identical results for the same inputs and seed. The kernels are compiled with
 ``cache=True`` so that a second process loads them from ``__pycache__`` instead of compiling again.
 
-Random numbers come from xorshift64* (Vigna, "An experimental exploration of Marsaglia's xorshift
-generators, scrambled", 2016), whose state is one nonzero ``uint64`` kept in a length-1 array so that
-the caller sees it advance; the trial seed is mixed into it with splitmix64. ``np.random`` is never
-called inside a loop (see DESIGN.md, "Hot paths"). A draw below ``n`` uses the top 32 bits of the
-output and a multiply-shift (Lemire), so ``n`` must stay below 2**32 pages (16 TiB of 4 KiB pages).
+Random numbers come from SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014): a counter-based generator whose state is one ``uint64`` that advances by a
+fixed odd constant, each output being a bijective mix of the counter. The state lives in a length-1
+array so that the caller sees it advance; kernels copy it into a local for the loop (a value LLVM
+can keep in a register, which it cannot prove for an array element next to the bitmap stores), and
+because draws do not depend on each other the loop runs at the speed of the stores. The trial seed
+is mixed into the starting state. ``np.random`` is never called inside a loop (DESIGN.md, "Hot
+paths"). A draw below ``n`` uses the top 32 bits of the output and a multiply-shift (Lemire), so ``n``
+must stay below 2**32 pages (16 TiB of 4 KiB pages).
 
 Bitmaps are ``uint8`` arrays with one byte per page (1 = dirty), which is what makes the write loop a
 single store; a packed bitmap would need a read-modify-write per write.
@@ -35,13 +39,9 @@ __all__ = [
     "count_dirty",
 ]
 
-_MUL = np.uint64(0x2545F4914F6CDD1D)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SM1 = np.uint64(0xBF58476D1CE4E5B9)
 _SM2 = np.uint64(0x94D049BB133111EB)
-_S12 = np.uint64(12)
-_S25 = np.uint64(25)
-_S27 = np.uint64(27)
 _S30 = np.uint64(30)
 _S31 = np.uint64(31)
 _S32 = np.uint64(32)
@@ -52,7 +52,7 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 
 @numba.njit(cache=True, inline="always")
 def splitmix64(x: np.uint64) -> np.uint64:
-    """One splitmix64 output for input ``x`` (used to turn a seed into a generator state)."""
+    """SplitMix64's output for counter value ``x + gamma`` (also turns a seed into a state)."""
     z = x + _GOLDEN
     z = (z ^ (z >> _S30)) * _SM1
     z = (z ^ (z >> _S27b)) * _SM2
@@ -61,18 +61,15 @@ def splitmix64(x: np.uint64) -> np.uint64:
 
 @numba.njit(cache=True, inline="always")
 def next_u64(state: np.ndarray) -> np.uint64:
-    """Advance the xorshift64* state ``state[0]`` and return the next 64-bit output."""
+    """Advance the generator state ``state[0]`` and return the next 64-bit output."""
     x = state[0]
-    x ^= x >> _S12
-    x ^= x << _S25
-    x ^= x >> _S27
-    state[0] = x
-    return x * _MUL
+    state[0] = x + _GOLDEN
+    return splitmix64(x)
 
 
 @numba.njit(cache=True, inline="always")
-def _below(r: np.uint64, n: np.uint64) -> np.int64:
-    return np.int64(((r >> _S32) * n) >> _S32)
+def _below(r: np.uint64, n: np.uint64) -> np.uint64:
+    return ((r >> _S32) * n) >> _S32
 
 
 @numba.njit(cache=True, inline="always")
@@ -81,14 +78,14 @@ def _unit(r: np.uint64) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def _hot_page(state: np.ndarray, hot_lo: np.int64, hot_n: np.uint64, cold_n: np.uint64, pages: np.int64, p_hot: float) -> np.int64:
-    # Two draws per write whatever the branch, so the k-th write is the same page however the
-    # guest's time is cut into chunks.
-    u = _unit(next_u64(state))
-    r = next_u64(state)
+def _hot_page(c: np.uint64, hot_lo: np.uint64, hot_n: np.uint64, cold_n: np.uint64, pages: np.uint64, p_hot: float) -> np.uint64:
+    # Two draws per write (counters c and c + gamma) whatever the branch, so the k-th write is the same
+    # page however the guest's time is cut into chunks.
+    u = _unit(splitmix64(c))
+    r = splitmix64(c + _GOLDEN)
     if u < p_hot or cold_n == 0:
         return hot_lo + _below(r, hot_n)
-    return (hot_lo + np.int64(hot_n) + _below(r, cold_n)) % pages
+    return (hot_lo + hot_n + _below(r, cold_n)) % pages
 
 
 @numba.njit(cache=True, inline="always")
@@ -106,6 +103,21 @@ def _zipf_rank(u: float, cdf: np.ndarray) -> np.int64:
 
 
 # -- writes straight into the dirty bitmap (the pre-copy hot path) ---------------------------------
+#
+# A write is a single store. Counting the pages newly dirtied by reading each byte before the store
+# would make every write wait for a cache miss (5x slower on a bitmap larger than the L2 cache), so
+# when the writes are many compared with the pages, the kernels count the dirty pages before and
+# after instead (two sequential scans); for a few writes, or with versions to keep, they read.
+
+_DENSE = 64  # scan when n * _DENSE >= pages
+
+
+@numba.njit(cache=True)
+def _count(bitmap: np.ndarray) -> np.int64:
+    n = 0
+    for i in range(bitmap.size):
+        n += bitmap[i]
+    return n
 
 
 @numba.njit(cache=True)
@@ -114,15 +126,26 @@ def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarr
 
     ``versions`` (one ``int64`` per page, or empty) counts writes per page for the engine's check mode.
     """
-    newly = 0
+    c = state[0]
+    ulo = np.uint64(lo)
     nspan = np.uint64(span)
-    track = versions.size > 0
-    for _ in range(n):
-        p = lo + _below(next_u64(state), nspan)
-        newly += 1 - bitmap[p]
-        bitmap[p] = 1
-        if track:
-            versions[p] += 1
+    newly = 0
+    if versions.size == 0 and n * _DENSE >= bitmap.size:
+        before = _count(bitmap)
+        for _ in range(n):
+            bitmap[ulo + _below(splitmix64(c), nspan)] = 1
+            c += _GOLDEN
+        newly = _count(bitmap) - before
+    else:
+        track = versions.size > 0
+        for _ in range(n):
+            p = ulo + _below(splitmix64(c), nspan)
+            c += _GOLDEN
+            newly += 1 - bitmap[p]
+            bitmap[p] = 1
+            if track:
+                versions[p] += 1
+    state[0] = c
     return newly
 
 
@@ -132,31 +155,46 @@ def mark_hotset(
 ) -> int:
     """Like :func:`mark_uniform`, with probability ``p_hot`` in the hot range ``[hot_lo, hot_lo + hot_n)``
     and otherwise uniformly in the rest of memory (wrapping around)."""
-    pages = np.int64(bitmap.size)
+    c = state[0]
+    pages = np.uint64(bitmap.size)
+    hlo = np.uint64(hot_lo)
     hn = np.uint64(hot_n)
-    cn = np.uint64(pages - hot_n)
+    cn = pages - hn
+    step = _GOLDEN + _GOLDEN
     newly = 0
-    track = versions.size > 0
-    for _ in range(n):
-        p = _hot_page(state, hot_lo, hn, cn, pages, p_hot)
-        newly += 1 - bitmap[p]
-        bitmap[p] = 1
-        if track:
-            versions[p] += 1
+    if versions.size == 0 and n * _DENSE >= bitmap.size:
+        before = _count(bitmap)
+        for _ in range(n):
+            bitmap[_hot_page(c, hlo, hn, cn, pages, p_hot)] = 1
+            c += step
+        newly = _count(bitmap) - before
+    else:
+        track = versions.size > 0
+        for _ in range(n):
+            p = _hot_page(c, hlo, hn, cn, pages, p_hot)
+            c += step
+            newly += 1 - bitmap[p]
+            bitmap[p] = 1
+            if track:
+                versions[p] += 1
+    state[0] = c
     return newly
 
 
 @numba.njit(cache=True)
 def mark_zipf(state: np.ndarray, n: int, cdf: np.ndarray, perm: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> int:
     """Like :func:`mark_uniform`, drawing a rank from the cumulative table ``cdf`` and writing page ``perm[rank]``."""
+    c = state[0]
     newly = 0
     track = versions.size > 0
     for _ in range(n):
-        p = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
+        p = perm[_zipf_rank(_unit(splitmix64(c)), cdf)]
+        c += _GOLDEN
         newly += 1 - bitmap[p]
         bitmap[p] = 1
         if track:
             versions[p] += 1
+    state[0] = c
     return newly
 
 
@@ -180,25 +218,36 @@ def mark_pages(pages: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> i
 @numba.njit(cache=True)
 def draw_uniform(state: np.ndarray, lo: int, span: int, out: np.ndarray) -> None:
     """Fill ``out`` with the pages :func:`mark_uniform` would write from the same state."""
+    c = state[0]
+    ulo = np.uint64(lo)
     nspan = np.uint64(span)
     for i in range(out.size):
-        out[i] = lo + _below(next_u64(state), nspan)
+        out[i] = ulo + _below(splitmix64(c), nspan)
+        c += _GOLDEN
+    state[0] = c
 
 
 @numba.njit(cache=True)
 def draw_hotset(state: np.ndarray, hot_lo: int, hot_n: int, p_hot: float, pages: int, out: np.ndarray) -> None:
     """Fill ``out`` with the pages :func:`mark_hotset` would write from the same state."""
+    c = state[0]
+    up = np.uint64(pages)
     hn = np.uint64(hot_n)
-    cn = np.uint64(pages - hot_n)
+    step = _GOLDEN + _GOLDEN
     for i in range(out.size):
-        out[i] = _hot_page(state, hot_lo, hn, cn, np.int64(pages), p_hot)
+        out[i] = _hot_page(c, np.uint64(hot_lo), hn, up - hn, up, p_hot)
+        c += step
+    state[0] = c
 
 
 @numba.njit(cache=True)
 def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndarray) -> None:
     """Fill ``out`` with the pages :func:`mark_zipf` would write from the same state."""
+    c = state[0]
     for i in range(out.size):
-        out[i] = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
+        out[i] = perm[_zipf_rank(_unit(splitmix64(c)), cdf)]
+        c += _GOLDEN
+    state[0] = c
 
 
 # -- the bitmap at round boundaries ---------------------------------------------------------------
@@ -207,10 +256,7 @@ def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndar
 @numba.njit(cache=True)
 def count_dirty(bitmap: np.ndarray) -> int:
     """How many pages are dirty."""
-    n = 0
-    for i in range(bitmap.size):
-        n += bitmap[i]
-    return n
+    return _count(bitmap)
 
 
 @numba.njit(cache=True)

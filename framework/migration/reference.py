@@ -39,14 +39,14 @@ def splitmix64(x: int) -> int:
     return z ^ (z >> 31)
 
 
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
 def next_u64(state: np.ndarray) -> int:
-    """Advance the xorshift64* state ``state[0]`` and return the next 64-bit output."""
+    """Advance the generator state ``state[0]`` and return the next 64-bit output."""
     x = int(state[0])
-    x ^= x >> 12
-    x ^= (x << 25) & _M64
-    x ^= x >> 27
-    state[0] = x
-    return (x * 0x2545F4914F6CDD1D) & _M64
+    state[0] = (x + _GOLDEN) & _M64
+    return splitmix64(x)
 
 
 def _below(r: int, n: int) -> int:
