@@ -1,0 +1,100 @@
+"""Marshaling of numeric arrays and varints: the hot paths every positional serializer shares.
+
+Numeric arrays (items of an :class:`~distlab.rpc.types.Int` or :class:`~distlab.rpc.types.Float`
+type) go to the wire in one step: a numpy array is byte-swapped by a kernel straight into the output
+buffer when the wire order differs from this machine's, and copied as it is otherwise; a Python
+sequence goes through one ``struct.pack`` call, which also checks every item's type and range.
+Decoding returns a fresh numpy array in this machine's byte order (the receiver makes it right).
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import Any
+
+import numpy as np
+
+from distlab.errors import DecodeError, EncodeError
+from distlab.rpc import kernels
+from distlab.rpc.types import Float, Int, _validate_numeric_array
+
+__all__ = ["get_numeric", "get_varints", "put_numeric", "put_varints", "zigzag"]
+
+NATIVE = "<" if sys.byteorder == "little" else ">"
+
+_SMALL = 64
+"""Below this many items, numpy's own casts beat a kernel call's fixed cost."""
+
+
+def put_numeric(buf: bytearray, value: Any, elem: Int | Float, order: str) -> None:
+    """Append the items of ``value`` to ``buf`` as ``elem`` in byte order ``order`` ("<" or ">").
+
+    Raises:
+        EncodeError: an item does not fit ``elem`` (the path is relative: ``value[i]``).
+        struct.error, TypeError: a sequence item is not a number (the caller names the field).
+    """
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise EncodeError("value", f"expected a one-dimensional array, got shape {value.shape}")
+        if value.dtype != elem.dtype:
+            _validate_numeric_array(value, elem, "value")
+            value = value.astype(elem.dtype)
+        if order == NATIVE:
+            buf += np.ascontiguousarray(value).data.cast("B")
+            return
+        n = value.shape[0]
+        if n < _SMALL:
+            buf += value.astype(value.dtype.newbyteorder(order)).tobytes()
+            return
+        start = len(buf)
+        buf += bytes(n * elem.size)
+        out = np.frombuffer(buf, np.uint8)
+        kernels.swap_into(np.ascontiguousarray(value).view(np.uint8), out, start, elem.size)
+        del out  # release the export so that buf may grow again
+        return
+    buf += struct.pack(f"{order}{len(value)}{elem.code}", *value)
+
+
+def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) -> np.ndarray:
+    """Read ``n`` items of ``elem`` in byte order ``order`` from ``data[pos:]``.
+
+    The caller has checked that the bytes are there.
+    """
+    size = n * elem.size
+    src = np.frombuffer(data, np.uint8, count=size, offset=pos)
+    if order == NATIVE:
+        return src.view(elem.dtype).copy()
+    if n < _SMALL:
+        return src.view(np.dtype(elem.dtype).newbyteorder(order)).astype(elem.dtype)
+    out = np.empty(n, elem.dtype)
+    kernels.swap_into(src, out.view(np.uint8), 0, elem.size)
+    return out
+
+
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """Signed ``int64`` to ``uint64`` by zigzag (0, -1, 1, -2 -> 0, 1, 2, 3)."""
+    return kernels.zigzag_encode(np.ascontiguousarray(values, dtype=np.int64))  # type: ignore[no-any-return]
+
+
+def put_varints(buf: bytearray, values: np.ndarray) -> None:
+    """Append the ``uint64`` ``values`` to ``buf`` as LEB128 varints."""
+    values = np.ascontiguousarray(values, dtype=np.uint64)
+    out = np.empty(kernels.varint_size(values), np.uint8)
+    kernels.varint_encode(values, out, 0)
+    buf += out.data
+
+
+def get_varints(data: bytes, pos: int, n: int) -> tuple[np.ndarray, int]:
+    """Read ``n`` LEB128 varints from ``data[pos:]``; return them (``uint64``) and the end offset.
+
+    Raises:
+        DecodeError: the input ends inside a varint, or a varint is over-long or overflows 64 bits.
+    """
+    if n > len(data) - pos:
+        raise DecodeError(pos, f"{n} varints cannot fit in the {len(data) - pos} bytes left")
+    out = np.empty(n, np.uint64)
+    end = kernels.varint_decode(np.frombuffer(data, np.uint8), pos, out)
+    if end < 0:
+        raise DecodeError(-end - 1, "truncated or over-long varint")
+    return out, int(end)

@@ -1,0 +1,42 @@
+"""distlab's built-in wire formats: XDR, NDR, native, JSON, msgpack, CBOR and pickle serializers.
+
+Registration only: the parameter dataclasses and ``"module:attr"`` factories. The serializers (and
+numba, numpy and the format libraries) are imported when a case first uses one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from distlab import hookimpl
+from distlab_serializers.params import (
+    CborParams,
+    JsonParams,
+    MsgpackParams,
+    NativeParams,
+    NdrParams,
+    PickleParams,
+    XdrParams,
+)
+
+if TYPE_CHECKING:
+    from distlab.registry import Registrar
+
+__all__ = ["register_components"]
+
+_COMPONENTS = (
+    ("xdr", XdrParams, "distlab_serializers.xdr:Xdr", "XDR (RFC 4506): big-endian, 4-byte units, zero padding"),
+    ("ndr", NdrParams, "distlab_serializers.ndr:Ndr", "DCE NDR: sender's byte order after a format label, natural alignment; receiver makes it right"),
+    ("native", NativeParams, "distlab_serializers.native:Native", "packed fields in one agreed byte order, no alignment, optional varints"),
+    ("json", JsonParams, "distlab_serializers.json_format:Json", "JSON text (stdlib); opaque as base64"),
+    ("msgpack", MsgpackParams, "distlab_serializers.msgpack_format:Msgpack", "MessagePack (msgpack C extension)"),
+    ("cbor", CborParams, "distlab_serializers.cbor_format:Cbor", "CBOR, RFC 8949 (cbor2)"),
+    ("pickle", PickleParams, "distlab_serializers.pickle_format:Pickle", "Python pickle baseline; UNSAFE: decodes only with allow_untrusted=true"),
+)
+
+
+@hookimpl
+def register_components(registry: Registrar) -> None:
+    """Register the serializers of the rpc study."""
+    for name, params, factory, doc in _COMPONENTS:
+        registry.register("serializer", name, params, factory, doc=doc)

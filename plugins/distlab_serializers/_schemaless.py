@@ -1,0 +1,385 @@
+"""How the self-describing formats (JSON, msgpack, CBOR) carry the wire type model.
+
+A schema-less format has its own small data model (numbers, strings, bytes, arrays, maps, null), so a
+typed value is first turned into a *plain* value of that model, and back:
+
+==================  ===========================================  =======================================
+wire type           plain value                                  notes
+==================  ===========================================  =======================================
+integers            integer                                      range checked both ways
+floats              float                                        JSON: NaN and infinities as the strings
+                                                                 ``"NaN"``, ``"Infinity"``, ``"-Infinity"``
+``BOOL``            true / false
+``Enum``            the member's integer                         not its name: names are the IDL's, and a
+                                                                 number survives renaming
+``String``          text string                                  bound counts UTF-8 bytes
+``Opaque``          byte string                                  JSON: standard base64 in a string
+numeric arrays      array of numbers                             decoded back into a numpy array
+other arrays        array
+``Struct``          map from field name to value                 exactly the struct's fields
+``Union``           2-item array ``[discriminant, value]``
+``Optional``        null or the value                            (an optional of an optional is not a
+                                                                 wire type, so null is unambiguous)
+``VOID``            null
+==================  ===========================================  =======================================
+
+Decoding checks the plain value against the type exactly as a positional decoder checks its bytes,
+and raises :class:`~distlab.errors.DecodeError`. The libraries parse the whole item at once, so a
+mismatch between the parsed value and the type is reported at offset 0 with the field path in the
+message; syntax errors carry the library's offset where it gives one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from distlab.errors import DecodeError
+from distlab.rpc.types import (
+    Array,
+    Bool,
+    Enum,
+    FixedArray,
+    FixedOpaque,
+    Float,
+    Int,
+    Opaque,
+    Optional,
+    Ref,
+    String,
+    Struct,
+    Union,
+    UnionValue,
+    Void,
+    WireType,
+    validate,
+)
+
+__all__ = ["Plain", "PlainCodec"]
+
+ToPlain = Callable[[Any], Any]
+FromPlain = Callable[[Any, str], Any]
+
+_FLOAT32_MAX = 3.4028234663852886e38
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+class Mismatch(Exception):
+    """A plain value that does not fit the type (becomes a DecodeError at the top)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Plain:
+    """What one format's plain model can hold natively.
+
+    Attributes:
+        key: the cache key.
+        binary: byte strings are native (else base64 text).
+        nonfinite: NaN and infinities are native floats (else strings).
+    """
+
+    key: str
+    binary: bool = True
+    nonfinite: bool = True
+
+
+class PlainCodec:
+    """Compiles wire types into ``to_plain(value)`` and ``from_plain(plain, path)`` closures."""
+
+    def __init__(self, plain: Plain) -> None:
+        self.plain = plain
+        self.tkey = (plain.key, "to")
+        self.fkey = (plain.key, "from")
+
+    def to_plain(self, value: Any, t: WireType) -> Any:
+        """The plain value of ``value`` (which the caller has validated)."""
+        f = t._cache.get(self.tkey) or self._compile_to(t)
+        return f(value)
+
+    def from_plain(self, plain: Any, t: WireType) -> Any:
+        """The typed value of ``plain``; :class:`DecodeError` (offset 0) if it does not fit."""
+        f = t._cache.get(self.fkey) or self._compile_from(t)
+        try:
+            return f(plain, "value")
+        except Mismatch as err:
+            raise DecodeError(0, str(err)) from None
+        except RecursionError:
+            raise DecodeError(0, "nested too deeply") from None
+
+    # -- to plain -------------------------------------------------------------------------------
+
+    def _compile_to(self, t: WireType) -> ToPlain:
+        f: ToPlain | None = t._cache.get(self.tkey)
+        if f is None:
+            f = self._to(t)
+            t._cache[self.tkey] = f
+        return f
+
+    def _to(self, t: WireType) -> ToPlain:  # noqa: C901 - one branch per wire type
+        P = self.plain
+        if isinstance(t, Float):
+            if P.nonfinite:
+                return float
+            return lambda v: float(v) if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
+        if isinstance(t, (Int, Enum)):
+            return int
+        if isinstance(t, Bool):
+            return bool
+        if isinstance(t, (String, Void)):
+            return lambda v: v
+        if isinstance(t, (Opaque, FixedOpaque)):
+            if P.binary:
+                return bytes
+            return lambda v: base64.b64encode(v).decode("ascii")
+        if isinstance(t, (Array, FixedArray)):
+            elem = t.elem
+            if isinstance(elem, (Int, Float)):
+                item = self._compile_to(elem)
+
+                def numeric_to(v: Any) -> list[Any]:
+                    items = v.tolist() if isinstance(v, np.ndarray) else list(v)
+                    if isinstance(elem, Float) and not P.nonfinite:
+                        return [item(x) for x in items]
+                    return items
+
+                return numeric_to
+            each = self._compile_to(elem)
+            return lambda v: [each(x) for x in v]
+        if isinstance(t, Struct):
+            fields = [(n, self._compile_to(ft)) for n, ft in t.fields]
+
+            def struct_to(v: Any) -> dict[str, Any]:
+                if isinstance(v, dict):
+                    return {n: f(v[n]) for n, f in fields}
+                return {n: f(getattr(v, n)) for n, f in fields}
+
+            return struct_to
+        if isinstance(t, Union):
+            disc = self._compile_to(t.discriminant)
+            arms = {c: self._compile_to(a) for c, _, a in t.arms}
+            default = self._compile_to(t.default[1]) if t.default is not None else None
+
+            def union_to(v: Any) -> list[Any]:
+                d, x = v
+                return [disc(d), (arms.get(d) or default)(x)]  # type: ignore[misc]
+
+            return union_to
+        if isinstance(t, Optional):
+            inner = self._compile_to(t.elem)
+            return lambda v: None if v is None else inner(v)
+        if isinstance(t, Ref):
+            ref = t
+            return lambda v: self._compile_to(ref.target)(v)
+        raise TypeError(f"{t!r} is not a wire type")
+
+    # -- from plain -----------------------------------------------------------------------------
+
+    def _compile_from(self, t: WireType) -> FromPlain:
+        f: FromPlain | None = t._cache.get(self.fkey)
+        if f is None:
+            f = self._from(t)
+            t._cache[self.fkey] = f
+        return f
+
+    def _from(self, t: WireType) -> FromPlain:  # noqa: C901 - one branch per wire type
+        P = self.plain
+        if isinstance(t, Int):
+            lo, hi = t.lo, t.hi
+
+            def int_from(x: Any, path: str) -> int:
+                if type(x) is not int:
+                    if not isinstance(x, int) or isinstance(x, bool):
+                        raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
+                    x = int(x)
+                if not lo <= x <= hi:
+                    raise Mismatch(f"{path}: {x} is outside [{lo}, {hi}]")
+                return x
+
+            return int_from
+        if isinstance(t, Float):
+            small = t.bits == 32
+
+            def float_from(x: Any, path: str) -> float:
+                if isinstance(x, str) and not P.nonfinite and x in _SPECIAL:
+                    return _SPECIAL[x]
+                if isinstance(x, bool) or not isinstance(x, (int, float)):
+                    raise Mismatch(f"{path}: expected a number, got {type(x).__name__}")
+                try:
+                    x = float(x)
+                except OverflowError:
+                    raise Mismatch(f"{path}: {x} is too large for a float") from None
+                if small and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
+                    raise Mismatch(f"{path}: {x} does not fit a 32-bit float")
+                return x
+
+            return float_from
+        if isinstance(t, Bool):
+
+            def bool_from(x: Any, path: str) -> bool:
+                if not isinstance(x, bool):
+                    raise Mismatch(f"{path}: expected a bool, got {type(x).__name__}")
+                return x
+
+            return bool_from
+        if isinstance(t, Enum):
+            values = t.values
+
+            def enum_from(x: Any, path: str) -> int:
+                if type(x) is not int or x not in values:
+                    raise Mismatch(f"{path}: {x!r} is not a value of enum {t.name}")
+                return x
+
+            return enum_from
+        if isinstance(t, Void):
+
+            def void_from(x: Any, path: str) -> None:
+                if x is not None:
+                    raise Mismatch(f"{path}: a void arm carries null")
+
+            return void_from
+        if isinstance(t, String):
+            bound = t.bound
+
+            def string_from(x: Any, path: str) -> str:
+                if not isinstance(x, str):
+                    raise Mismatch(f"{path}: expected a string, got {type(x).__name__}")
+                try:
+                    n = len(x.encode("utf-8"))
+                except UnicodeEncodeError:
+                    raise Mismatch(f"{path}: not valid Unicode text (a lone surrogate)") from None
+                if n > bound:
+                    raise Mismatch(f"{path}: {n} bytes exceed the bound {bound}")
+                return x
+
+            return string_from
+        if isinstance(t, (Opaque, FixedOpaque)):
+            lo_n, hi_n = (t.size, t.size) if isinstance(t, FixedOpaque) else (0, t.bound)
+            binary = P.binary
+
+            def opaque_from(x: Any, path: str) -> bytes:
+                if binary:
+                    if not isinstance(x, bytes):
+                        raise Mismatch(f"{path}: expected a byte string, got {type(x).__name__}")
+                else:
+                    if not isinstance(x, str):
+                        raise Mismatch(f"{path}: expected base64 text, got {type(x).__name__}")
+                    try:
+                        x = base64.b64decode(x.encode("ascii"), validate=True)
+                    except (binascii.Error, UnicodeEncodeError, ValueError):
+                        raise Mismatch(f"{path}: invalid base64") from None
+                if not lo_n <= len(x) <= hi_n:
+                    raise Mismatch(f"{path}: {len(x)} bytes, the type allows {lo_n} to {hi_n}")
+                return x
+
+            return opaque_from
+        if isinstance(t, (Array, FixedArray)):
+            lo_n, hi_n = (t.size, t.size) if isinstance(t, FixedArray) else (0, t.bound)
+            elem = t.elem
+            each = self._compile_from(elem)
+
+            def items(x: Any, path: str) -> list[Any]:
+                if not isinstance(x, list):
+                    raise Mismatch(f"{path}: expected an array, got {type(x).__name__}")
+                if not lo_n <= len(x) <= hi_n:
+                    raise Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
+                return x
+
+            if isinstance(elem, (Int, Float)):
+                dtype = np.dtype(elem.dtype)
+
+                def numeric_from(x: Any, path: str) -> np.ndarray:
+                    x = items(x, path)
+                    if isinstance(elem, Int) and all(type(v) is int for v in x):
+                        if x and not (elem.lo <= min(x) and max(x) <= elem.hi):
+                            return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
+                        return np.array(x, dtype)
+                    return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
+
+                return numeric_from
+
+            def array_from(x: Any, path: str) -> list[Any]:
+                return [each(v, f"{path}[{i}]") for i, v in enumerate(items(x, path))]
+
+            return array_from
+        if isinstance(t, Struct):
+            fields = [(n, self._compile_from(ft)) for n, ft in t.fields]
+            names = {n for n, _ in t.fields}
+            cls = t.cls
+
+            def struct_from(x: Any, path: str) -> Any:
+                if not isinstance(x, dict):
+                    raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
+                if x.keys() != names:
+                    raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {sorted(map(str, x))}")
+                kw = {n: f(x[n], f"{path}.{n}") for n, f in fields}
+                if cls is None:
+                    return kw
+                try:
+                    return cls(**kw)
+                except Exception as err:
+                    raise Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
+
+            return struct_from
+        if isinstance(t, Union):
+            disc = self._compile_from(t.discriminant)
+            arms = {c: self._compile_from(a) for c, _, a in t.arms}
+            default = self._compile_from(t.default[1]) if t.default is not None else None
+
+            def union_from(x: Any, path: str) -> UnionValue:
+                if not isinstance(x, list) or len(x) != 2:
+                    raise Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
+                d = disc(x[0], f"{path}.discriminant")
+                f = arms.get(d, default)
+                if f is None:
+                    raise Mismatch(f"{path}: discriminant {d} has no arm in union {t.name}")
+                return UnionValue(d, f(x[1], f"{path}.value"))
+
+            return union_from
+        if isinstance(t, Optional):
+            inner = self._compile_from(t.elem)
+            return lambda x, path: None if x is None else inner(x, path)
+        if isinstance(t, Ref):
+            ref = t
+            return lambda x, path: self._compile_from(ref.target)(x, path)
+        raise TypeError(f"{t!r} is not a wire type")
+
+
+class SchemalessSerializer:
+    """Base of the JSON, msgpack and CBOR serializers: check, map to plain, let the library encode."""
+
+    schemaless = True
+    unsafe = False
+    PLAIN = Plain("plain")
+
+    def __init__(self) -> None:
+        self._codec = PlainCodec(self.PLAIN)
+
+    def dumps(self, plain: Any) -> bytes:
+        """The library's encoding of a plain value."""
+        raise NotImplementedError
+
+    def loads(self, data: bytes) -> Any:
+        """The library's decoding of ``data`` into a plain value (:class:`DecodeError` on bad input)."""
+        raise NotImplementedError
+
+    def encode(self, value: Any, type: WireType) -> bytes:
+        """Validate ``value`` (:class:`EncodeError` names the field), map it to plain, encode it."""
+        try:
+            validate(value, type)
+        except RecursionError:
+            from distlab.errors import EncodeError
+
+            raise EncodeError("value", "nested too deeply") from None
+        return self.dumps(self._codec.to_plain(value, type))
+
+    def decode(self, data: bytes, type: WireType) -> Any:
+        """Decode with the library, then check the plain value against ``type`` and shape it."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise DecodeError(0, f"expected bytes, got {data.__class__.__name__}")
+        return self._codec.from_plain(self.loads(bytes(data)), type)
