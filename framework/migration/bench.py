@@ -77,7 +77,7 @@ def _kernel_rows(quick: bool) -> list[dict[str, Any]]:
 
     def python_run() -> int:
         bitmap[:] = 0
-        return reference.mark_uniform(state, py_writes, 0, pages, bitmap, empty)
+        return int(reference.mark_uniform(state, py_writes, 0, pages, bitmap, empty))
 
     t_numba = _best(numba_run, repeats)
     t_numpy = _best(numpy_run, repeats)

@@ -89,7 +89,7 @@ def _hot_page(c: np.uint64, hot_lo: np.uint64, hot_n: np.uint64, cold_n: np.uint
 
 
 @numba.njit(cache=True, inline="always")
-def _zipf_rank(u: float, cdf: np.ndarray) -> np.int64:
+def _zipf_rank(u: float, cdf: np.ndarray) -> int:
     # First rank whose cumulative probability exceeds u (inverse transform by bisection).
     lo = 0
     hi = cdf.size - 1
@@ -113,7 +113,7 @@ _DENSE = 64  # scan when n * _DENSE >= pages
 
 
 @numba.njit(cache=True)
-def _count(bitmap: np.ndarray) -> np.int64:
+def _count(bitmap: np.ndarray) -> int:
     n = 0
     for i in range(bitmap.size):
         n += bitmap[i]

@@ -149,12 +149,12 @@ class Session:
     @property
     def dirty_bytes(self) -> int:
         """``dirty_pages * page_size_bytes``: what QEMU calls the remaining bytes."""
-        return self.dirty_pages * self.page_size_bytes
+        return int(self.dirty_pages * self.page_size_bytes)
 
     @property
     def link_mbit_s(self) -> float:
         """The link's full bandwidth."""
-        return self.world.link.bandwidth_mbit_s
+        return float(self.world.link.bandwidth_mbit_s)
 
     def rate_mbit_s(self, rate_limit_mbit_s: float | None = None) -> float:
         """The rate a pre-copy round runs at: the link, capped by the world's and the strategy's limits."""
@@ -162,7 +162,7 @@ class Session:
         for cap in (self.world.link.precopy_rate_limit_mbit_s, rate_limit_mbit_s):
             if cap is not None:
                 rate = min(rate, cap)
-        return rate
+        return float(rate)
 
     # -- verbs ----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ _MIB_S_TO_MBIT_S = 8 * 1048576 / 1e6
 def qemu_should_stop(rnd: Round, downtime_limit_ms: float) -> bool:
     """QEMU's rule: the remaining bytes can be sent within the downtime limit at the measured bandwidth."""
     bandwidth_bytes_s = rnd.bytes_sent / rnd.duration_s if rnd.duration_s > 0 else rnd.rate_mbit_s * 1e6 / 8
-    return rnd.bytes_dirty <= bandwidth_bytes_s * downtime_limit_ms / 1e3
+    return bool(rnd.bytes_dirty <= bandwidth_bytes_s * downtime_limit_ms / 1e3)
 
 
 def xen_should_stop(rnd: Round, total_pages_sent: int, pages: int, params: HybridParams) -> bool:
