@@ -799,13 +799,23 @@ class Positional:
         """The value of ``type`` that ``data`` encodes; :class:`DecodeError` with the offset otherwise."""
         return self._decode_from(self._compiler, _as_bytes(data), 0, type)
 
+    def decode_prefix(self, data: bytes, type: WireType) -> tuple[Any, int]:
+        """The value of ``type`` at the start of ``data``, and the offset where it ends.
+
+        For messages whose header says how to read the rest (an RPC call's arguments follow its
+        header). Raises :class:`DecodeError` as :meth:`decode` does, except for trailing bytes.
+        """
+        return self._decode_from(self._compiler, _as_bytes(data), 0, type, whole=False)
+
     @staticmethod
-    def _decode_from(compiler: Compiler, data: bytes, pos: int, type: WireType) -> Any:
+    def _decode_from(compiler: Compiler, data: bytes, pos: int, type: WireType, whole: bool = True) -> Any:
         dec = type._cache.get(compiler.dkey) or compiler.decoder(type)
         try:
             value, end = dec(data, pos)
         except RecursionError:
             raise DecodeError(pos, "nested too deeply") from None
+        if not whole:
+            return value, end
         if end != len(data):
             raise DecodeError(end, f"{len(data) - end} trailing bytes")
         return value
