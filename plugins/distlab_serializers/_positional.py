@@ -423,10 +423,13 @@ class Compiler:
                     raise EncodeError("value", f"{n} items do not fit the bound {bound}")
                 if not fixed:
                     put_len(buf, n)
-                a = np.asarray(v)
+                a = np.asarray(v) if n else np.empty(0, dtype)
                 if a.dtype.kind not in "iu":
-                    raise EncodeError("value", f"expected integers, got {a.dtype}")
-                if a.dtype != dtype:
+                    if isinstance(v, np.ndarray):
+                        raise EncodeError("value", f"expected integers, got {a.dtype}")
+                    validate(v, Array(elem))  # big Python ints make an object array
+                    a = np.array(v, dtype=object)
+                elif a.dtype != dtype:
                     validate(a, Array(elem))
                 a = a.astype(dtype)
                 arrays.put_varints(buf, arrays.zigzag(a) if elem.signed else a)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-from rpc_helpers import CONFIGS, config_serializer, make
+
+# Tests import their helpers (rpc_helpers, rpc_strategies) by module name, also under
+# --import-mode=importlib, which does not put test folders on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from rpc_helpers import CONFIGS, config_serializer, make  # noqa: E402
 
 
 @pytest.fixture(params=sorted(CONFIGS))

@@ -1,0 +1,56 @@
+"""Fuzz: random and mutated inputs to every decoder; only DecodeError may escape (a few seconds)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from rpc_helpers import CONFIGS, config_serializer
+from test_rpc_bad_input import GOOD, ORDER
+
+from distlab.errors import DecodeError
+from distlab.rpc.types import FLOAT64, INT64, Array, Opaque, Optional, String, Struct, Union
+
+TYPES = [
+    (ORDER, GOOD),
+    (Array(INT64), list(range(-20, 20))),
+    (Array(FLOAT64), [0.5, -1.0, 3.25]),
+    (Union("u", INT64.__class__(32, True), ((1, "s", String(16)), (2, "o", Opaque(16))), ("d", Array(String()))), (2, b"xyz")),
+    (Struct("p", (("a", Optional(String())), ("b", Array(Opaque(4), 3)))), {"a": "héllo", "b": [b"", b"ab"]}),
+]
+
+
+def _mutations(rng: random.Random, seed: bytes) -> list[bytes]:
+    out = [bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 40)))]
+    for _ in range(30):
+        data = bytearray(seed)
+        for _ in range(rng.randrange(1, 4)):
+            op = rng.randrange(4)
+            if op == 0 and data:
+                data[rng.randrange(len(data))] = rng.getrandbits(8)
+            elif op == 1 and data:
+                del data[rng.randrange(len(data)) :]
+            elif op == 2:
+                data.insert(rng.randrange(len(data) + 1), rng.getrandbits(8))
+            elif data:  # a large length word somewhere
+                at = rng.randrange(len(data))
+                data[at : at + 4] = rng.choice([b"\x80\0\0\0", b"\xff\xff\xff\xff", b"\0\0\0\x80", b"\x7f\xff\xff\xff"])
+        out.append(bytes(data))
+    return out
+
+
+def test_fuzz_every_decoder() -> None:
+    rng = random.Random(20240607)
+    count = 0
+    for config in sorted(CONFIGS):
+        serializer: Any = config_serializer(config)
+        for t, value in TYPES:
+            seed = serializer.encode(value, t)
+            for _round in range(4):
+                for data in _mutations(rng, seed):
+                    try:
+                        serializer.decode(data, t)
+                    except DecodeError as err:
+                        assert isinstance(err.offset, int) and err.offset >= 0
+                    count += 1
+    assert count > 5000
