@@ -182,9 +182,16 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 combos = [tuple(a[0] for a in axes)]
                 for i, axis in enumerate(axes):
                     combos += [tuple(v if j == i else a[0] for j, a in enumerate(axes)) for v in axis[1:]]
+            created: set[tuple[str, str, Any]] = set()
             for combo in combos:
                 cfg = compose(config_name, overrides=fixed + list(combo) + extra, return_hydra_config=True)
-                case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+                case = case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+                # Making each distinct component once lets its factory check what only it can
+                # (e.g. that a trace file exists and parses) before any case runs.
+                for kind, (comp, params) in case.components.items():
+                    if (kind, comp.name, params) not in created:
+                        comp.create(params)
+                        created.add((kind, comp.name, params))
             return total
     except ConfigError:
         raise

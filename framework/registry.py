@@ -196,11 +196,18 @@ def _open_node(cls: type) -> Any:
     OmegaConf marks the node of a frozen dataclass read-only, which would refuse every override; the
     dataclass stays frozen where it matters, once :func:`distlab.params.build` makes the instance.
     """
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
-    node = OmegaConf.structured(cls)
-    OmegaConf.set_readonly(node, False)
-    return node
+    def unlock(node: DictConfig) -> None:
+        OmegaConf.set_readonly(node, False)
+        for key in node:
+            child = node._get_node(key)
+            if isinstance(child, DictConfig):
+                unlock(child)
+
+    root = OmegaConf.structured(cls)
+    unlock(root)
+    return root
 
 
 class Registrar:

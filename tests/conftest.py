@@ -1,9 +1,8 @@
-"""Shared fixtures: the toy plugin (tests/fixtures/toy_plugin.py) and ways to run the CLI."""
+"""Shared fixtures: the toy plugin (tests/fixtures/toy_plugin.py) and the environment to load it."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(FIXTURES))
 
 
@@ -26,10 +24,3 @@ def toy_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     host.reset()
     yield dict(os.environ)
     host.reset()
-
-
-def run_cli(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``distlab`` command in a subprocess."""
-    exe = Path(sys.executable).with_name("distlab")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "distlab"]
-    return subprocess.run(command + args, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)

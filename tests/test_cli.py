@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import run_cli
+from testkit import run_cli
 from distlab.host import load_registry
 
 
@@ -130,7 +130,7 @@ def test_report_on_empty_directory(tmp_path: Path, toy_env) -> None:
 def test_experiment_folder_with_a_preset_and_an_analysis(toy_env, tmp_path: Path) -> None:
     import shutil
 
-    from conftest import FIXTURES
+    from testkit import FIXTURES
 
     folder = tmp_path / "toy_experiment"
     shutil.copytree(FIXTURES / "toy_experiment", folder)
@@ -149,7 +149,7 @@ def test_experiment_folder_with_a_preset_and_an_analysis(toy_env, tmp_path: Path
 def test_experiment_with_a_bad_preset_value_exits_2(toy_env, tmp_path: Path) -> None:
     import shutil
 
-    from conftest import FIXTURES
+    from testkit import FIXTURES
 
     folder = tmp_path / "toy_experiment"
     shutil.copytree(FIXTURES / "toy_experiment", folder)
