@@ -9,6 +9,7 @@ Decoding returns a fresh numpy array in this machine's byte order (the receiver 
 
 from __future__ import annotations
 
+import array
 import struct
 import sys
 from typing import Any
@@ -19,12 +20,49 @@ from distlab.errors import DecodeError, EncodeError
 from distlab.rpc import kernels
 from distlab.rpc.types import Float, Int, _validate_numeric_array
 
-__all__ = ["get_numeric", "get_varints", "put_numeric", "put_varints", "zigzag"]
+__all__ = ["encode_array", "get_numeric", "swapped", "get_varints", "put_numeric", "put_varints", "zigzag"]
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _SMALL = 64
 """Below this many items, numpy's own casts beat a kernel call's fixed cost."""
+_LARGE = 1024
+"""From this many items, a Python sequence goes through array.array rather than struct.pack."""
+_ARRAY_CODES = {"i": "i", "I": "I", "q": "q", "Q": "Q", "d": "d"}
+_VIEWS = {4: np.uint32, 8: np.uint64}
+
+
+def swapped(value: np.ndarray, elem: Int | Float, out: np.ndarray | None = None) -> np.ndarray:
+    """``value`` (contiguous, of ``elem``'s dtype) with every item's bytes reversed, as ``uint8``.
+
+    Args:
+        value: the items.
+        elem: their wire type.
+        out: where to write (``uint8``, ``value.nbytes`` long); default a new array.
+    """
+    if out is None:
+        out = np.empty(value.nbytes, np.uint8)
+    if value.shape[0] < _SMALL:
+        out[:] = value.astype(value.dtype.newbyteorder("S")).view(np.uint8)
+        return out
+    view = _VIEWS[elem.size]
+    (kernels.bswap32 if elem.size == 4 else kernels.bswap64)(value.view(view), out.view(view))
+    return out
+
+
+def encode_array(value: np.ndarray, elem: Int | Float, order: str, head: bytes) -> bytes:
+    """``head`` followed by the items of the numpy array ``value`` in byte order ``order``: one pass
+    into a preallocated buffer (the swap when the orders differ) and one copy into ``bytes``."""
+    if value.dtype != elem.dtype:
+        _validate_numeric_array(value, elem, "value")
+        value = value.astype(elem.dtype)
+    value = np.ascontiguousarray(value)
+    if order == NATIVE:
+        return head + value.tobytes()
+    out = np.empty(len(head) + value.nbytes, np.uint8)
+    out[: len(head)] = np.frombuffer(head, np.uint8)
+    swapped(value, elem, out[len(head) :])
+    return out.tobytes()
 
 
 def put_numeric(buf: bytearray, value: Any, elem: Int | Float, order: str) -> None:
@@ -43,15 +81,15 @@ def put_numeric(buf: bytearray, value: Any, elem: Int | Float, order: str) -> No
         if order == NATIVE:
             buf += np.ascontiguousarray(value).data.cast("B")
             return
-        n = value.shape[0]
-        if n < _SMALL:
-            buf += value.astype(value.dtype.newbyteorder(order)).tobytes()
-            return
-        start = len(buf)
-        buf += bytes(n * elem.size)
-        out = np.frombuffer(buf, np.uint8)
-        kernels.swap_into(np.ascontiguousarray(value).view(np.uint8), out, start, elem.size)
-        del out  # release the export so that buf may grow again
+        buf += swapped(np.ascontiguousarray(value), elem).data
+        return
+    if len(value) >= _LARGE and elem.code != "f":
+        # array.array converts and checks each item in C (TypeError for a float or str, OverflowError
+        # out of range), faster than building a million-argument struct.pack call.
+        items = array.array(_ARRAY_CODES[elem.code], value)
+        if order != NATIVE:
+            items.byteswap()
+        buf += items
         return
     buf += struct.pack(f"{order}{len(value)}{elem.code}", *value)
 
@@ -68,7 +106,8 @@ def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) ->
     if n < _SMALL:
         return src.view(np.dtype(elem.dtype).newbyteorder(order)).astype(elem.dtype)
     out = np.empty(n, elem.dtype)
-    kernels.swap_into(src, out.view(np.uint8), 0, elem.size)
+    view = _VIEWS[elem.size]
+    (kernels.bswap32 if elem.size == 4 else kernels.bswap64)(src.view(view), out.view(view))
     return out
 
 

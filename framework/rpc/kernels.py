@@ -15,6 +15,8 @@ import numba
 import numpy as np
 
 __all__ = [
+    "bswap32",
+    "bswap64",
     "check_zero",
     "pack_padded",
     "swap_into",
@@ -60,6 +62,26 @@ def swap_into(src: np.ndarray, dst: np.ndarray, offset: int, width: int) -> None
             k = offset + j
             for b in range(width):
                 dst[k + b] = src[j + width - 1 - b]
+
+
+@numba.njit(cache=True)
+def bswap32(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[i] = src[i]`` with its 4 bytes reversed (``uint32`` views; LLVM makes it a vector bswap)."""
+    for i in range(src.shape[0]):
+        x = src[i]
+        dst[i] = ((x & 0xFF) << 24) | ((x & 0xFF00) << 8) | ((x >> 8) & 0xFF00) | (x >> 24)
+
+
+@numba.njit(cache=True)
+def bswap64(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[i] = src[i]`` with its 8 bytes reversed (``uint64`` views)."""
+    m = np.uint64(0xFF)
+    for i in range(src.shape[0]):
+        x = src[i]
+        y = np.uint64(0)
+        for b in range(8):
+            y = (y << np.uint64(8)) | ((x >> np.uint64(8 * b)) & m)
+        dst[i] = y
 
 
 @numba.njit(cache=True)

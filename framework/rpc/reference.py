@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "bswap32",
+    "bswap64",
     "check_zero",
     "pack_padded",
     "swap_into",
@@ -28,6 +30,18 @@ def swap_into(src: np.ndarray, dst: np.ndarray, offset: int, width: int) -> None
     for i in range(len(raw) // width):
         item = raw[i * width : (i + 1) * width]
         dst[offset + i * width : offset + (i + 1) * width] = list(item[::-1])
+
+
+def bswap32(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[i] = src[i]`` with its 4 bytes reversed."""
+    for i, x in enumerate(int(v) for v in src):
+        dst[i] = int.from_bytes(x.to_bytes(4, "little"), "big")
+
+
+def bswap64(src: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[i] = src[i]`` with its 8 bytes reversed."""
+    for i, x in enumerate(int(v) for v in src):
+        dst[i] = int.from_bytes(x.to_bytes(8, "little"), "big")
 
 
 def zigzag_encode(values: np.ndarray) -> np.ndarray:

@@ -532,7 +532,7 @@ def equal(a: Any, b: Any, t: WireType) -> bool:
 
             dtype = t.elem.dtype  # type: ignore[attr-defined]
             try:
-                x, y = np.asarray(a).astype(dtype), np.asarray(b).astype(dtype)
+                x, y = (v.astype(dtype) if _is_array(v) else np.array(v, dtype=dtype) for v in (a, b))
             except (TypeError, ValueError, OverflowError):
                 return False
             return bool(np.array_equal(x, y, equal_nan=isinstance(t.elem, Float)))

@@ -413,6 +413,8 @@ class Compiler:
                         buf += _ZEROS[p]
                 arrays.put_numeric(buf, v, elem, order)
 
+            if not L.align and not L.varint:
+                enc_numeric.numeric = (elem, fixed, bound, order)  # type: ignore[attr-defined]
             return enc_numeric
         if isinstance(elem, Int):  # varint layout
             dtype = elem.dtype
@@ -695,11 +697,14 @@ class Compiler:
 
             return dec_varints
         de = self.decoder(elem)
-        least = max(1, self.minsize(elem))
+        least = self.minsize(elem)
+        # Items that may take no bytes (an empty struct) cannot be checked against what is left;
+        # a count of them beyond the bytes left plus this slack is taken for a length bomb.
+        slack = 0 if least else 4096
 
         def dec_array(data: bytes, pos: int) -> tuple[list[Any], int]:
             n, p = count(data, pos)
-            if n * least > len(data) - p:
+            if not fixed and n * max(least, 1) > len(data) - p + slack:
                 raise DecodeError(pos, f"count {n} cannot fit in the {len(data) - p} bytes left")
             out = []
             for _ in range(n):
@@ -791,6 +796,17 @@ class Positional:
     def encode(self, value: Any, type: WireType) -> bytes:
         """The bytes of ``value`` as a ``type``; :class:`EncodeError` names a field that does not fit."""
         enc = type._cache.get(self._ekey) or self._compiler.encoder(type)
+        numeric = getattr(enc, "numeric", None)
+        if numeric is not None and isinstance(value, np.ndarray) and value.ndim == 1:
+            # A whole message that is one numeric array: straight into one preallocated buffer.
+            elem, fixed, bound, order = numeric
+            n = value.shape[0]
+            if n <= bound and (n == bound or not fixed):
+                head = b"" if fixed else struct.pack(order + "I", n)
+                try:
+                    return arrays.encode_array(value, elem, order, self._prefix() + head)
+                except Exception as err:
+                    raise explain(value, type, err) from None
         buf = bytearray(self._prefix())
         try:
             enc(buf, value)
