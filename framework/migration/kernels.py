@@ -373,11 +373,11 @@ def postcopy_replay(
     """Replay guest accesses at the destination during post-copy, with faults and a background push.
 
     The link is one serial resource: whenever it is idle the source pushes the next missing page in
-    ascending order; a fault (first touch of a page that has not arrived) sends a request (one-way
-    latency), the page goes next on the link, then the missing pages among the ``prepage`` nearest on
-    each side (p+1, p-1, p+2, ..., at most ``prepage`` of them), and the guest stalls until the
-    faulting page arrives. Touching a page still in flight stalls until it arrives and counts as a
-    fault too (the page is not there).
+    ascending order. A fault (first touch of a page that has not arrived) sends a request, which takes
+    one latency to reach the source while the push goes on; then the page goes next on the link,
+    followed by the missing pages among the ``prepage`` nearest on each side (p+1, p-1, p+2, ..., at
+    most ``prepage`` of them), and the guest stalls until the faulting page arrives. Touching a page
+    still in flight stalls until it arrives and counts as a fault too (the page is not there).
 
     Args:
         pages: the page of each access, in time order.
@@ -412,6 +412,16 @@ def postcopy_replay(
         if arrive[p] <= t:
             continue
         st[3] += 1
+        # The push goes on while the request travels to the source (one latency); the faulting page
+        # goes next after the page on the link when the request arrives.
+        while arrive[p] == inf and st[7] > 0 and st[1] < t + latency_s:
+            q = np.int64(st[2])
+            while q < n_pages and arrive[q] != inf:
+                q += 1
+            st[2] = q
+            if q >= n_pages:
+                break
+            _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
         if arrive[p] == inf:
             st[1] = max(t + latency_s, st[1])
             _post_send(p, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)

@@ -232,6 +232,14 @@ def postcopy_replay(
         if arrive[p] <= t:
             continue
         st[3] += 1
+        while arrive[p] == math.inf and st[7] > 0 and st[1] < t + latency_s:
+            q = int(st[2])
+            while q < n_pages and arrive[q] != math.inf:
+                q += 1
+            st[2] = q
+            if q >= n_pages:
+                break
+            _post_send(q, *args)
         if arrive[p] == math.inf:
             st[1] = max(t + latency_s, st[1])
             _post_send(p, *args)
