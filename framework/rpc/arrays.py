@@ -102,9 +102,9 @@ def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) ->
     size = n * elem.size
     src = np.frombuffer(data, np.uint8, count=size, offset=pos)
     if order == NATIVE:
-        return src.view(elem.dtype).copy()
+        return src.view(elem.dtype).copy()  # type: ignore[no-any-return]
     if n < _SMALL:
-        return src.view(np.dtype(elem.dtype).newbyteorder(order)).astype(elem.dtype)
+        return src.view(np.dtype(elem.dtype).newbyteorder(order)).astype(elem.dtype)  # type: ignore[no-any-return]
     out = np.empty(n, elem.dtype)
     view = _VIEWS[elem.size]
     (kernels.bswap32 if elem.size == 4 else kernels.bswap64)(src.view(view), out.view(view))

@@ -134,14 +134,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
     def varint_reference() -> int:
         out = np.empty(reference.varint_size(u), np.uint8)
-        return reference.varint_encode(u, out, 0)
+        return int(reference.varint_encode(u, out, 0))
 
     small = max(n // 10, 1)
     u_small = u[:small]
 
     def varint_reference_small() -> int:
         out = np.empty(reference.varint_size(u_small), np.uint8)
-        return reference.varint_encode(u_small, out, 0)
+        return int(reference.varint_encode(u_small, out, 0))
 
     # The pure-Python reference is timed on a tenth of the input and scaled (it takes seconds).
     row = _row(f"varint encode ({n:,} uint64)", varint_kernel, "pure-Python reference (timed on n/10, x10)",

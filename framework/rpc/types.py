@@ -20,6 +20,8 @@ type                       Python value                                XDR (RFC 
                            :class:`UnionValue`
 :class:`Optional`          ``None`` or the value                       ``T *``
 ``VOID``                   ``None``                                    ``void``
+:class:`Ref`               the value of the type it is bound to        a type named before it is
+                                                                       defined (recursive types)
 =========================  ==========================================  ============================
 
 Arrays of integers or floats are the fast path: encoders accept a numpy array (or any sequence) and
@@ -407,7 +409,7 @@ def validate(value: Any, t: WireType, path: str = "value") -> None:
     """
     if isinstance(t, Int):
         if isinstance(value, bool) or not isinstance(value, int):
-            if _is_array(value) and value.ndim == 0 and value.dtype.kind in "iu":
+            if _is_array(value) and value.ndim == 0 and value.dtype.kind in "iu":  # type: ignore[union-attr]
                 value = int(value)
             else:
                 raise EncodeError(path, f"expected an integer, got {type(value).__name__}")
@@ -415,7 +417,7 @@ def validate(value: Any, t: WireType, path: str = "value") -> None:
             raise EncodeError(path, f"{value} is outside [{t.lo}, {t.hi}] of {t.dtype}")
     elif isinstance(t, Float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            if not (_is_array(value) and value.ndim == 0 and value.dtype.kind in "iuf"):
+            if not (_is_array(value) and value.ndim == 0 and value.dtype.kind in "iuf"):  # type: ignore[union-attr]
                 raise EncodeError(path, f"expected a number, got {type(value).__name__}")
         if t.bits == 32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise EncodeError(path, f"{value} does not fit a 32-bit float")
