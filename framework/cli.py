@@ -254,7 +254,8 @@ def _experiment(args: list[str]) -> int:
     )
     parser.add_argument("dir", type=Path, help="the experiment folder, e.g. experiments/migration_tradeoffs")
     parser.add_argument("overrides", nargs="*", help="extra overrides, e.g. hydra/launcher=joblib")
-    parser.add_argument("--force", action="store_true", help="re-run cases whose results exist")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep DIR/runs and skip the cases whose results exist (default: start afresh)")
     parser.add_argument("--report-only", action="store_true", help="only remake the report from DIR/runs")
     opts = parser.parse_args(args)
     folder: Path = opts.dir.resolve()
@@ -262,10 +263,13 @@ def _experiment(args: list[str]) -> int:
         raise ConfigError(f"{opts.dir} has no sweep.yaml; an experiment folder holds its sweep config there")
     runs = folder / "runs"
     if not opts.report_only:
+        if runs.exists() and not opts.resume:
+            # A report must show exactly this sweep: results of an earlier, different sweep would mix in.
+            import shutil
+
+            shutil.rmtree(runs)
         command = [sys.executable, "-m", "distlab", "--multirun", "--config-dir", str(folder),
                    "--config-name", "sweep", f"hydra.sweep.dir={runs}", *opts.overrides]
-        if opts.force:
-            command.append("force=true")
         code = subprocess.call(command, env={**os.environ, "HYDRA_FULL_ERROR": "0"})
         if code != 0:
             return code

@@ -30,7 +30,7 @@ __all__ = ["BUILTIN_STUDIES", "PluginLoadWarning", "get_registry", "load_registr
 
 ENTRY_POINT_GROUP = "distlab"
 
-BUILTIN_STUDIES = ("distlab.migration.study:STUDY",)
+BUILTIN_STUDIES = ("distlab.migration.study:STUDY", "distlab.rpc.study:STUDY")
 """The studies the framework owns; their kinds exist even when no plugin is loaded."""
 
 
