@@ -88,6 +88,9 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
     if ok.height == 0:
         return []
     x, panel, hue = layout(tables)
+    if x is not None and f"{x}.preset" in ok.columns:
+        # A preset is its own bar: hybrid with Xen's rules is not hybrid with QEMU's.
+        ok = ok.with_columns(pl.coalesce(pl.col(f"{x}.preset"), pl.col(x).cast(pl.String)).alias(x))
     x_values = _ordered(ok, x)
     panel_values = _ordered(ok, panel)
     hue_keys = _combos(ok, hue)
@@ -95,10 +98,12 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
     for metric in tables.metrics:
         if not metric.figure or metric.name not in ok.columns or not ok.schema[metric.name].is_numeric():
             continue
-        fig, axes = plt.subplots(
-            1, len(panel_values), figsize=(max(4.0, 1.2 + 0.55 * len(x_values) * max(1, len(hue_keys))) * len(panel_values) ** 0.8, 3.8),
-            squeeze=False, sharey=True,
+        # Panels stacked, so that a figure stays readable however many panels there are.
+        width = min(12.0, max(5.0, 1.5 + 0.3 * len(x_values) * max(1, len(hue_keys))))
+        fig, grid = plt.subplots(
+            len(panel_values), 1, figsize=(width, 1.2 + 2.6 * len(panel_values)), squeeze=False, sharex=True,
         )
+        axes = [[row[0] for row in grid]]
         width = 0.8 / max(1, len(hue_keys))
         for p_index, p_value in enumerate(panel_values):
             ax = axes[0][p_index]
@@ -118,16 +123,16 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
                 ax.bar(positions, means, width, yerr=errs, capsize=2, label=name)
             ax.set_xticks(range(len(x_values)))
             ax.set_xticklabels([str(v) for v in x_values], rotation=30, ha="right", fontsize=8)
+            ax.set_ylabel(metric.name, fontsize=8)
             if panel is not None:
                 ax.set_title(label(panel, p_value), fontsize=9)
             if metric.log_scale:
                 ax.set_yscale("symlog", linthresh=_linthresh(ok[metric.name]))
             ax.grid(axis="y", alpha=0.3)
-        axes[0][0].set_ylabel(metric.name)
         if x is not None:
             fig.supxlabel(x, fontsize=9)
         if hue_keys and hue:
-            axes[0][-1].legend(fontsize=7, loc="best")
+            axes[0][0].legend(fontsize=7, loc="best")
         fig.suptitle(f"{metric.name}: mean and 95% CI over trials", fontsize=10)
         fig.tight_layout()
         path = out_dir / f"{metric.name}.png"

@@ -1,0 +1,219 @@
+"""The lecture's claims about live-migration strategies, each next to the numbers of this sweep.
+
+Called by ``distlab report`` (through ``distlab experiment``) with the sweep's tables; returns the
+Markdown section "Claims of the lecture" of REPORT.md and draws figures/tradeoff.png. Every verdict
+below is computed from the measured means by the rule written next to it; nothing is typed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+# A switch-over shorter than this is not a loss of service a client notices: it is QEMU's default
+# downtime target (migrate_set_downtime, 300 ms), within TCP's retransmission timeout.
+UNNOTICED_S = 0.3
+
+LABELS = {
+    "stop_and_copy": "2 stop-and-copy",
+    "precopy": "1 pre-copy",
+    "postcopy": "3 post-copy",
+    "hybrid": "4 hybrid (QEMU rule)",
+    "hybrid_autoconverge": "4 hybrid (QEMU rule, auto-converge)",
+    "hybrid_xen": "4 hybrid (Xen rules)",
+    "precopy_postcopy": "pre-copy then post-copy",
+}
+ORDER = list(LABELS)
+
+
+def _cells(tables) -> pl.DataFrame:
+    """Mean of each metric per (strategy, workload, link)."""
+    ok = tables.results.filter(pl.col("status") == "ok")
+    strategy = pl.coalesce(pl.col("strategy.preset"), pl.col("strategy")) if "strategy.preset" in ok.columns else pl.col("strategy")
+    workload = pl.coalesce(pl.col("workload.preset"), pl.col("workload")) if "workload.preset" in ok.columns else pl.col("workload")
+    metrics = ["total_time_s", "downtime_s", "bytes_sent", "pages_resent", "rounds", "remote_faults",
+               "degraded_time_s", "source_busy_s", "converged"]
+    return (
+        ok.with_columns(strategy.alias("s"), workload.alias("w"), (pl.col("world.link.bandwidth_mbit_s") / 1000).alias("gbit"))
+        .group_by("s", "w", "gbit")
+        .agg(pl.len().alias("trials"), *[pl.col(m).cast(pl.Float64).mean() for m in metrics],
+             (pl.col("world.vm.memory_mib") * 1048576).first().alias("memory_bytes"))
+        .with_columns(pl.col("s").replace_strict({k: i for i, k in enumerate(ORDER)}, default=99).alias("_o"))
+        .sort("gbit", "w", "_o")
+        .drop("_o")
+    )
+
+
+def _fmt_s(value: float) -> str:
+    if value < 1e-3:
+        return f"{value * 1e6:.0f} µs"
+    if value < 1:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def _table(frame: pl.DataFrame, columns: dict[str, str]) -> str:
+    head = ["link", "workload", "strategy", *columns.values()]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in frame.iter_rows(named=True):
+        cells = [f"{row['gbit']:g} Gbit/s", row["w"], LABELS.get(row["s"], row["s"])]
+        for key in columns:
+            value = row[key]
+            if key.endswith("_s"):
+                cells.append(_fmt_s(value))
+            elif key == "bytes_sent":
+                cells.append(f"{value / 2**30:.2f} GiB ({value / row['memory_bytes']:.2f}× memory)")
+            elif key == "converged":
+                cells.append(f"{value:.0%}")
+            else:
+                cells.append(f"{value:,.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _verdict(holds: int, total: int) -> str:
+    if holds == total:
+        return f"**Supported** in all {total} settings."
+    if holds == 0:
+        return f"**Refuted** in all {total} settings."
+    return f"**Partly supported**: it holds in {holds} of {total} settings."
+
+
+def _tradeoff_figure(cells: pl.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    links = sorted(cells["gbit"].unique().to_list())
+    from matplotlib.ticker import NullFormatter
+
+    fig, axes = plt.subplots(1, len(links), figsize=(5.2 * len(links) + 2.6, 4.6), squeeze=False)
+    markers = {"idle": "o", "moderate": "s", "write_heavy": "^"}
+    colors = dict(zip(ORDER, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for ax, gbit in zip(axes[0], links):
+        for row in cells.filter(pl.col("gbit") == gbit).iter_rows(named=True):
+            ax.scatter(row["total_time_s"], max(row["downtime_s"], 1e-4), marker=markers.get(row["w"], "x"),
+                       facecolors="none", edgecolors=colors.get(row["s"], "k"), s=70, linewidths=1.6)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.axhline(UNNOTICED_S, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{gbit:g} Gbit/s link, 4 GiB guest", fontsize=10)
+        ax.set_xlabel("total migration time (s)")
+        ax.set_ylabel("downtime (s)")
+        ax.grid(alpha=0.3, which="both")
+    handles = [plt.Line2D([], [], color=colors[s], marker="o", ls="", label=LABELS[s]) for s in ORDER]
+    handles += [plt.Line2D([], [], color="k", marker=m, ls="", label=w) for w, m in markers.items()]
+    fig.legend(handles=handles, fontsize=8, loc="center right")
+    fig.suptitle("Trade-off: downtime against total time (means over trials; dashed: 300 ms)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def analyze(tables, figures_dir: Path) -> str:
+    """The claims section of the report."""
+    cells = _cells(tables)
+    _tradeoff_figure(cells, figures_dir / "tradeoff.png")
+    by = {(r["s"], r["w"], r["gbit"]): r for r in cells.iter_rows(named=True)}
+    settings = sorted({(w, g) for _, w, g in by})
+    out = ["## Claims of the lecture", "",
+           "Each claim of the course's slide on live migration, the rule used to judge it, and the measured means "
+           f"(over the trials of each setting: {len(settings)} settings of workload × link). "
+           f"A downtime below {UNNOTICED_S * 1e3:.0f} ms counts as no loss of service.", "",
+           "![trade-off](figures/tradeoff.png)", ""]
+
+    def present(strategy: str) -> pl.DataFrame:
+        return cells.filter(pl.col("s") == strategy)
+
+    # 1 and 3 lose no service.
+    rows = cells.filter(pl.col("s").is_in(["precopy", "postcopy"]))
+    holds = sum(1 for w, g in settings if all(by[(s, w, g)]["downtime_s"] < UNNOTICED_S for s in ("precopy", "postcopy")))
+    out += ["### 1 (pre-copy) and 3 (post-copy) lose no service",
+            f"Rule: both downtimes below {UNNOTICED_S * 1e3:.0f} ms. " + _verdict(holds, len(settings)),
+            "Pre-copy only stops when nothing is dirty; when the guest dirties memory faster than the link sends it, it "
+            "never gets there, gives up after its round limit (`converged` 0%) and stops to copy what is left.", "",
+            _table(rows, {"downtime_s": "downtime", "rounds": "rounds", "converged": "converged"}), ""]
+
+    # 4 transfers fast with minimal loss of service.
+    hybrids = ["hybrid", "hybrid_autoconverge", "hybrid_xen"]
+    rows = cells.filter(pl.col("s").is_in(["precopy", *hybrids]))
+    results = []
+    for name in hybrids:
+        ok = sum(1 for w, g in settings if by[(name, w, g)]["downtime_s"] < UNNOTICED_S
+                 and by[(name, w, g)]["total_time_s"] <= by[("precopy", w, g)]["total_time_s"] * 1.05)
+        results.append(f"{LABELS[name]}: {ok} of {len(settings)}")
+    out += ["### 4 (hybrid: pre-copy, then a brief stop-and-copy) transfers fast with minimal loss of service",
+            f"Rule: downtime below {UNNOTICED_S * 1e3:.0f} ms and total time no more than 5% over pure pre-copy's. "
+            f"Holds for {'; '.join(results)} settings. The real-world rules bound the pre-copy phase but also cap its "
+            "rate: QEMU's default max-bandwidth of 128 MiB/s (about 1.07 Gbit/s) keeps a 10 Gbit/s link mostly idle, "
+            "and Xen's rate limit (100 Mbit/s, +50 per round, at most 500) makes the first round alone last minutes. "
+            "Auto-converge makes a write-heavy guest converge by slowing it down: the guest runs throttled for the "
+            "time shown as `guest throttled`.", "",
+            _table(rows, {"total_time_s": "total time", "downtime_s": "downtime", "rounds": "rounds",
+                          "converged": "converged", "degraded_time_s": "guest throttled"}), ""]
+
+    # 2 transfers data fastest.
+    holds = 0
+    for w, g in settings:
+        times = {s: by[(s, w, g)]["total_time_s"] for s in ORDER if (s, w, g) in by}
+        sent = {s: by[(s, w, g)]["bytes_sent"] for s in ORDER if (s, w, g) in by}
+        holds += times["stop_and_copy"] <= min(times.values()) * (1 + 1e-9) and sent["stop_and_copy"] <= min(sent.values()) * (1 + 1e-9)
+    rows = cells.filter(pl.col("s").is_in(["stop_and_copy", "postcopy", "precopy"]))
+    out += ["### 2 (stop-and-copy) transfers the data fastest",
+            "Rule: the shortest total time and the fewest bytes of all strategies in the setting. " + _verdict(holds, len(settings)),
+            "Stop-and-copy sends each page once at full speed: memory / bandwidth. Post-copy with a background push "
+            "(as QEMU's) sends each page once too and ties on total time; every pre-copy variant re-sends pages.", "",
+            _table(rows, {"total_time_s": "total time", "bytes_sent": "bytes sent"}), ""]
+
+    # 3 makes the new VM available at once.
+    post = present("postcopy")
+    holds = sum(1 for r in post.iter_rows(named=True) if r["downtime_s"] < UNNOTICED_S)
+    out += ["### 3 (post-copy) makes the new VM available at once",
+            f"Rule: the VM runs at the destination within {UNNOTICED_S * 1e3:.0f} ms. " + _verdict(holds, post.height),
+            "Its downtime is the CPU and device state over the link plus one latency, whatever the workload and the "
+            "memory size; the price is paid afterwards, in remote faults that stall the guest.", "",
+            _table(post, {"downtime_s": "downtime", "remote_faults": "remote faults", "degraded_time_s": "guest stalled"}), ""]
+
+    # 1 must track modified pages during the full copy.
+    pre = present("precopy").filter(pl.col("w") != "idle")
+    holds = sum(1 for r in pre.iter_rows(named=True) if r["rounds"] > 1 and r["pages_resent"] > 0)
+    out += ["### 1 (pre-copy) must track modified pages during the full copy",
+            "Rule: with a guest that writes, pre-copy needs more than one round and re-sends pages. "
+            + _verdict(holds, pre.height), "",
+            _table(pre, {"rounds": "rounds", "pages_resent": "pages re-sent", "bytes_sent": "bytes sent"}), ""]
+
+    # 2 has the longest downtime.
+    holds = sum(1 for w, g in settings
+                if by[("stop_and_copy", w, g)]["downtime_s"] >= max(by[(s, w, g)]["downtime_s"] for s in ORDER if (s, w, g) in by))
+    out += ["### 2 (stop-and-copy) has the longest downtime, unacceptable for live services",
+            "Rule: its downtime is the longest of all strategies in the setting. " + _verdict(holds, len(settings)),
+            "Its downtime is its whole transfer: "
+            + ", ".join(f"{_fmt_s(r['downtime_s'])} at {r['gbit']:g} Gbit/s" for r in present("stop_and_copy").unique("gbit", maintain_order=True).iter_rows(named=True))
+            + " for 4 GiB.", ""]
+
+    # 3 is prolonged and slow; the source must stay up for a while.
+    rows = cells.filter(pl.col("s").is_in(["stop_and_copy", "postcopy"]))
+    longer = sum(1 for w, g in settings if by[("postcopy", w, g)]["source_busy_s"] > by[("stop_and_copy", w, g)]["source_busy_s"] * 1.05)
+    slowed = sum(1 for w, g in settings if by[("postcopy", w, g)]["degraded_time_s"] > 0.1 * by[("postcopy", w, g)]["total_time_s"])
+    out += ["### 3 (post-copy) is a prolonged, slow migration; the source must stay up for quite a while",
+            f"Rule (two parts): the source stays up more than 5% longer than for stop-and-copy (holds in {longer} of "
+            f"{len(settings)} settings), and the guest is stalled for more than 10% of the migration (holds in {slowed} "
+            f"of {len(settings)}). With a background push the source is needed for exactly the time it takes to send "
+            "memory once, as long as stop-and-copy's transfer; what is prolonged is the guest's slow service while its "
+            "pages trickle in. A purely on-demand post-copy (no push) would need the source until the last page is "
+            "touched, which an idle guest never does; this sweep does not run that variant.", "",
+            _table(rows, {"source_busy_s": "source busy", "degraded_time_s": "guest stalled", "remote_faults": "remote faults"}), ""]
+
+    # 1 and 3 load the network while the original VM is still in service.
+    rows = cells.filter(pl.col("s").is_in(["precopy", "postcopy"]))
+    rows = rows.with_columns((pl.col("total_time_s") - pl.col("downtime_s")).alias("loaded_in_service_s"))
+    holds = sum(1 for r in rows.iter_rows(named=True) if r["loaded_in_service_s"] > 0.5 * r["total_time_s"])
+    out += ["### 1 and 3 load the network while the VM is in service",
+            "Rule: the link carries migration traffic while the VM runs (at the source for pre-copy, at the destination "
+            "for post-copy) for more than half of the migration. " + _verdict(holds, rows.height), "",
+            _table(rows, {"loaded_in_service_s": "link busy while VM runs", "total_time_s": "total time", "bytes_sent": "bytes sent"}), ""]
+    return "\n".join(out)
