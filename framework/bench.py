@@ -50,13 +50,15 @@ def main(args: Sequence[str] = ()) -> int:
     rows = run_all(quick=opts.quick, only=opts.only)
     print(f"distlab bench on {platform.processor() or platform.machine()}, python {platform.python_version()}"
           + (" (quick: smaller inputs; goals apply to the full run)" if opts.quick else ""))
-    print(f"{'benchmark':58} {'time':>13} {'baseline':>34} {'ratio':>8} {'goal':>6}  met")
-    for r in rows:
+    names = [f"{r['suite']}: {r['name']}" for r in rows]
+    width = max([len(n) for n in names] + [9])
+    print(f"{'benchmark':{width}}  {'time':>13}  {'baseline':>30}  {'ratio':>8}  {'goal':>5}  met")
+    for name, r in zip(names, rows):
         goal = r.get("goal")
         met = "–" if goal is None else ("yes" if r["ratio"] >= goal else "NO")
         baseline = f"{r.get('baseline') or ''} {_fmt_s(r.get('baseline_seconds'))}"
-        print(f"{r['suite'] + ': ' + r['name']:58} {_fmt_s(r['seconds']):>13} {baseline:>34} "
-              f"{r['ratio']:8.2f} {('' if goal is None else f'{goal:g}'):>6}  {met}")
+        print(f"{name:{width}}  {_fmt_s(r['seconds']):>13}  {baseline:>30}  "
+              f"{r['ratio']:8.2f}  {('' if goal is None else f'{goal:g}'):>5}  {met}")
     if opts.json:
         from pathlib import Path
 
