@@ -86,7 +86,7 @@ def _allowed(meta: Mapping[str, Any], tp: Any) -> str:
     if meta.get("choices") is not None:
         return "one of " + ", ".join(repr(c) for c in meta["choices"])
     if meta.get("power_of_two"):
-        parts.append("a power of two")
+        parts.append("that is a power of two")
     for key, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         if meta.get(key) is not None:
             parts.append(f"{sign} {meta[key]:g}")

@@ -160,3 +160,24 @@ def test_experiment_with_a_bad_preset_value_exits_2(toy_env, tmp_path: Path) -> 
     assert done.returncode == 2
     assert "Invalid value for 'shape.count': 99" in done.stderr
     assert not (folder / "runs").exists() or not any((folder / "runs").rglob("results.parquet"))
+
+
+def test_migration_sweep_is_identical_under_both_launchers(tmp_path: Path) -> None:
+    """The acceptance test of the foundation on the real study: 2 strategies × 2 seeds, two launchers."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
+    sweep = ["-m", "strategy=precopy,postcopy", "seed=0,1", "workload=hotset", "world.vm.memory_mib=64",
+             "workload.write_rate_pages_s=2000", "repeats=2"]
+    basic = run_cli([*sweep, f"hydra.sweep.dir={tmp_path / 'basic'}"], env=env)
+    assert basic.returncode == 0, basic.stderr
+    joblib = run_cli([*sweep, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={tmp_path / 'joblib'}"], env=env)
+    assert joblib.returncode == 0, joblib.stderr
+    metrics = ["case_id", "repeat", "trial_seed", "status", "total_time_s", "downtime_s", "bytes_sent", "remote_faults"]
+    read = lambda d: pl.concat([pl.read_parquet(p) for p in d.rglob("results.parquet")], how="diagonal_relaxed").select(metrics).sort("case_id", "repeat")  # noqa: E731
+    a, b = read(tmp_path / "basic"), read(tmp_path / "joblib")
+    assert a.height == 8 and set(a["status"]) == {"ok"}
+    assert a.equals(b)
+    report = run_cli(["report", str(tmp_path / "basic")], env=env)
+    assert report.returncode == 0, report.stderr
+    assert len(list((tmp_path / "basic" / "figures").glob("*.png"))) >= 5
