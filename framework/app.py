@@ -77,7 +77,8 @@ def _summary(job_dir: Path, case: Case) -> str:
     for metric in case.study.metrics:
         if ok.height and metric.name in ok.columns:
             values = ok[metric.name].cast(pl.Float64)
-            lines.append(f"  {metric.name:<18} mean {values.mean():<14.6g} min {values.min():<14.6g} max {values.max():.6g}")
+            mean, low, high = (float(v) for v in (values.mean(), values.min(), values.max()))  # type: ignore[arg-type]
+            lines.append(f"  {metric.name:<18} mean {mean:<14.6g} min {low:<14.6g} max {high:.6g}")
     for message in rows.filter(pl.col("status") != "ok")["error_message"].unique().to_list():
         lines.append(f"  failed: {message}")
     return "\n".join(lines)

@@ -150,7 +150,7 @@ def resolve_case(
     repeats = config.get("repeats", 1)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ParameterError("repeats", repeats, "an integer >= 1")
-    world = build(study.world, config.get("world") or {}, "world.")
+    world: Any = build(study.world, config.get("world") or {}, "world.")
     components: dict[str, tuple[Component, Any]] = {}
     for kind in study.kinds:
         name = choices.get(kind.name) or study.defaults[kind.name]
