@@ -355,6 +355,22 @@ def _post_send(
 
 
 @numba.njit(cache=True)
+def _push_next(
+    arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float, latency_s: float,
+    st: np.ndarray, src_versions: np.ndarray, dst_versions: np.ndarray,
+) -> bool:
+    # The background push: the next page still at the source, in ascending order; False when none is.
+    q = np.int64(st[2])
+    while q < arrive.size and arrive[q] != np.inf:
+        q += 1
+    st[2] = q
+    if q >= arrive.size:
+        return False
+    _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+    return True
+
+
+@numba.njit(cache=True)
 def postcopy_replay(
     pages: np.ndarray,
     times: np.ndarray,
@@ -399,13 +415,8 @@ def postcopy_replay(
             t = until + st[0]
         # Background push while the link is idle before t.
         while st[7] > 0 and st[1] <= t:
-            q = np.int64(st[2])
-            while q < n_pages and arrive[q] != inf:
-                q += 1
-            st[2] = q
-            if q >= n_pages:
+            if not _push_next(arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions):
                 break
-            _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
         if i == pages.size:
             break
         p = np.int64(pages[i])
@@ -415,13 +426,8 @@ def postcopy_replay(
         # The push goes on while the request travels to the source (one latency); the faulting page
         # goes next after the page on the link when the request arrives.
         while arrive[p] == inf and st[7] > 0 and st[1] < t + latency_s:
-            q = np.int64(st[2])
-            while q < n_pages and arrive[q] != inf:
-                q += 1
-            st[2] = q
-            if q >= n_pages:
+            if not _push_next(arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions):
                 break
-            _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
         if arrive[p] == inf:
             st[1] = max(t + latency_s, st[1])
             _post_send(p, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)

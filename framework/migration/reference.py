@@ -198,6 +198,19 @@ def _post_send(q: int, arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, pa
         dst_versions[q] = src_versions[q]
 
 
+def _push_next(arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float,
+               latency_s: float, st: np.ndarray, src_versions: np.ndarray, dst_versions: np.ndarray) -> bool:
+    """Twin of :func:`distlab.migration.kernels._push_next`."""
+    q = int(st[2])
+    while q < len(arrive) and arrive[q] != math.inf:
+        q += 1
+    st[2] = q
+    if q >= len(arrive):
+        return False
+    _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
+    return True
+
+
 def postcopy_replay(
     pages: np.ndarray,
     times: np.ndarray,
@@ -219,13 +232,8 @@ def postcopy_replay(
     for i in range(len(pages) + 1):
         t = (times[i] if i < len(pages) else until) + st[0]
         while st[7] > 0 and st[1] <= t:
-            q = int(st[2])
-            while q < n_pages and arrive[q] != math.inf:
-                q += 1
-            st[2] = q
-            if q >= n_pages:
+            if not _push_next(*args):
                 break
-            _post_send(q, *args)
         if i == len(pages):
             break
         p = int(pages[i])
@@ -233,13 +241,8 @@ def postcopy_replay(
             continue
         st[3] += 1
         while arrive[p] == math.inf and st[7] > 0 and st[1] < t + latency_s:
-            q = int(st[2])
-            while q < n_pages and arrive[q] != math.inf:
-                q += 1
-            st[2] = q
-            if q >= n_pages:
+            if not _push_next(*args):
                 break
-            _post_send(q, *args)
         if arrive[p] == math.inf:
             st[1] = max(t + latency_s, st[1])
             _post_send(p, *args)
