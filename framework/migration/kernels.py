@@ -382,6 +382,7 @@ def postcopy_replay(
     zero_s: float,
     latency_s: float,
     prepage: int,
+    push: bool,
     st: np.ndarray,
     src_versions: np.ndarray,
     dst_versions: np.ndarray,
@@ -393,7 +394,8 @@ def postcopy_replay(
     one latency to reach the source while the push goes on; then the page goes next on the link,
     followed by the missing pages among the ``prepage`` nearest on each side (p+1, p-1, p+2, ..., at
     most ``prepage`` of them), and the guest stalls until the faulting page arrives. Touching a page
-    still in flight stalls until it arrives and counts as a fault too (the page is not there).
+    still in flight stalls until it arrives and counts as a fault too (the page is not there). Without
+    ``push`` (pure on-demand paging) pages move only on faults.
 
     Args:
         pages: the page of each access, in time order.
@@ -414,7 +416,7 @@ def postcopy_replay(
         else:
             t = until + st[0]
         # Background push while the link is idle before t.
-        while st[7] > 0 and st[1] <= t:
+        while push and st[7] > 0 and st[1] <= t:
             if not _push_next(arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions):
                 break
         if i == pages.size:
@@ -425,7 +427,7 @@ def postcopy_replay(
         st[3] += 1
         # The push goes on while the request travels to the source (one latency); the faulting page
         # goes next after the page on the link when the request arrives.
-        while arrive[p] == inf and st[7] > 0 and st[1] < t + latency_s:
+        while arrive[p] == inf and push and st[7] > 0 and st[1] < t + latency_s:
             if not _push_next(arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions):
                 break
         if arrive[p] == inf:

@@ -222,6 +222,7 @@ def postcopy_replay(
     zero_s: float,
     latency_s: float,
     prepage: int,
+    push: bool,
     st: np.ndarray,
     src_versions: np.ndarray,
     dst_versions: np.ndarray,
@@ -231,7 +232,7 @@ def postcopy_replay(
     args = (arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
     for i in range(len(pages) + 1):
         t = (times[i] if i < len(pages) else until) + st[0]
-        while st[7] > 0 and st[1] <= t:
+        while push and st[7] > 0 and st[1] <= t:
             if not _push_next(*args):
                 break
         if i == len(pages):
@@ -240,7 +241,7 @@ def postcopy_replay(
         if arrive[p] <= t:
             continue
         st[3] += 1
-        while arrive[p] == math.inf and st[7] > 0 and st[1] < t + latency_s:
+        while arrive[p] == math.inf and push and st[7] > 0 and st[1] < t + latency_s:
             if not _push_next(*args):
                 break
         if arrive[p] == math.inf:

@@ -250,13 +250,16 @@ class Session:
         self._row("stop_copy", start, duration, n, 0, rate, 0.0, 0)
         self.done = True
 
-    def postcopy(self, *, prepage_pages: int = 0, converged: bool = True) -> None:
+    def postcopy(self, *, prepage_pages: int = 0, background_push: bool = True, converged: bool = True) -> None:
         """Stop the VM, send its CPU and device state, resume it at the destination, then move the
         pages still at the source: pushed in ascending order in the background, or fetched on a fault
         (with up to ``prepage_pages`` missing neighbours after the faulting page).
 
         Args:
             prepage_pages: pages pre-paged around each faulting page.
+            background_push: push the pages not yet fetched (QEMU does); without it, pages move only
+                on faults (pure on-demand paging), so the source is needed until the guest has touched
+                every page it never had.
             converged: whether a preceding pre-copy phase ended on its own stop condition.
         """
         self._not_done()
@@ -293,7 +296,7 @@ class Session:
             self.workload.run(self.guest, g0, g1)
             pages, times = self.guest.take_accesses()
             kernels.postcopy_replay(pages, times, g1, arrive, self._zero, self._skip_zero, page_s, zero_s,
-                                    latency, prepage_pages, st, self.src_versions, self.dst_versions)
+                                    latency, prepage_pages, background_push, st, self.src_versions, self.dst_versions)
             self.guest_time_s = g1
             self.clock_s = g1 + st[0]
             index += 1

@@ -87,12 +87,34 @@ def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
     ]
 
 
-def _failed_rows(tables: Tables) -> list[list[str]]:
-    failed = tables.failed
+def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
+    """One row per case with a failed trial: how many failed, the first error, where its files are."""
+    import os
+
+    import polars as pl
+
+    from distlab.report.figures import hue_label
+
+    labels = [c for c in tables.varying if c in tables.results.columns]
+    per_case = (
+        tables.results.group_by("case_id", maintain_order=True)
+        .agg(
+            (pl.col("status") != "ok").sum().alias("failed"),
+            pl.len().alias("trials"),
+            pl.col("error_type").drop_nulls().first(),
+            pl.col("error_message").drop_nulls().first(),
+            pl.col("job_dir").first(),
+            *[pl.col(c).first() for c in labels],
+        )
+        .filter(pl.col("failed") > 0)
+        .sort("case_id")
+    )
     rows = []
-    for r in failed.select("case_id", "repeat", "error_type", "error_message", "job_dir").iter_rows():
-        message = str(r[3] or "").strip().splitlines()
-        rows.append([str(r[0]), str(r[1]), str(r[2]), (message[0] if message else "")[:200], str(r[4])])
+    for r in per_case.iter_rows(named=True):
+        message = str(r["error_message"] or "").strip().splitlines()
+        case = hue_label(labels, tuple(r[c] for c in labels)) or r["case_id"]
+        rows.append([str(r["case_id"]), case, f"{r['failed']} of {r['trials']}", str(r["error_type"]),
+                     (message[0] if message else "")[:200], os.path.relpath(str(r["job_dir"]), out_dir)])
     return rows
 
 
@@ -105,8 +127,8 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
     n_ok = res.filter(pl.col("status") == "ok").height
     study = tables.study.name if tables.study else ", ".join(str(s) for s in res["study"].unique().to_list())
     header, rows = _group_table(tables)
-    failed = _failed_rows(tables)
-    failed_header = ["case_id", "repeat", "error", "message", "job directory"]
+    failed = _failed_rows(tables, out_dir)
+    failed_header = ["case_id", "case", "failed trials", "error", "message", "job directory (from here)"]
     prov = _provenance_lines(tables)
     metric_docs = [(m.name, m.doc) for m in tables.metrics]
     fixed = tables.results.filter(pl.col("status") == "ok").select(

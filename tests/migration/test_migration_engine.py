@@ -318,3 +318,25 @@ def test_a_migration_past_max_time_fails_clearly(registry: Any) -> None:
     comps = {"strategy": make(registry, "strategy", "precopy"), "workload": make(registry, "workload", "uniform")}
     with pytest.raises(MigrationTimeoutError, match="world.max_time_s"):
         run_trial(world(max_time_s=0.5, link={"bandwidth_mbit_s": 10.0}), comps, 1)
+
+
+def test_on_demand_postcopy_moves_pages_only_on_faults(registry: Any) -> None:
+    # Uniform reads and writes over a 16 MiB guest: without a push, every page moves on its own fault.
+    w = world()
+    pushed = simulate(w, make(registry, "strategy", "postcopy"), make(registry, "workload", "uniform", write_rate_pages_s=5000), 4)
+    lazy = simulate(w, make(registry, "strategy", "postcopy", background_push=False),
+                    make(registry, "workload", "uniform", write_rate_pages_s=5000), 4, check=True)
+    p, q = pushed.trial.metrics, lazy.trial.metrics
+    assert q["remote_faults"] == 4096 and q["pages_sent"] == 4096 and q["pages_resent"] == 0
+    assert q["downtime_s"] == p["downtime_s"]
+    # The source must stay up until the last page is touched: far longer than memory / bandwidth.
+    assert q["source_busy_s"] > 5 * p["source_busy_s"]
+    assert q["degraded_time_s"] > p["degraded_time_s"]
+
+
+def test_on_demand_postcopy_of_an_idle_guest_never_finishes(registry: Any) -> None:
+    from distlab.migration.session import MigrationTimeoutError
+
+    w = world(max_time_s=30.0)
+    with pytest.raises(MigrationTimeoutError, match="max_time_s=30"):
+        simulate(w, make(registry, "strategy", "postcopy", background_push=False), make(registry, "workload", "idle"), 1)

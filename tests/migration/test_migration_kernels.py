@@ -127,8 +127,8 @@ def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int)
 
 
 @SETTINGS
-@given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans())
-def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool) -> None:
+@given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans(), st.booleans())
+def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool, push: bool) -> None:
     rng = np.random.default_rng(seed % 2**32)
     acc = rng.integers(0, pages, n).astype(np.int64)
     times = np.sort(rng.random(n)) * 0.05
@@ -142,14 +142,23 @@ def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, sk
         dst = np.where(missing, -1, src)
         # Two chunks, then run out the push.
         half = n // 2
-        mod.postcopy_replay(acc[:half], times[:half], 0.025, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
-        mod.postcopy_replay(acc[half:], times[half:], 0.05, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
-        mod.postcopy_replay(acc[:0], times[:0], 10.0, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, st_, src, dst)
+        mod.postcopy_replay(acc[:half], times[:half], 0.025, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
+        mod.postcopy_replay(acc[half:], times[half:], 0.05, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
+        mod.postcopy_replay(acc[:0], times[:0], 10.0, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
         results.append((arrive, st_, dst))
     (a1, s1, d1), (a2, s2, d2) = results
     assert np.array_equal(a1, a2) and np.array_equal(s1, s2) and np.array_equal(d1, d2)
-    assert s1[7] == 0 and np.isfinite(a1).all() and np.array_equal(d1, np.arange(pages))
-    assert s1[5] + s1[6] == missing.sum()  # every missing page sent exactly once
+    if push:
+        assert s1[7] == 0 and np.isfinite(a1).all() and np.array_equal(d1, np.arange(pages))
+        assert s1[5] + s1[6] == missing.sum()  # every missing page sent exactly once
+    else:  # on demand: every touched missing page moved (with its pre-paged neighbours), each once
+        touched = np.zeros(pages, bool)
+        touched[acc] = True
+        moved = missing & np.isfinite(a1)
+        assert s1[5] + s1[6] == moved.sum() and s1[7] == missing.sum() - moved.sum()
+        assert not (missing & touched & ~moved).any()
+        if prepage == 0:
+            assert np.array_equal(moved, missing & touched)
 
 
 def test_kernels_are_compiled_with_cache() -> None:

@@ -72,6 +72,9 @@ class PostcopyParams:
 
     skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
     prepage_pages: int = param(0, "pages pre-paged around each faulting page", ge=0)
+    background_push: bool = param(
+        True, "push untouched pages in the background (false: pages move only on faults, pure on-demand)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

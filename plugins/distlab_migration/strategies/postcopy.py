@@ -11,11 +11,16 @@ if TYPE_CHECKING:
 
 
 class Postcopy:
-    """Every page is sent exactly once; the guest pays a round trip on each first touch of a missing page."""
+    """Every page is sent exactly once; the guest pays a round trip on each first touch of a missing page.
+
+    With ``background_push`` (QEMU's behaviour) the source also pushes the pages in ascending order, so
+    the migration ends after about memory / bandwidth; without it (the textbook "on demand"), a page
+    moves only when the guest touches it, and the source must stay up until it has touched them all.
+    """
 
     def __init__(self, params: PostcopyParams) -> None:
         self.params = params
 
     def migrate(self, session: Session) -> None:
         session.configure(skip_zero_pages=self.params.skip_zero_pages)
-        session.postcopy(prepage_pages=self.params.prepage_pages)
+        session.postcopy(prepage_pages=self.params.prepage_pages, background_push=self.params.background_push)
