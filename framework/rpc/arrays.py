@@ -20,7 +20,7 @@ from distlab.errors import DecodeError, EncodeError
 from distlab.rpc import kernels
 from distlab.rpc.types import Float, Int, _validate_numeric_array
 
-__all__ = ["encode_array", "get_numeric", "swapped", "get_varints", "put_numeric", "put_varints", "zigzag"]
+__all__ = ["encode_array", "get_numeric", "swapped", "get_varints", "numeric_bytes", "put_numeric", "put_varints", "zigzag"]
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 
@@ -72,6 +72,15 @@ def put_numeric(buf: bytearray, value: Any, elem: Int | Float, order: str) -> No
         EncodeError: an item does not fit ``elem`` (the path is relative: ``value[i]``).
         struct.error, TypeError: a sequence item is not a number (the caller names the field).
     """
+    buf += numeric_bytes(value, elem, order)
+
+
+def numeric_bytes(value: Any, elem: Int | Float, order: str) -> Any:
+    """The items of ``value`` as ``elem`` in byte order ``order``: a bytes-like object to append.
+
+    Raises:
+        EncodeError, struct.error, TypeError: as :func:`put_numeric`.
+    """
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
             raise EncodeError("value", f"expected a one-dimensional array, got shape {value.shape}")
@@ -79,19 +88,16 @@ def put_numeric(buf: bytearray, value: Any, elem: Int | Float, order: str) -> No
             _validate_numeric_array(value, elem, "value")
             value = value.astype(elem.dtype)
         if order == NATIVE:
-            buf += np.ascontiguousarray(value).data.cast("B")
-            return
-        buf += swapped(np.ascontiguousarray(value), elem).data
-        return
+            return np.ascontiguousarray(value).data.cast("B")
+        return swapped(np.ascontiguousarray(value), elem).data
     if len(value) >= _LARGE and elem.code != "f":
         # array.array converts and checks each item in C (TypeError for a float or str, OverflowError
         # out of range), faster than building a million-argument struct.pack call.
         items = array.array(_ARRAY_CODES[elem.code], value)
         if order != NATIVE:
             items.byteswap()
-        buf += items
-        return
-    buf += struct.pack(f"{order}{len(value)}{elem.code}", *value)
+        return items
+    return struct.pack(f"{order}{len(value)}{elem.code}", *value)
 
 
 def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) -> np.ndarray:

@@ -47,6 +47,8 @@ from distlab.rpc.types import (
     validate,
 )
 
+from distlab_serializers._codegen import struct_encoder
+
 __all__ = ["Layout", "Positional"]
 
 Enc = Callable[[bytearray, Any], None]
@@ -124,9 +126,10 @@ def _varint(u: int) -> bytes:
 class Compiler:
     """Compiles wire types into ``enc`` and ``dec`` closures for one layout."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, specialize: bool = True) -> None:
         self.layout = layout
-        self.ekey = (layout.key, "enc")
+        self.specialize = specialize
+        self.ekey = (layout.key, "enc") if specialize else (layout.key, "enc", "generic")
         self.dkey = (layout.key, "dec")
 
     # -- small helpers --------------------------------------------------------------------------
@@ -451,6 +454,10 @@ class Compiler:
         return enc_array
 
     def _struct_encoder(self, t: Struct) -> Enc:
+        if self.specialize:
+            generated = struct_encoder(self, t)
+            if generated is not None:
+                return generated
         names = [n for n, _ in t.fields]
         encs = [self.encoder(ft) for _, ft in t.fields]
         if len(names) == 1:
@@ -785,8 +792,8 @@ class Positional:
     schemaless = False
     unsafe = False
 
-    def __init__(self, layout: Layout) -> None:
-        self._compiler = Compiler(layout)
+    def __init__(self, layout: Layout, specialize: bool = True) -> None:
+        self._compiler = Compiler(layout, specialize)
         self._ekey = self._compiler.ekey
         self._dkey = self._compiler.dkey
 

@@ -1,0 +1,200 @@
+"""Specialized struct encoders: Python source generated from a :class:`~distlab.rpc.types.Struct`.
+
+The generic struct encoder of :mod:`distlab_serializers._positional` calls one closure per field,
+and each closure appends to the buffer: for a small record the calls cost more than the bytes. Here
+a struct is compiled, once per layout, into one function whose source is written from the type:
+
+- a run of fixed-size fields (integers, floats, bools, enums, and the length words of strings,
+  opaques and numeric arrays) is packed by one precompiled ``struct.Struct``;
+- strings and opaques are inline: UTF-8 encoding, bound check, length word and zero padding;
+- a numeric array that is a short list goes through a ``struct.Struct`` precompiled for its length,
+  anything else (numpy arrays, long lists) through :func:`distlab.rpc.arrays.numeric_bytes`;
+- every other field (nested struct, union, optional, array of compound items) calls its own
+  compiled encoder, after the pieces so far are appended.
+
+The function accepts and refuses exactly what the generic encoder does: the same checks (bounds,
+bools, enum members, bytes for opaques) are written inline, and ``struct`` checks the types and
+ranges of numbers as it does in the generic path. A failure raises :class:`EncodeError` naming the
+field; the serializer then re-walks the value with :func:`distlab.rpc.types.validate` to name it by
+its full path.
+
+The generated source holds only generated identifiers and numbers: names, bounds and enum members
+come from the type through the function's namespace, never through the text.
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from distlab.errors import EncodeError
+from distlab.rpc import arrays
+from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, String, Struct, Void
+
+if TYPE_CHECKING:
+    from distlab_serializers._positional import Compiler
+
+__all__ = ["struct_encoder"]
+
+Enc = Callable[[bytearray, Any], None]
+
+_PAD4 = (b"", b"\0\0\0", b"\0\0", b"\0")
+_SHORT = 1024
+"""Lists shorter than this go through a ``struct.Struct`` precompiled for their length."""
+
+
+class _Packers(dict):  # type: ignore[type-arg]
+    """``n -> struct.Struct(order + n * code).pack``, made on first use (at most 64 lengths kept)."""
+
+    def __init__(self, order: str, code: str) -> None:
+        super().__init__()
+        self.fmt = order + "{}" + code
+
+    def __missing__(self, n: int) -> Callable[..., bytes]:
+        pack = struct.Struct(self.fmt.format(n)).pack
+        if len(self) < 64:
+            self[n] = pack
+        return pack
+
+
+def struct_encoder(compiler: Compiler, t: Struct) -> Enc | None:
+    """A generated encoder of ``t`` for ``compiler``'s layout, or ``None`` where the layout needs the
+    generic one (NDR's alignment depends on the offset, varints on the values)."""
+    L = compiler.layout
+    if L.align or L.varint or L.strings != "counted" or not t.fields:
+        return None
+    return _Writer(compiler, t).build()
+
+
+class _Writer:
+    """Writes the source of one struct's encoder."""
+
+    def __init__(self, compiler: Compiler, t: Struct) -> None:
+        self.compiler = compiler
+        self.t = t
+        self.order = compiler.layout.order
+        self.unit4 = compiler.layout.unit4
+        self.ns: dict[str, Any] = {"EncodeError": EncodeError, "PAD": _PAD4, "NUM": arrays.numeric_bytes}
+        self.lines: list[str] = []
+        self.fmt = ""  # the pending run of fixed-size items
+        self.args: list[str] = []
+        self.pieces: list[str] = []  # expressions of the bytes not yet appended
+        self.count = 0
+
+    def const(self, prefix: str, value: Any) -> str:
+        """A fresh name bound to ``value`` in the function's namespace."""
+        self.count += 1
+        name = f"{prefix}_{self.count}"
+        self.ns[name] = value
+        return name
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " + line)
+
+    def fail(self, i: int, message: str) -> str:
+        """A statement raising EncodeError for field ``i`` (its name and the message via the namespace)."""
+        path = self.const("P", f"value.{self.t.fields[i][0]}")
+        msg = self.const("M", message)
+        return f"raise EncodeError({path}, {msg})"
+
+    def fixed(self, code: str, arg: str) -> None:
+        self.fmt += code
+        self.args.append(arg)
+
+    def close_run(self) -> None:
+        if self.fmt:
+            pack = self.const("S", struct.Struct(self.order + self.fmt).pack)
+            self.pieces.append(f"{pack}({', '.join(self.args)})")
+            self.fmt, self.args = "", []
+
+    def flush(self) -> None:
+        self.close_run()
+        if len(self.pieces) == 1:
+            self.emit(f"buf += {self.pieces[0]}")
+        elif self.pieces:
+            self.emit(f"buf += b''.join(({', '.join(self.pieces)}))")
+        self.pieces = []
+
+    def build(self) -> Enc:
+        t = self.t
+        names = [n for n, _ in t.fields]
+        xs = [f"f{i}" for i in range(len(names))]
+        ag = self.const("AG", operator.attrgetter(*names))
+        ig = self.const("IG", operator.itemgetter(*names))
+        target = xs[0] if len(xs) == 1 else ", ".join(xs)
+        self.emit(f"{target} = {ig}(v) if type(v) is dict else {ag}(v)")
+        for i, (x, (_, ft)) in enumerate(zip(xs, t.fields)):
+            self.field(i, x, ft)
+        self.flush()
+        source = "def enc(buf, v):\n" + "\n".join(self.lines) + "\n"
+        code = compile(source, f"<xdr-style encoder of struct {t.name}>", "exec")
+        exec(code, self.ns)  # noqa: S102 - source written above from the type's structure only
+        enc: Enc = self.ns["enc"]
+        enc.source = source  # type: ignore[attr-defined]
+        return enc
+
+    def field(self, i: int, x: str, ft: Any) -> None:  # noqa: C901 - one branch per wire type
+        L = self.compiler.layout
+        if isinstance(ft, (Int, Float)):
+            self.fixed(ft.code, x)
+        elif isinstance(ft, Bool):
+            # As the generic encoder: True, False, or an int equal to 1 or 0.
+            self.emit(f"if not ({x} is True or {x} is False or (isinstance({x}, int) and ({x} == 1 or {x} == 0))):")
+            self.emit("    " + self.fail(i, "expected a bool"))
+            self.fixed("I" if L.bool_size == 4 else "B", x)
+        elif isinstance(ft, Enum):
+            vals = self.const("V", ft.values)
+            self.emit(f"if {x} not in {vals} or isinstance({x}, bool):")
+            self.emit("    " + self.fail(i, f"not a value of enum {ft.name}"))
+            self.fixed("i", x)
+        elif isinstance(ft, Void):
+            self.emit(f"if {x} is not None:")
+            self.emit("    " + self.fail(i, "a void arm carries None"))
+        elif isinstance(ft, (String, Opaque)):
+            b, n = f"b{i}", f"n{i}"
+            if isinstance(ft, String):
+                self.emit(f"{b} = {x}.encode('utf-8')")
+            else:
+                self.emit(f"if not isinstance({x}, (bytes, bytearray, memoryview)):")
+                self.emit("    " + self.fail(i, "expected bytes"))
+                self.emit(f"{b} = {x}")
+            self.emit(f"{n} = len({b})")
+            self.emit(f"if {n} > {ft.bound}:")
+            self.emit("    " + self.fail(i, f"more bytes than the bound {ft.bound}"))
+            self.fixed("I", n)
+            self.close_run()
+            self.pieces.append(b)
+            if self.unit4:
+                self.pieces.append(f"PAD[{n} & 3]")
+        elif isinstance(ft, FixedOpaque):
+            self.emit(f"if len({x}) != {ft.size} or not isinstance({x}, (bytes, bytearray, memoryview)):")
+            self.emit("    " + self.fail(i, f"fixed opaque needs exactly {ft.size} bytes"))
+            self.close_run()
+            self.pieces.append(x)
+            if self.unit4 and ft.size & 3:
+                self.fmt += f"{-ft.size % 4}x"  # zero padding, packed with the next run
+        elif isinstance(ft, (Array, FixedArray)) and isinstance(ft.elem, (Int, Float)):
+            n, a = f"n{i}", f"a{i}"
+            fixed = isinstance(ft, FixedArray)
+            bound = ft.size if isinstance(ft, FixedArray) else ft.bound
+            self.emit(f"{n} = len({x})")
+            self.emit(f"if {n} {'!=' if fixed else '>'} {bound}:")
+            self.emit("    " + self.fail(i, f"the number of items does not fit the bound {bound}"))
+            if not fixed:
+                self.fixed("I", n)
+            self.close_run()
+            packers = self.const("K", _Packers(self.order, ft.elem.code))
+            elem = self.const("E", ft.elem)
+            # Short lists: one struct call, which checks every item's type and range as the
+            # generic path's struct.pack does; numpy arrays and long lists: the array path.
+            self.emit(f"if type({x}) is list and {n} < {_SHORT}:")
+            self.emit(f"    {a} = {packers}[{n}](*{x})")
+            self.emit("else:")
+            self.emit(f"    {a} = NUM({x}, {elem}, {self.order!r})")
+            self.pieces.append(a)
+        else:
+            self.flush()
+            enc = self.const("C", self.compiler.encoder(ft))
+            self.emit(f"{enc}(buf, {x})")
