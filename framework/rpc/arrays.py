@@ -10,6 +10,7 @@ Decoding returns a fresh numpy array in this machine's byte order (the receiver 
 from __future__ import annotations
 
 import array
+import marshal
 import struct
 import sys
 from typing import Any
@@ -20,16 +21,25 @@ from distlab.errors import DecodeError, EncodeError
 from distlab.rpc import kernels
 from distlab.rpc.types import Float, Int, _validate_numeric_array
 
-__all__ = ["encode_array", "get_numeric", "swapped", "get_varints", "numeric_bytes", "put_numeric", "put_varints", "zigzag"]
+__all__ = ["encode_array", "get_numeric", "swapped", "LARGE", "get_varints", "numeric_bytes", "put_numeric", "put_varints", "zigzag"]
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 
 _SMALL = 64
 """Below this many items, numpy's own casts beat a kernel call's fixed cost."""
-_LARGE = 1024
+LARGE = 1024
 """From this many items, a Python sequence goes through array.array rather than struct.pack."""
 _ARRAY_CODES = {"i": "i", "I": "I", "q": "q", "Q": "Q", "d": "d"}
 _VIEWS = {4: np.uint32, 8: np.uint64}
+
+# marshal (format version 2, no back-references) writes a list or tuple of n >= 256 items as a
+# 5-byte header and then each item; an exact int in the int32 range, and nothing else, as the
+# 5-byte record ``b"i"`` + int32 little-endian (TYPE_INT). If the record at 5 + 5k starts with b"i"
+# for every k and the total is 5 + 5n, then by induction every item is such an int. Its C loop
+# reads a list of Python ints faster than array.array, numpy or struct do. The check below turns
+# the path off if an interpreter ever writes TYPE_INT differently.
+_MARSHAL_INT = np.dtype([("type", "u1"), ("value", "<i4")])
+_MARSHAL_OK = marshal.dumps([1, -2] * 128, 2) == b"[\0\1\0\0" + b"i\1\0\0\0i\xfe\xff\xff\xff" * 128
 
 
 def swapped(value: np.ndarray, elem: Int | Float, out: np.ndarray | None = None) -> np.ndarray:
@@ -90,7 +100,11 @@ def numeric_bytes(value: Any, elem: Int | Float, order: str) -> Any:
         if order == NATIVE:
             return np.ascontiguousarray(value).data.cast("B")
         return swapped(np.ascontiguousarray(value), elem).data
-    if len(value) >= _LARGE and elem.code != "f":
+    if _MARSHAL_OK and elem.code in "iI" and len(value) >= LARGE and type(value) in (list, tuple):
+        items32 = _int32_items(value, elem, order)
+        if items32 is not None:
+            return items32
+    if len(value) >= LARGE and elem.code != "f":
         # array.array converts and checks each item in C (TypeError for a float or str, OverflowError
         # out of range), faster than building a million-argument struct.pack call.
         items = array.array(_ARRAY_CODES[elem.code], value)
@@ -98,6 +112,25 @@ def numeric_bytes(value: Any, elem: Int | Float, order: str) -> Any:
             items.byteswap()
         return items
     return struct.pack(f"{order}{len(value)}{elem.code}", *value)
+
+
+def _int32_items(value: list[Any] | tuple[Any, ...], elem: Int | Float, order: str) -> Any:
+    """The items of a list of at least 256 Python ints as int32 or uint32 in ``order``, or ``None``
+    if any item is not an exact int of the type's range (the caller then takes the checking path)."""
+    try:
+        data = marshal.dumps(value, 2)
+    except ValueError:  # an item marshal does not know (a numpy scalar, an object)
+        return None
+    n = len(value)
+    if len(data) != 5 + 5 * n:
+        return None
+    records = np.frombuffer(data, _MARSHAL_INT, n, 5)
+    if not (records["type"] == 0x69).all():
+        return None
+    items = records["value"]
+    if elem.code == "I" and items.min() < 0:
+        return None
+    return items.astype(order + "i4").data.cast("B")
 
 
 def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import struct
 from typing import Any
 
 import numpy as np
@@ -126,3 +127,39 @@ def test_the_source_holds_no_names_from_the_type() -> None:
     enc = PAIRS[0][0]._compiler.encoder(t)
     assert "import" not in enc.source and "evil" not in enc.source  # type: ignore[attr-defined]
     assert PAIRS[0][0].encode({"x');import os;('": 1, "y": "ab"}, t) == bytes.fromhex("00000001" "00000002" "61620000")
+
+
+# Long lists of Python ints: the marshal-read path of distlab.rpc.arrays against struct, and the
+# items it leaves to the checking path (bools, numpy scalars, floats, ints out of range).
+class _Flag(int):
+    pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    elem=st.sampled_from([INT32, UINT32]),
+    n=st.integers(1024, 3000),
+    seed=st.integers(0, 2**32 - 1),
+    odd=st.sampled_from([None, True, False, np.int32(5), _Flag(1), 2**31, -(2**31) - 1, -1, 2**32, 2**80, 1.0, "1", None]),
+    at=st.integers(0, 2999),
+)
+def test_long_int_lists(elem: Any, n: int, seed: int, odd: Any, at: int) -> None:
+    rng = np.random.default_rng(seed)
+    items = rng.integers(elem.lo, elem.hi + 1, n, dtype=np.int64).tolist()
+    if odd is not None:
+        items[at % n] = odd
+    t = Array(elem)
+    for layout, order in ((xdr_module.LAYOUT, ">"), (LAYOUTS[1], "<")):
+        fast, generic = Positional(layout), Positional(layout, specialize=False)
+        try:
+            expected = struct.pack(f"{order}I{n}{elem.code}", n, *items)
+        except (struct.error, TypeError):
+            expected = None
+        for serializer in (fast, generic):
+            for value in (items, tuple(items)):
+                if expected is not None:
+                    assert serializer.encode(value, t) == expected
+                else:
+                    with pytest.raises(EncodeError) as err:
+                        serializer.encode(value, t)
+                    assert err.value.field == f"value[{at % n}]"
