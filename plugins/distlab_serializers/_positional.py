@@ -17,7 +17,6 @@ A type is compiled once per layout into two closures, kept in the type's cache:
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import operator
 import struct
@@ -813,16 +812,6 @@ class Positional:
                 head = b"" if fixed else struct.pack(order + "I", n)
                 try:
                     return arrays.encode_array(value, elem, order, self._prefix() + head)
-                except Exception as err:
-                    raise explain(value, type, err) from None
-        elif numeric is not None and len(value) >= arrays.LARGE and builtins.type(value) in (list, tuple):
-            # A whole message that is a long list of numbers: its bytes are concatenated only once.
-            elem, fixed, bound, order = numeric
-            n = len(value)
-            if n <= bound and (n == bound or not fixed):
-                head = b"" if fixed else struct.pack(order + "I", n)
-                try:
-                    return self._prefix() + head + arrays.numeric_bytes(value, elem, order)
                 except Exception as err:
                     raise explain(value, type, err) from None
         buf = bytearray(self._prefix())
