@@ -56,7 +56,8 @@ def analyze(tables, figures_dir: Path) -> str:
     # Receiver makes right: swapping costs little where numbers travel as arrays.
     out += ["### What byte order costs",
             "This machine is little-endian. A big-endian sender (`*_big`) makes this receiver swap every number; "
-            "the ratio below is the big-endian throughput over the little-endian one (1.0: byte order is free).", "",
+            "the ratio below is the big-endian throughput over the little-endian one (1.0: byte order is free). "
+            "Strings carry no numbers but their lengths, so their ratio shows how noisy the timing is.", "",
             "| format | shape | encode big/little | decode big/little |", "|---|---|---|---|"]
     for base in ("ndr", "native"):
         for shape in SHAPES:
