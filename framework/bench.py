@@ -37,7 +37,9 @@ def run_all(quick: bool = False, only: Sequence[str] = ()) -> list[dict[str, Any
 
 
 def _fmt_s(value: Any) -> str:
-    return "–" if value is None else f"{value * 1e3:10.2f} ms"
+    if value is None:
+        return "–"
+    return f"{value * 1e6:10.2f} µs" if value < 1e-3 else f"{value * 1e3:10.2f} ms"
 
 
 def main(args: Sequence[str] = ()) -> int:
