@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = ROOT / ".." / "shared" / "testdata"
-
-# Until pyproject lists distlab_serializers, it is importable only from plugins/.
-if importlib.util.find_spec("distlab_serializers") is None:
-    sys.path.insert(0, str(ROOT / "plugins"))
 
 
 def shared_data(relative: str) -> Path:
@@ -26,19 +21,14 @@ def shared_data(relative: str) -> Path:
     return path
 
 
+@functools.cache
 def rpc_registry() -> Any:
-    """A registry with the rpc study and the serializers plugin (whatever host.py lists)."""
+    """A registry with the rpc study and the serializers plugin, loaded as the host loads plugins."""
     import distlab_serializers
 
-    from distlab.registry import PluginInfo, Registrar, Registry
-    from distlab.rpc.study import STUDY
+    from distlab.host import load_registry
 
-    registry = Registry()
-    registry.add_study(STUDY)
-    distlab_serializers.register_components(
-        registry=Registrar(registry, PluginInfo("serializers", "distlab_serializers", "", ""))
-    )
-    return registry
+    return load_registry(autoload=False, plugins=[], modules=[distlab_serializers], store=False)
 
 
 def make(name: str, **params: Any) -> Any:
