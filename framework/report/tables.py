@@ -79,7 +79,8 @@ def load_tables(run_dir: Path) -> Tables:
 
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir} is not a directory; give a run or sweep directory (e.g. multirun/DATE/TIME)")
-    files = sorted(run_dir.rglob(store.RESULTS))
+    # Only job directories (with provenance beside their rows): a report's own results.parquet is not a job.
+    files = sorted(p for p in run_dir.rglob(store.RESULTS) if (p.parent / store.PROVENANCE).is_file())
     if not files:
         raise ReportError(
             f"no results in {run_dir}: no {store.RESULTS} below it. Run 'distlab' (one case) or "
