@@ -422,7 +422,8 @@ def validate(value: Any, t: WireType, path: str = "value") -> None:
         if t.bits == 32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise EncodeError(path, f"{value} does not fit a 32-bit float")
     elif isinstance(t, Bool):
-        if value not in (True, False) or not isinstance(value, int):
+        # isinstance first: `array in (True, False)` would raise instead of answering.
+        if not isinstance(value, int) or value not in (True, False):
             raise EncodeError(path, f"expected a bool, got {value!r}")
     elif isinstance(t, Void):
         if value is not None:
