@@ -78,6 +78,10 @@ def run_case(
             if old.exists():
                 old.replace(old.with_name(name + ".superseded"))
 
+    moved = store.displace(root, job_dir, case_id)
+    if moved is not None:
+        log.warning("%s held another case's results (an earlier, different sweep); moved them to %s", job_dir, moved)
+
     started = now()
     columns = case.columns()
     metric_names = [m.name for m in case.study.metrics]

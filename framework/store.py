@@ -8,6 +8,11 @@ A job directory holds::
 
 A sweep directory also holds ``.cases/<case id>.json``, one small index file per finished case,
 naming the job directory that holds its results, so that a re-run skips it in constant time.
+
+Hydra numbers a sweep's job directories 0, 1, 2, ... in the order of the sweep, so a different sweep
+into the same directory gives job ``3`` to another case. Before a job directory is written, the files
+of the case it held are moved aside to ``case-<case id>/`` under the sweep directory (see
+:func:`displace`), so no finished case is ever overwritten.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ __all__ = [
     "PROVENANCE",
     "RESULTS",
     "TRACE",
+    "displace",
     "find_case",
     "mark_case",
     "read_json",
@@ -34,6 +40,8 @@ __all__ = [
 ]
 
 RESULTS = "results.parquet"
+JOB_FILES = ("results.parquet", "trace.parquet", "provenance.json")
+"""The files of a job directory that belong to its case (Hydra's own ``.hydra/`` is Hydra's)."""
 TRACE = "trace.parquet"
 PROVENANCE = "provenance.json"
 CASE_INDEX = ".cases"
@@ -95,3 +103,46 @@ def find_case(root: Path, case_id: str) -> Path | None:
     except (ValueError, KeyError, OSError):
         return None
     return job_dir if (job_dir / RESULTS).is_file() else None
+
+
+def displace(root: Path, job_dir: Path, case_id: str) -> Path | None:
+    """Move the files of another case out of ``job_dir`` before ``case_id`` is written there.
+
+    Args:
+        root: the run or sweep directory (holding the case index).
+        job_dir: the job directory about to be written.
+        case_id: the case about to be written into it.
+
+    Returns:
+        Where the other case's files went (``root/case-<its id>``), or None if ``job_dir`` held no
+        other case.
+    """
+    try:
+        prior = read_json(job_dir / PROVENANCE)["case_id"]
+    except (ValueError, KeyError, TypeError, OSError):
+        prior = None
+    if prior is None:
+        if not (job_dir / RESULTS).exists():
+            return None
+        prior = "unknown"  # rows without provenance: still someone's results, so kept
+    if prior == case_id:
+        return None
+    dest = root / f"case-{prior}"
+    suffix = 1
+    while dest.exists():
+        # An older copy of the same case is already there: keep both rather than merge them.
+        dest = root / f"case-{prior}.{suffix}"
+        suffix += 1
+    dest.mkdir(parents=True)
+    for name in JOB_FILES:
+        if (job_dir / name).exists():
+            os.replace(job_dir / name, dest / name)
+    index = root / CASE_INDEX / f"{prior}.json"
+    if index.is_file():
+        try:
+            points_here = (root / read_json(index)["job_dir"]).resolve() == job_dir.resolve()
+        except (ValueError, KeyError, TypeError, OSError):
+            points_here = False
+        if points_here:
+            mark_case(root, prior, dest)
+    return dest

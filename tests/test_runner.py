@@ -77,3 +77,30 @@ def test_rerun_skips_unless_forced(tmp_path: Path, registry) -> None:
     # The old results are superseded, so the case is not counted twice.
     assert not (root / "0" / store.RESULTS).exists()
     assert store.find_case(root, first.case_id) == root / "7"
+
+
+def test_another_case_in_the_same_job_dir_is_moved_aside_not_overwritten(tmp_path: Path, registry) -> None:
+    """A different sweep into the same sweep dir gives job number 0 to another case."""
+    root = tmp_path / "sweep"
+    first = run_case(_case(registry, "uniform"), root / "0", root=root)
+    first_rows = pl.read_parquet(root / "0" / store.RESULTS)
+    second = run_case(_case(registry, "constant"), root / "0", root=root)
+    assert second.status == OK and first.case_id != second.case_id
+    moved = root / f"case-{first.case_id}"
+    assert pl.read_parquet(moved / store.RESULTS).equals(first_rows)
+    assert json.loads((moved / store.PROVENANCE).read_text())["case_id"] == first.case_id
+    assert json.loads((root / "0" / store.PROVENANCE).read_text())["case_id"] == second.case_id
+    # The index follows the move: the first case is still finished and is skipped, not re-run.
+    assert store.find_case(root, first.case_id) == moved
+    assert run_case(_case(registry, "uniform"), root / "1", root=root).status == SKIPPED
+    # Both cases' rows are under the sweep dir, once each.
+    all_rows = pl.concat([pl.read_parquet(p) for p in root.rglob(store.RESULTS)], how="diagonal_relaxed")
+    assert sorted(set(all_rows["case_id"])) == sorted({first.case_id, second.case_id})
+    assert all_rows.height == 8
+
+
+def test_rerunning_the_same_case_in_its_job_dir_moves_nothing(tmp_path: Path, registry) -> None:
+    root = tmp_path / "sweep"
+    run_case(_case(registry, explode=True), root / "0", root=root)  # failed: not finished, so re-run
+    run_case(_case(registry, explode=True), root / "0", root=root)
+    assert not list(root.glob("case-*"))
