@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from distlab.errors import ConfigError, DistlabError, UnknownComponentError
+from distlab.errors import ConfigError, DistlabError, ReportError, UnknownComponentError
 
 __all__ = ["main", "preflight"]
 
@@ -183,9 +183,17 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 for i, axis in enumerate(axes):
                     combos += [tuple(v if j == i else a[0] for j, a in enumerate(axes)) for v in axis[1:]]
             created: set[tuple[str, str, Any]] = set()
+            seen: dict[str, tuple[str, ...]] = {}
             for combo in combos:
                 cfg = compose(config_name, overrides=fixed + list(combo) + extra, return_hydra_config=True)
                 case = case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+                first_combo = seen.setdefault(case.case_id, combo)
+                if first_combo != combo:
+                    # Same resolved config: one case id, so the second is skipped as already run and
+                    # its label (e.g. a preset's name) never reaches the report.
+                    print(f"distlab: warning: {' '.join(combo)} resolves to the same case as "
+                          f"{' '.join(first_combo)} (identical parameters); it runs once and is reported "
+                          "under the first", file=sys.stderr)
                 # Making each distinct component once lets its factory check what only it can
                 # (e.g. that a trace file exists and parses) before any case runs.
                 for kind, (comp, params) in case.components.items():
@@ -231,6 +239,9 @@ def _verb(verb: str, args: list[str]) -> int:
         parser.add_argument("--analysis", type=Path, default=None,
                             help="a Python file whose analyze(tables) adds a section to REPORT.md")
         opts = parser.parse_args(args)
+        if opts.analysis is not None and not opts.analysis.is_file():
+            raise ReportError(f"--analysis {opts.analysis}: no such file; give a Python file defining "
+                              "analyze(tables, figures_dir)")
         from distlab.report import make_report
 
         files = make_report(opts.dir, opts.out, analysis=opts.analysis)
@@ -262,7 +273,14 @@ def _experiment(args: list[str]) -> int:
     if not (folder / "sweep.yaml").is_file():
         raise ConfigError(f"{opts.dir} has no sweep.yaml; an experiment folder holds its sweep config there")
     runs = folder / "runs"
+    analysis = folder / "analysis.py"
     if not opts.report_only:
+        # Check every case before touching runs/: a typo in an override must not cost the last sweep.
+        from distlab.host import get_registry
+
+        get_registry()
+        preflight([f"hydra.sweep.dir={runs}", *opts.overrides], multirun=True, config_name="sweep",
+                  config_dir=str(folder))
         if runs.exists() and not opts.resume:
             # A report must show exactly this sweep: results of an earlier, different sweep would mix in.
             import shutil
@@ -275,7 +293,6 @@ def _experiment(args: list[str]) -> int:
             return code
     from distlab.report import make_report
 
-    analysis = folder / "analysis.py"
     for path in make_report(runs, folder, analysis=analysis if analysis.is_file() else None):
         print(path)
     return 0

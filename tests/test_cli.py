@@ -181,3 +181,41 @@ def test_migration_sweep_is_identical_under_both_launchers(tmp_path: Path) -> No
     report = run_cli(["report", str(tmp_path / "basic")], env=env)
     assert report.returncode == 0, report.stderr
     assert len(list((tmp_path / "basic" / "figures").glob("*.png"))) >= 5
+
+
+def test_experiment_with_a_bad_override_keeps_the_last_runs(toy_env, tmp_path: Path) -> None:
+    import shutil
+
+    from testkit import FIXTURES
+
+    folder = tmp_path / "toy_experiment"
+    shutil.copytree(FIXTURES / "toy_experiment", folder)
+    assert run_cli(["experiment", str(folder)], env=toy_env).returncode == 0
+    before = sorted(p.relative_to(folder) for p in (folder / "runs").rglob("results.parquet"))
+    assert before
+    done = run_cli(["experiment", str(folder), "shape.nosuch=1"], env=toy_env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "nosuch" in done.stderr
+    assert sorted(p.relative_to(folder) for p in (folder / "runs").rglob("results.parquet")) == before
+
+
+def test_report_with_a_missing_analysis_file(toy_env, tmp_path: Path) -> None:
+    assert run_cli(["study=toy", f"hydra.run.dir={tmp_path / 'run'}"], env=toy_env).returncode == 0
+    done = run_cli(["report", str(tmp_path / "run"), "--analysis", str(tmp_path / "nope.py")], env=toy_env)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "nope.py: no such file" in done.stderr
+
+
+def test_two_presets_with_identical_parameters_are_warned_about(toy_env, tmp_path: Path) -> None:
+    import shutil
+
+    from testkit import FIXTURES
+
+    folder = tmp_path / "toy_experiment"
+    shutil.copytree(FIXTURES / "toy_experiment", folder)
+    shutil.copy(folder / "shape" / "big_constant.yaml", folder / "shape" / "twin.yaml")
+    sweep = folder / "sweep.yaml"
+    sweep.write_text(sweep.read_text().replace("shape: uniform,big_constant", "shape: big_constant,twin"))
+    done = run_cli(["experiment", str(folder)], env=toy_env)
+    assert done.returncode == 0, done.stderr
+    assert "shape=twin seed=0 resolves to the same case as shape=big_constant seed=0" in done.stderr

@@ -70,3 +70,53 @@ def test_report_on_empty_directory_says_so(tmp_path: Path) -> None:
         load_tables(tmp_path)
     with pytest.raises(ReportError, match="not a directory"):
         load_tables(tmp_path / "missing")
+
+
+def test_a_parameter_that_follows_the_preset_is_not_listed_as_fixed(tmp_path: Path) -> None:
+    import toy_plugin
+
+    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    root = tmp_path / "sweep"
+    for n, (preset, value) in enumerate((("two", 2.0), ("five", 5.0))):
+        case = resolve_case({"study": "toy", "seed": 0, "repeats": 2, "shape": {"value": value}},
+                            {"shape": "constant"}, registry, {"shape": preset})
+        run_case(case, root / str(n), root=root)
+    case = resolve_case({"study": "toy", "seed": 0, "repeats": 2, "shape": {}}, {"shape": "uniform"}, registry)
+    run_case(case, root / "2", root=root)
+    make_report(root, tmp_path / "report")
+    md = (tmp_path / "report" / "REPORT.md").read_text()
+    fixed = md.split("## Fixed parameters")[1].split("##")[0]
+    chosen = md.split("## Parameters set by the component or preset")[1].split("##")[0]
+    assert "`shape.value`" not in fixed
+    assert "`shape.value`: five = 5; two = 2" in chosen
+    # count is 2 wherever the component has it (null for uniform, which has no count): fixed.
+    assert "`shape.count` = 2" in fixed and "`seed` = 0" in fixed
+
+
+def test_numbers_read_as_written() -> None:
+    from distlab.report.render import _fmt
+
+    assert _fmt(40004.0) == "40004"
+    assert _fmt(34.3597) == "34.36"
+    assert _fmt(0.0031207) == "0.003121"
+    assert _fmt(4.294967e9) == "4.295e+09"
+    assert _fmt(2.0) == "2" and _fmt(0.0) == "0" and _fmt(None) == "–"
+
+
+def test_a_damaged_job_file_is_named_not_a_traceback(sweep: Path) -> None:
+    (sweep / "1" / "results.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(ReportError, match=r"cannot read .*1/results.parquet"):
+        load_tables(sweep)
+
+
+def test_a_damaged_provenance_is_named(sweep: Path) -> None:
+    (sweep / "2" / "provenance.json").write_text("{ truncated")
+    with pytest.raises(ReportError, match=r"cannot read .*2/provenance.json"):
+        load_tables(sweep)
+
+
+def test_an_analysis_that_raises_is_a_report_error_naming_its_line(sweep: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "analysis.py"
+    bad.write_text("def analyze(tables, figures_dir):\n    return 1 / 0\n")
+    with pytest.raises(ReportError, match=r"(?s)ZeroDivisionError.*line 2"):
+        make_report(sweep, tmp_path / "out", analysis=bad)

@@ -51,8 +51,18 @@ def _run_analysis(path: Path, tables: Tables, figures_dir: Path) -> str:
     if spec is None or spec.loader is None:
         raise ReportError(f"cannot load the analysis file {path}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    analyze = getattr(module, "analyze", None)
-    if analyze is None:
-        raise ReportError(f"{path} defines no analyze(tables, figures_dir) function")
-    return str(analyze(tables, figures_dir))
+    try:
+        spec.loader.exec_module(module)
+        analyze = getattr(module, "analyze", None)
+        if analyze is None:
+            raise ReportError(f"{path} defines no analyze(tables, figures_dir) function")
+        return str(analyze(tables, figures_dir))
+    except ReportError:
+        raise
+    except Exception as err:
+        # The analysis is the experiment author's code: show where in it things went wrong.
+        import traceback
+
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == Path(path)]
+        where = "".join(traceback.format_list(frames)).rstrip()
+        raise ReportError(f"the analysis {path} raised {type(err).__name__}: {err}\n{where}") from None

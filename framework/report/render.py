@@ -18,6 +18,7 @@ __all__ = ["render"]
 
 
 def _fmt(value: Any) -> str:
+    """A number as a reader wants it: four significant digits, exponents only when very large or small."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float):
@@ -26,7 +27,10 @@ def _fmt(value: Any) -> str:
         mag = abs(value)
         if mag >= 1e6 or mag < 1e-3:
             return f"{value:.3e}"
-        return f"{value:.4g}"
+        # Fixed point with four significant digits (40004 stays 40004, not 4e+04).
+        decimals = max(0, 3 - math.floor(math.log10(mag)))
+        text = f"{value:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
 
 
@@ -50,7 +54,9 @@ def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
                 row.append("–")
                 continue
             mean, half = _mean_ci(vals)
-            row.append(_fmt(mean) + (f" ± {_fmt(half)}" if half else ""))
+            # Identical trials give a half-width of rounding noise (e.g. 6e-16): that is no interval.
+            spread = half is not None and not math.isnan(half) and half > 1e-9 * abs(mean)
+            row.append(_fmt(mean) + (f" ± {_fmt(half)}" if spread else ""))
         rows.append(row)
     return header, rows
 
@@ -118,6 +124,45 @@ def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
     return rows
 
 
+def _unswept(tables: Tables) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The config columns that are not sweep dimensions, split in two.
+
+    Returns:
+        The fixed ones (one value in every trial) with their value, and those whose value follows
+        the component or preset chosen (e.g. a preset's write rate), with their value per choice.
+    """
+    import polars as pl
+
+    res = tables.results
+    fixed: list[tuple[str, str]] = []
+    chosen: list[tuple[str, str]] = []
+    for column in tables.config_columns:
+        if column in tables.varying or column not in res.columns:
+            continue
+        # Null where the chosen component has no such parameter: that is not a second value.
+        values = res[column].drop_nulls().unique(maintain_order=True).to_list()
+        if len(values) <= 1:
+            fixed.append((column, _fmt(values[0]) if values else "–"))
+            continue
+        owner = column.split(".", 1)[0]
+        key = next((k for k in (f"{owner}.preset", owner) if k in res.columns and k != column), None)
+        if key is None:
+            chosen.append((column, ", ".join(_fmt(v) for v in values)))
+            continue
+        per_choice = (
+            res.select(pl.col(key), pl.col(owner).alias("_component") if owner in res.columns and owner != key
+                       else pl.col(key).alias("_component"), pl.col(column))
+            .drop_nulls(column)  # a parameter the chosen component does not have
+            .unique(maintain_order=True)
+            .sort(key, nulls_last=True)
+        )
+        chosen.append((column, "; ".join(
+            f"{r[key] if r[key] is not None else r['_component']} = {_fmt(r[column])}"
+            for r in per_choice.iter_rows(named=True)
+        )))
+    return fixed, chosen
+
+
 def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "") -> list[Path]:
     """Write REPORT.md and report.html into ``out_dir``; returns their paths."""
     import polars as pl
@@ -131,10 +176,7 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
     failed_header = ["case_id", "case", "failed trials", "error", "message", "job directory (from here)"]
     prov = _provenance_lines(tables)
     metric_docs = [(m.name, m.doc) for m in tables.metrics]
-    fixed = tables.results.filter(pl.col("status") == "ok").select(
-        [c for c in tables.config_columns if c not in tables.varying and c in res.columns]
-    )
-    fixed_items = [(c, _fmt(fixed[c][0])) for c in fixed.columns] if fixed.height else []
+    fixed_items, chosen_items = _unswept(tables)
 
     md: list[str] = [f"# distlab report: {study}", ""]
     md.append(
@@ -152,6 +194,9 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
     md += ["## Failed cases", ""]
     md += [_md_table(failed_header, failed) if failed else "None: every trial ran to completion.", ""]
     md += ["## Fixed parameters", ""] + [f"- `{k}` = {v}" for k, v in fixed_items] + [""]
+    if chosen_items:
+        md += ["## Parameters set by the component or preset", ""]
+        md += [f"- `{k}`: {v}" for k, v in chosen_items] + [""]
     md += ["## Provenance", ""] + [f"- {k}: {v}" for k, v in prov] + [""]
     md += ["Files: results.parquet (one row per trial), summary.parquet and summary.csv (per case and metric: "
            "n, mean, std, ci95_low, ci95_high, p50, p99).", ""]
@@ -183,6 +228,7 @@ th{{background:#f3f3f3}}img{{max-width:100%}}figure{{display:inline-block;margin
 <h2>Metrics</h2><ul>{''.join(f'<li><code>{html.escape(n)}</code>: {html.escape(d)}</li>' for n, d in metric_docs)}</ul>
 <h2>Failed cases</h2>{table_html(failed_header, failed) if failed else '<p>None: every trial ran to completion.</p>'}
 <h2>Fixed parameters</h2><ul>{''.join(f'<li><code>{html.escape(k)}</code> = {html.escape(v)}</li>' for k, v in fixed_items)}</ul>
+{('<h2>Parameters set by the component or preset</h2><ul>' + ''.join(f'<li><code>{html.escape(k)}</code>: {html.escape(v)}</li>' for k, v in chosen_items) + '</ul>') if chosen_items else ''}
 <h2>Provenance</h2><ul>{''.join(f'<li>{html.escape(k)}: {html.escape(v)}</li>' for k, v in prov)}</ul>
 </body></html>
 """

@@ -59,7 +59,11 @@ def _union_schema(files: list[Path]) -> dict[str, Any]:
 
     union: dict[str, Any] = {}
     for path in files:
-        for name, dtype in pl.read_parquet_schema(path).items():
+        try:
+            schema = pl.read_parquet_schema(path)
+        except Exception as err:  # polars raises several types for a damaged file
+            raise _unreadable(path, err) from None
+        for name, dtype in schema.items():
             have = union.get(name)
             if have is None or have == pl.Null:
                 union[name] = dtype
@@ -93,16 +97,27 @@ def load_tables(run_dir: Path) -> Tables:
         include_file_paths="job_dir",
         cast_options=pl.ScanCastOptions(integer_cast="allow-float", float_cast="upcast"),
     )
-    results = (
-        scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
-        .sort("case_id", "repeat")
-        .collect()
-    )
+    try:
+        results = (
+            scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
+            .sort("case_id", "repeat")
+            .collect()
+        )
+    except Exception as err:  # a file whose footer reads but whose pages do not
+        raise ReportError(f"cannot read the results under {run_dir}: {type(err).__name__}: {err}") from None
+    missing = [c for c in ROW_COLUMNS if c not in results.columns]
+    if missing:
+        raise ReportError(f"the results under {run_dir} lack the columns {missing}; they were not written by distlab")
     provenance = []
     for path in files:
         prov = path.parent / store.PROVENANCE
-        if prov.is_file():
-            provenance.append(json.loads(prov.read_text()))
+        try:
+            record = json.loads(prov.read_text())
+        except (OSError, ValueError) as err:
+            raise _unreadable(prov, err) from None
+        if not isinstance(record, dict) or "case_id" not in record:
+            raise _unreadable(prov, ValueError("not a distlab provenance record (no case_id)"))
+        provenance.append(record)
 
     study = _study_of(results)
     metrics = list(study.metrics) if study else _guess_metrics(results)
@@ -111,6 +126,14 @@ def load_tables(run_dir: Path) -> Tables:
     varying = swept_columns(results, config_columns)
     summary = summarize(results, metrics, config_columns)
     return Tables(results, summary, metrics, config_columns, varying, provenance, study)
+
+
+def _unreadable(path: Path, err: Exception) -> ReportError:
+    return ReportError(
+        f"cannot read {path}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}. "
+        f"The file is damaged or not distlab's; move its job directory ({path.parent}) away, or re-run that "
+        "case with force=true, then report again."
+    )
 
 
 def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]:
