@@ -73,6 +73,7 @@ __all__ = [
     "UnionValue",
     "Void",
     "WireType",
+    "brief",
     "equal",
     "is_numeric",
     "validate",
@@ -392,6 +393,21 @@ def is_numeric(t: WireType) -> bool:
     return isinstance(t, (Int, Float))
 
 
+def brief(value: Any) -> str:
+    """``repr(value)`` for error messages, except that a long integer is named by its size.
+
+    Python refuses to print an integer of more than 4,300 digits (``ValueError``), and a decoder
+    that quotes a bignum from its input must still raise only its own error.
+
+    Examples:
+        >>> brief(-7), brief(2**5000)
+        ('-7', 'an integer of 5001 bits')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    return repr(value)
+
+
 def _is_array(value: Any) -> bool:
     return type(value).__module__ == "numpy" and hasattr(value, "dtype")
 
@@ -414,23 +430,27 @@ def validate(value: Any, t: WireType, path: str = "value") -> None:
             else:
                 raise EncodeError(path, f"expected an integer, got {type(value).__name__}")
         if not t.lo <= value <= t.hi:
-            raise EncodeError(path, f"{value} is outside [{t.lo}, {t.hi}] of {t.dtype}")
+            raise EncodeError(path, f"{brief(value)} is outside [{t.lo}, {t.hi}] of {t.dtype}")
     elif isinstance(t, Float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             if not (_is_array(value) and value.ndim == 0 and value.dtype.kind in "iuf"):  # type: ignore[union-attr]
                 raise EncodeError(path, f"expected a number, got {type(value).__name__}")
-        if t.bits == 32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+        try:
+            x = float(value)
+        except OverflowError:  # an int beyond the largest double
+            raise EncodeError(path, f"{brief(value)} does not fit a {t.bits}-bit float") from None
+        if t.bits == 32 and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
             raise EncodeError(path, f"{value} does not fit a 32-bit float")
     elif isinstance(t, Bool):
         # isinstance first: `array in (True, False)` would raise instead of answering.
         if not isinstance(value, int) or value not in (True, False):
-            raise EncodeError(path, f"expected a bool, got {value!r}")
+            raise EncodeError(path, f"expected a bool, got {brief(value)}")
     elif isinstance(t, Void):
         if value is not None:
             raise EncodeError(path, f"a void arm carries None, got {type(value).__name__}")
     elif isinstance(t, Enum):
         if isinstance(value, bool) or not isinstance(value, int) or value not in t.values:
-            raise EncodeError(path, f"{value!r} is not a value of enum {t.name} {dict(t.members)}")
+            raise EncodeError(path, f"{brief(value)} is not a value of enum {t.name} {dict(t.members)}")
     elif isinstance(t, String):
         if not isinstance(value, str):
             raise EncodeError(path, f"expected a str, got {type(value).__name__}")

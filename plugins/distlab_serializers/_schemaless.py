@@ -58,6 +58,7 @@ from distlab.rpc.types import (
     UnionValue,
     Void,
     WireType,
+    brief,
     validate,
 )
 
@@ -198,7 +199,7 @@ class PlainCodec:
                         raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
                     x = int(x)
                 if not lo <= x <= hi:
-                    raise Mismatch(f"{path}: {x} is outside [{lo}, {hi}]")
+                    raise Mismatch(f"{path}: {brief(x)} is outside [{lo}, {hi}]")
                 return x
 
             return int_from
@@ -213,7 +214,7 @@ class PlainCodec:
                 try:
                     x = float(x)
                 except OverflowError:
-                    raise Mismatch(f"{path}: {x} is too large for a float") from None
+                    raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
                 if small and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
                     raise Mismatch(f"{path}: {x} does not fit a 32-bit float")
                 return x
@@ -232,7 +233,7 @@ class PlainCodec:
 
             def enum_from(x: Any, path: str) -> int:
                 if type(x) is not int or x not in values:
-                    raise Mismatch(f"{path}: {x!r} is not a value of enum {t.name}")
+                    raise Mismatch(f"{path}: {brief(x)} is not a value of enum {t.name}")
                 return x
 
             return enum_from

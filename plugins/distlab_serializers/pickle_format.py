@@ -1,37 +1,119 @@
 """Python's pickle, as a baseline: fast and complete for Python, and unsafe for untrusted input.
 
 Unpickling runs code chosen by the bytes, so this serializer refuses to decode unless
-``allow_untrusted=true`` is set, and even then loads only the classes the type names (its structs'
-classes, :class:`~distlab.rpc.types.UnionValue`) and what numpy arrays need. Never set it for bytes
-from a network. Encoding pickles the value itself after checking it against the type; decoding
-returns exactly the objects that were pickled (lists stay lists), after checking them the same way.
+``allow_untrusted=true`` is set. Never set it for bytes from a network. Encoding pickles the value
+itself after checking it against the type; decoding returns exactly the objects that were pickled
+(lists stay lists), after checking them the same way.
+
+Even with ``allow_untrusted``, the unpickler resolves only the classes the type names (its structs'
+classes and :class:`~distlab.rpc.types.UnionValue`) and :func:`_numpy_value`. numpy's own pickle
+support is never reachable: its reconstruction functions and ``dtype.__setstate__`` trust their
+arguments, and a crafted pickle can use them to build an array whose item size exceeds its buffer,
+which crashes the interpreter when read. Instead, numpy arrays and scalars are pickled as
+``_numpy_value(dtype, shape, raw)``, and that function rebuilds only numeric dtypes of a fixed list,
+from exactly as many bytes as the dtype and shape need.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import pickle
 from typing import Any
 
+import numpy as np
+
 from distlab.errors import DecodeError, EncodeError
-from distlab.rpc.types import Optional, Ref, Struct, Union, UnionValue, WireType, validate
+from distlab.rpc.types import Array, FixedArray, Optional, Ref, Struct, Union, UnionValue, WireType, validate
 from distlab_serializers.params import PickleParams
 
 __all__ = ["Pickle"]
 
-_NUMPY = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
+# Booleans, integers and floats in both byte orders: every dtype a valid value can hold (validate
+# accepts numeric arrays and scalars of kinds "b", "i", "u" and "f"), and none whose items are
+# pointers or variable text. Any bytes are a valid item of each of them.
+_DTYPES: dict[str, np.dtype[Any]] = {
+    d.str: d for c in "?bBhHiIqQefdg" for d in (np.dtype(c).newbyteorder("<"), np.dtype(c).newbyteorder(">"))
+}
+_MAX_DIMS = 32
+
+
+def _numpy_value(dtype: str, shape: tuple[int, ...] | None, raw: bytes) -> Any:
+    """The numpy array (``shape`` a tuple) or scalar (``shape`` None) of ``dtype`` made of ``raw``.
+
+    The unpickler calls it with arguments chosen by the input, so it checks every one of them and
+    raises :class:`pickle.UnpicklingError` where any is off.
+    """
+    d = _DTYPES.get(dtype) if type(dtype) is str else None
+    if d is None:
+        raise pickle.UnpicklingError(f"numpy dtype {dtype!r} is not one the pickle serializer rebuilds")
+    if type(raw) is not bytes:
+        raise pickle.UnpicklingError("numpy data must be bytes")
+    if shape is None:
+        count = 1
+    elif (
+        type(shape) is tuple
+        and len(shape) <= _MAX_DIMS
+        and all(type(n) is int and n >= 0 for n in shape)
+    ):
+        count = math.prod(shape)
+    else:
+        raise pickle.UnpicklingError("numpy shape must be a tuple of at most 32 counts")
+    if count * d.itemsize != len(raw):
+        raise pickle.UnpicklingError(f"{len(raw)} bytes of numpy data, {count} items of {d.itemsize} bytes expected")
+    items = np.frombuffer(raw, d, count)
+    if shape is None:
+        return items[0]
+    return items.reshape(shape).copy()  # a writable array that owns its data, as numpy's unpickling gives
+
+
+def _latin1(text: str, encoding: str) -> bytes:
+    """Stands in for ``_codecs.encode``, which protocol 2 pickles bytes with: Latin-1 text only."""
+    if type(text) is not str or encoding != "latin1":
+        raise pickle.UnpicklingError("_codecs.encode is allowed only for bytes pickled by protocol 2")
+    return text.encode("latin-1")
+
+
+def _bytes() -> bytes:
+    """Stands in for ``bytes``, which protocol 2 pickles ``b""`` with (and only that)."""
+    return b""
+
+
+def _bytearray(data: bytes = b"") -> bytearray:
+    """Stands in for ``bytearray``, which protocols 2 to 4 pickle a bytearray with: a copy of bytes only
+    (``bytearray(n)`` would allocate ``n`` bytes the input never held)."""
+    if type(data) is not bytes:
+        raise pickle.UnpicklingError("bytearray is allowed only of bytes")
+    return bytearray(data)
+
+
+# The globals a pickle made by this serializer names besides the type's classes, and what the
+# unpickler resolves each to; protocol 2 spells builtins "__builtin__".
+_GLOBALS: dict[tuple[str, str], Any] = {
+    (_numpy_value.__module__, _numpy_value.__qualname__): _numpy_value,
+    ("_codecs", "encode"): _latin1,
+    ("__builtin__", "bytes"): _bytes,
+    ("builtins", "bytearray"): _bytearray,
+    ("__builtin__", "bytearray"): _bytearray,
 }
 
 
+class _Pickler(pickle.Pickler):
+    """Pickles numpy arrays and scalars as :func:`_numpy_value` calls, everything else as pickle does."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        # Called only for objects that are not of the exact builtin types, so lists of numbers
+        # keep pickle's C fast path.
+        if isinstance(obj, (np.ndarray, np.generic)):
+            if obj.dtype.str not in _DTYPES:
+                raise pickle.PicklingError(f"numpy dtype {obj.dtype} is not one the pickle serializer carries")
+            shape = obj.shape if isinstance(obj, np.ndarray) else None
+            return _numpy_value, (obj.dtype.str, shape, obj.tobytes())
+        return NotImplemented
+
+
 def _classes(t: WireType, seen: set[int] | None = None) -> set[type]:
+    """The classes a value of ``t`` may hold besides builtins (struct classes and UnionValue)."""
     seen = set() if seen is None else seen
     if id(t) in seen:
         return set()
@@ -50,20 +132,23 @@ def _classes(t: WireType, seen: set[int] | None = None) -> set[type]:
             out |= _classes(t.default[1], seen)
     elif isinstance(t, Ref):
         out |= _classes(t.target, seen)
-    elif isinstance(t, Optional) or hasattr(t, "elem"):
-        out |= _classes(t.elem, seen)  # type: ignore[attr-defined]
+    elif isinstance(t, (Optional, Array, FixedArray)):
+        out |= _classes(t.elem, seen)
     return out
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, fp: io.BytesIO, allowed: set[tuple[str, str]]) -> None:
+    """Resolves only the classes in ``allowed`` and the stand-ins of :data:`_GLOBALS`."""
+
+    def __init__(self, fp: io.BytesIO, allowed: dict[tuple[str, str], type]) -> None:
         super().__init__(fp)
         self.allowed = allowed
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.allowed:
+        found = self.allowed.get((module, name)) or _GLOBALS.get((module, name))
+        if found is None:
             raise pickle.UnpicklingError(f"{module}.{name} is not a class of this type")
-        return super().find_class(module, name)
+        return found
 
 
 class Pickle:
@@ -78,10 +163,12 @@ class Pickle:
     def encode(self, value: Any, type: WireType) -> bytes:
         """Check ``value`` against ``type``, then pickle it."""
         validate(value, type)
+        fp = io.BytesIO()
         try:
-            return pickle.dumps(value, protocol=self.params.protocol)
+            _Pickler(fp, protocol=self.params.protocol).dump(value)
         except Exception as err:
             raise EncodeError("value", f"cannot pickle: {err}") from None
+        return fp.getvalue()
 
     def decode(self, data: bytes, type: WireType) -> Any:
         """Unpickle ``data`` (only if allowed) and check the result against ``type``."""
@@ -94,7 +181,7 @@ class Pickle:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(0, f"expected bytes, got {data.__class__.__name__}")
         data = bytes(data)
-        allowed = set(_NUMPY) | {(c.__module__, c.__qualname__) for c in _classes(type)}
+        allowed = {(c.__module__, c.__qualname__): c for c in _classes(type)}
         fp = io.BytesIO(data)
         try:
             value = _Unpickler(fp, allowed).load()
@@ -108,4 +195,6 @@ class Pickle:
             raise DecodeError(0, f"unpickled value does not fit the type: {err}") from None
         except RecursionError:
             raise DecodeError(0, "nested too deeply") from None
+        except Exception as err:  # the unpickled objects' own methods (__eq__, __len__, ...) failed
+            raise DecodeError(0, f"unpickled value cannot be checked: {err.__class__.__name__}") from None
         return value
