@@ -10,7 +10,8 @@ zero page sent as a header is not counted), ``pages_resent``, ``rounds``, ``remo
 last byte leaves the source), ``converged``.
 
 Trace (a Polars frame, one row per pre-copy round, per stop-and-copy or switch-over, and per post-copy
-time step): ``round``, ``phase``, ``start_time_s``, ``duration_s``, ``pages_sent``, ``pages_dirty`` (still
+time step; consecutive post-copy steps in which no page moved share one row, so an idle guest under
+on-demand paging leaves one row however long it waits): ``round``, ``phase``, ``start_time_s``, ``duration_s``, ``pages_sent``, ``pages_dirty`` (still
 dirty, or for post-copy still at the source, at the row's end), ``bandwidth_mbit_s``, ``throttle``,
 ``guest_time_s`` (the guest's clock at the row's end), ``writes``.
 """

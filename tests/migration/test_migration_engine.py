@@ -340,3 +340,102 @@ def test_on_demand_postcopy_of_an_idle_guest_never_finishes(registry: Any) -> No
     w = world(max_time_s=30.0)
     with pytest.raises(MigrationTimeoutError, match="max_time_s=30"):
         simulate(w, make(registry, "strategy", "postcopy", background_push=False), make(registry, "workload", "idle"), 1)
+
+
+# -- post-copy time steps ------------------------------------------------------------------------
+
+
+class _CountingIdle:
+    """An idle guest that fails the test if post-copy cuts its time into too many chunks."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.calls = 0
+
+    def run(self, guest: Guest, t0: float, t1: float) -> None:
+        self.calls += 1
+        if self.calls > self.limit:
+            raise AssertionError(f"post-copy ran an idle guest in more than {self.limit} chunks")
+
+
+def test_on_demand_postcopy_of_an_idle_guest_reaches_the_default_horizon_in_few_chunks(registry: Any) -> None:
+    from distlab.migration.session import Session
+
+    # The default horizon (a day) at the base step (~1 ms for 16 MiB) would be 10^8 chunks and a
+    # trace row each; growing the step over idle chunks makes it a few dozen, merged into one row.
+    w = world()
+    assert w.max_time_s == 86400.0
+    workload = _CountingIdle(limit=1000)
+    session = Session(w, workload, 1)
+    with pytest.raises(MigrationTimeoutError, match="max_time_s=86400"):
+        make(registry, "strategy", "postcopy", background_push=False).migrate(session)
+    assert 86400.0 <= session.clock_s < 86400.0 + 0.01
+    assert [row["phase"] for row in session.trace] == ["switchover", "postcopy"]
+    assert session.trace[-1]["pages_sent"] == 0 and session.trace[-1]["duration_s"] > 86399.0
+
+
+def _burst_trace(tmp_path: Any, at_s: float) -> str:
+    # Half the pages at once at the start, then, after a long idle gap, every page at `at_s`.
+    rows = [f"0.0,{p},r" for p in range(0, 4096, 2)] + [f"{at_s},{p},w" for p in range(4096)]
+    path = tmp_path / "burst.csv"
+    path.write_text("time_s,page,op\n" + "\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_postcopy_metrics_do_not_depend_on_the_idle_step_growth(registry: Any, tmp_path: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from distlab.migration import session as session_module
+
+    path = _burst_trace(tmp_path, 3.0)
+
+    class Counted:
+        def __init__(self) -> None:
+            self.inner = make(registry, "workload", "trace", path=path)
+            self.calls = 0
+
+        def start(self, guest: Guest) -> None:
+            self.inner.start(guest)
+
+        def run(self, guest: Guest, t0: float, t1: float) -> None:
+            self.calls += 1
+            self.inner.run(guest, t0, t1)
+
+    def run(strategy: dict[str, Any]) -> tuple[Any, int]:
+        workload = Counted()
+        out = simulate(world(vm={"zero_page_fraction": 0.2}, link={"latency_ms": 2.0}),
+                       make(registry, "strategy", "postcopy", **strategy), workload, 5, check=True)
+        return out, workload.calls
+
+    for strategy in ({"background_push": False}, {"background_push": False, "prepage_pages": 3}, {}):
+        grown, grown_calls = run(strategy)
+        with monkeypatch.context() as m:
+            m.setattr(session_module, "_GROW_MAX_ACCESSES", 0)  # never grow: the base step throughout
+            fixed, fixed_calls = run(strategy)
+        assert grown.trial.metrics == fixed.trial.metrics
+        if strategy == {"background_push": False}:
+            # Every page moves on a fault of its own, half of them after three idle seconds.
+            assert grown.trial.metrics["remote_faults"] == 4096
+            assert grown_calls < fixed_calls / 10
+        rows = grown.trial.trace.filter(pl.col("phase") == "postcopy")["pages_sent"].to_list()
+        # Idle chunks in a row are merged into one trace row.
+        assert all(a or b for a, b in zip(rows, rows[1:]))
+
+
+@pytest.mark.parametrize("slack_s,finishes", [(1e-6, True), (-1e-6, False)])
+def test_postcopy_fails_only_if_it_ends_past_the_horizon(registry: Any, tmp_path: Any, slack_s: float,
+                                                         finishes: bool) -> None:
+    # A migration whose last page arrives just before the horizon succeeds, even though the chunk
+    # of guest time that saw it end reaches past the horizon.
+    path = _burst_trace(tmp_path, 1.0)
+
+    def run(max_time_s: float) -> Any:
+        return simulate(world(max_time_s=max_time_s), make(registry, "strategy", "postcopy", background_push=False),
+                        make(registry, "workload", "trace", path=path), 3)
+
+    free = run(1000.0).trial.metrics
+    horizon = free["total_time_s"] + slack_s
+    if finishes:
+        assert run(horizon).trial.metrics == free
+    else:
+        with pytest.raises(MigrationTimeoutError, match="last page arrives"):
+            run(horizon)
