@@ -1,6 +1,6 @@
 """Specialized struct encoders: Python source generated from a :class:`~distlab.rpc.types.Struct`.
 
-The generic struct encoder of :mod:`distlab_serializers._positional` calls one closure per field,
+The generic struct encoder of :mod:`distlab_serializers._positional_encode` calls one closure per field,
 and each closure appends to the buffer: for a small record the calls cost more than the bytes. Here
 a struct is compiled, once per layout, into one function whose source is written from the type:
 
@@ -32,20 +32,18 @@ from typing import TYPE_CHECKING, Any
 from distlab.errors import EncodeError
 from distlab.rpc import arrays
 from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, String, Struct, Void
+from distlab_serializers._positional_layout import PAD4, Enc
 
 if TYPE_CHECKING:
-    from distlab_serializers._positional import Compiler
+    from distlab_serializers._positional_encode import EncoderCompiler
 
 __all__ = ["struct_encoder"]
 
-Enc = Callable[[bytearray, Any], None]
-
-_PAD4 = (b"", b"\0\0\0", b"\0\0", b"\0")
 _SHORT = 1024
 """Lists shorter than this go through a ``struct.Struct`` precompiled for their length."""
 
 
-class _Packers(dict):  # type: ignore[type-arg]
+class _Packers(dict[int, Callable[..., bytes]]):
     """``n -> struct.Struct(order + n * code).pack``, made on first use (at most 64 lengths kept)."""
 
     def __init__(self, order: str, code: str) -> None:
@@ -59,7 +57,7 @@ class _Packers(dict):  # type: ignore[type-arg]
         return pack
 
 
-def struct_encoder(compiler: Compiler, t: Struct) -> Enc | None:
+def struct_encoder(compiler: EncoderCompiler, t: Struct) -> Enc | None:
     """A generated encoder of ``t`` for ``compiler``'s layout, or ``None`` where the layout needs the
     generic one (NDR's alignment depends on the offset, varints on the values)."""
     L = compiler.layout
@@ -71,12 +69,12 @@ def struct_encoder(compiler: Compiler, t: Struct) -> Enc | None:
 class _Writer:
     """Writes the source of one struct's encoder."""
 
-    def __init__(self, compiler: Compiler, t: Struct) -> None:
+    def __init__(self, compiler: EncoderCompiler, t: Struct) -> None:
         self.compiler = compiler
         self.t = t
         self.order = compiler.layout.order
         self.unit4 = compiler.layout.unit4
-        self.ns: dict[str, Any] = {"EncodeError": EncodeError, "PAD": _PAD4, "NUM": arrays.numeric_bytes}
+        self.ns: dict[str, Any] = {"EncodeError": EncodeError, "PAD": PAD4, "NUM": arrays.numeric_bytes}
         self.lines: list[str] = []
         self.fmt = ""  # the pending run of fixed-size items
         self.args: list[str] = []

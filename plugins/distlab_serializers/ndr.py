@@ -22,7 +22,8 @@ from typing import Any
 
 from distlab.errors import DecodeError
 from distlab.rpc.types import WireType
-from distlab_serializers._positional import Compiler, Layout, Positional, _as_bytes
+from distlab_serializers._positional import Layout, Positional, _as_bytes
+from distlab_serializers._positional_decode import DecoderCompiler
 from distlab_serializers.params import NdrParams
 
 __all__ = ["LABEL_BIG", "LABEL_LITTLE", "Ndr"]
@@ -35,7 +36,7 @@ def _layout(order: str) -> Layout:
     return Layout(key=f"ndr{order}", order=order, align=True, origin=4, strings="ndr", optional="referent")
 
 
-_COMPILERS = {"<": Compiler(_layout("<")), ">": Compiler(_layout(">"))}
+_DECODERS = {"<": DecoderCompiler(_layout("<")), ">": DecoderCompiler(_layout(">"))}
 
 
 class Ndr(Positional):
@@ -64,4 +65,4 @@ class Ndr(Positional):
         if data[1] != 0:
             raise DecodeError(1, f"floating-point representation {data[1]} is not IEEE 754")
         order = "<" if rep >> 4 == 1 else ">"
-        return self._decode_from(_COMPILERS[order], data, 4, type)
+        return self._decode_from(_DECODERS[order], data, 4, type)

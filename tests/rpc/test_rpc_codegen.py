@@ -124,7 +124,7 @@ def test_errors_name_the_field(change: dict[str, Any], field: str) -> None:
 
 def test_the_source_holds_no_names_from_the_type() -> None:
     t = Struct("evil", (("x');import os;('", INT32), ("y", String(3))))
-    enc = PAIRS[0][0]._compiler.encoder(t)
+    enc = PAIRS[0][0]._encoders.encoder(t)
     assert "import" not in enc.source and "evil" not in enc.source  # type: ignore[attr-defined]
     assert PAIRS[0][0].encode({"x');import os;('": 1, "y": "ab"}, t) == bytes.fromhex("00000001" "00000002" "61620000")
 

@@ -1,0 +1,383 @@
+"""Decoders of the positional formats: wire types compiled into ``dec(data, pos) -> (value, end)`` closures.
+
+A closure reads one value at ``pos``. Every length is checked against the bytes left before
+anything is allocated (a 4-byte length of 2**31 costs nothing), and every failure is a
+:class:`~distlab.errors.DecodeError` with the offset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from distlab.errors import DecodeError
+from distlab.rpc import arrays, kernels
+from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, UnionValue, Void, WireType
+from distlab_serializers._positional_layout import ZEROS, Dec, Layout, TypeCompiler
+
+__all__ = ["DecoderCompiler"]
+
+
+def _truncated(pos: int, need: int, data: bytes) -> DecodeError:
+    return DecodeError(pos, f"truncated: {need} bytes needed, {len(data) - pos} left")
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    u = 0
+    shift = 0
+    start = pos
+    n = len(data)
+    while True:
+        if pos >= n:
+            raise _truncated(pos, 1, data)
+        b = data[pos]
+        pos += 1
+        u |= (b & 0x7F) << shift
+        if b < 0x80:
+            if u >> 64:
+                raise DecodeError(start, "varint overflows 64 bits")
+            return u, pos
+        shift += 7
+        if shift > 63:
+            raise DecodeError(start, "varint longer than 10 bytes")
+
+
+class DecoderCompiler(TypeCompiler[Dec]):
+    """Compiles wire types into ``dec`` closures for one layout."""
+
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout, (layout.key, "dec"))
+
+    def decoder(self, t: WireType) -> Dec:
+        """The decoder of ``t`` (compiled on first use)."""
+        return self.compiled(t)
+
+    def minsize(self, t: WireType) -> int:
+        """The fewest bytes an encoding of ``t`` takes (so a count can be checked against what is left)."""
+        L = self.layout
+        small = 1 if L.varint else 4
+        if isinstance(t, (Int, Float)):
+            return 1 if L.varint and isinstance(t, Int) else t.size
+        if isinstance(t, Bool):
+            return L.bool_size
+        if isinstance(t, Enum):
+            return small
+        if isinstance(t, String):
+            return 13 if L.strings == "ndr" else small
+        if isinstance(t, Opaque):
+            return small
+        if isinstance(t, FixedOpaque):
+            return t.size + (-t.size % 4 if L.unit4 else 0)
+        if isinstance(t, Array):
+            return small
+        if isinstance(t, FixedArray):
+            return t.size * self.minsize(t.elem)
+        if isinstance(t, Struct):
+            return sum(self.minsize(ft) for _, ft in t.fields)
+        if isinstance(t, Union):
+            return self.minsize(t.discriminant)
+        if isinstance(t, Optional):
+            return 4 if L.optional == "referent" or L.unit4 else 1
+        return 0
+
+    def _get_len(self) -> Callable[[bytes, int], tuple[int, int]]:
+        """The reader of a length or count."""
+        L = self.layout
+        if L.varint:
+            return _read_varint
+        unpack = struct.Struct(L.order + "I").unpack_from
+        align = L.align
+        o = L.origin
+
+        def get_len(data: bytes, pos: int) -> tuple[int, int]:
+            if align:
+                pos = _skip_pad(data, pos, (o - pos) & 3)
+            if pos + 4 > len(data):
+                raise _truncated(pos, 4, data)
+            return unpack(data, pos)[0], pos + 4
+
+        return get_len
+
+    def _compile(self, t: WireType) -> Dec:  # noqa: C901 - one branch per wire type
+        L = self.layout
+        o = L.origin
+        if isinstance(t, Int) and L.varint:
+            lo, hi, signed = t.lo, t.hi, t.signed
+
+            def dec_varint(data: bytes, pos: int) -> tuple[int, int]:
+                u, end = _read_varint(data, pos)
+                v = (u >> 1) ^ -(u & 1) if signed else u
+                if not lo <= v <= hi:
+                    raise DecodeError(pos, f"{v} is outside the range of {t.dtype}")
+                return v, end
+
+            return dec_varint
+        if isinstance(t, (Int, Float)):
+            return self._fixed_decoder(L.order + t.code, t.size)
+        if isinstance(t, Bool):
+            raw = self._fixed_decoder(L.order + ("I" if L.bool_size == 4 else "B"), L.bool_size)
+
+            def dec_bool(data: bytes, pos: int) -> tuple[bool, int]:
+                x, end = raw(data, pos)
+                if x > 1:
+                    raise DecodeError(end - L.bool_size, f"a bool is 0 or 1, not {x}")
+                return x == 1, end
+
+            return dec_bool
+        if isinstance(t, Enum):
+            values = t.values
+            inner = self.decoder(Int(32, True))
+
+            def dec_enum(data: bytes, pos: int) -> tuple[int, int]:
+                x, end = inner(data, pos)
+                if x not in values:
+                    raise DecodeError(pos, f"{x} is not a value of enum {t.name}")
+                return x, end
+
+            return dec_enum
+        if isinstance(t, Void):
+            return lambda data, pos: (None, pos)
+        if isinstance(t, (String, Opaque)):
+            return self._counted_decoder(t)
+        if isinstance(t, FixedOpaque):
+            size = t.size
+            pad = -size % 4 if L.unit4 else 0
+
+            def dec_fixed_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
+                end = pos + size
+                if end + pad > len(data):
+                    raise _truncated(pos, size + pad, data)
+                return data[pos:end], _check_pad(data, end, pad)
+
+            return dec_fixed_opaque
+        if isinstance(t, (Array, FixedArray)):
+            return self._array_decoder(t)
+        if isinstance(t, Struct):
+            return self._struct_decoder(t)
+        if isinstance(t, Union):
+            dd = self.decoder(t.discriminant)
+            arms = {c: self.decoder(a) for c, _, a in t.arms}
+            default = self.decoder(t.default[1]) if t.default is not None else None
+
+            def dec_union(data: bytes, pos: int) -> tuple[Any, int]:
+                d, end = dd(data, pos)
+                f = arms.get(d, default)
+                if f is None:
+                    raise DecodeError(pos, f"discriminant {d} has no arm in union {t.name}")
+                x, end = f(data, end)
+                return UnionValue(d, x), end
+
+            return dec_union
+        if isinstance(t, Optional):
+            inner_dec = self.decoder(t.elem)
+            if L.optional == "referent":
+                get_len = self._get_len()
+
+                def dec_pointer(data: bytes, pos: int) -> tuple[Any, int]:
+                    ref, end = get_len(data, pos)
+                    if ref == 0:
+                        return None, end
+                    return inner_dec(data, end)
+
+                return dec_pointer
+            flag = self._fixed_decoder(L.order + ("I" if L.unit4 else "B"), 4 if L.unit4 else 1)
+
+            def dec_optional(data: bytes, pos: int) -> tuple[Any, int]:
+                x, end = flag(data, pos)
+                if x == 0:
+                    return None, end
+                if x != 1:
+                    raise DecodeError(pos, f"an optional's flag is 0 or 1, not {x}")
+                return inner_dec(data, end)
+
+            return dec_optional
+        if isinstance(t, Ref):
+            ref = t
+
+            def dec_ref(data: bytes, pos: int) -> tuple[Any, int]:
+                return self.decoder(ref.target)(data, pos)
+
+            return dec_ref
+        raise TypeError(f"{t!r} is not a wire type")
+
+    def _fixed_decoder(self, fmt: str, size: int) -> Dec:
+        unpack = struct.Struct(fmt).unpack_from
+        if self.layout.align and size > 1:
+            m, o = size - 1, self.layout.origin
+
+            def dec_aligned(data: bytes, pos: int) -> tuple[Any, int]:
+                p = (o - pos) & m
+                if p:
+                    pos = _skip_pad(data, pos, p)
+                if pos + size > len(data):
+                    raise _truncated(pos, size, data)
+                return unpack(data, pos)[0], pos + size
+
+            return dec_aligned
+
+        def dec_fixed(data: bytes, pos: int) -> tuple[Any, int]:
+            if pos + size > len(data):
+                raise _truncated(pos, size, data)
+            return unpack(data, pos)[0], pos + size
+
+        return dec_fixed
+
+    def _counted_decoder(self, t: String | Opaque) -> Dec:
+        L = self.layout
+        bound = t.bound
+        text = isinstance(t, String)
+        get_len = self._get_len()
+        if text and L.strings == "ndr":
+            get3 = struct.Struct(L.order + "III").unpack_from
+            o = L.origin
+
+            def dec_ndr_string(data: bytes, pos: int) -> tuple[str, int]:
+                pos = _skip_pad(data, pos, (o - pos) & 3)
+                if pos + 12 > len(data):
+                    raise _truncated(pos, 12, data)
+                maxc, offset, actual = get3(data, pos)
+                if offset != 0 or actual != maxc or actual == 0:
+                    raise DecodeError(pos, f"string counts must be (n, 0, n) with n >= 1, got ({maxc}, {offset}, {actual})")
+                if actual - 1 > bound:
+                    raise DecodeError(pos, f"string of {actual - 1} bytes exceeds the bound {bound}")
+                start = pos + 12
+                end = start + actual
+                if end > len(data):
+                    raise _truncated(start, actual, data)
+                if data[end - 1] != 0:
+                    raise DecodeError(end - 1, "string is not NUL-terminated")
+                return _utf8(data, start, end - 1), end
+
+            return dec_ndr_string
+        unit4 = L.unit4
+
+        def dec_counted(data: bytes, pos: int) -> tuple[Any, int]:
+            n, start = get_len(data, pos)
+            if n > bound:
+                raise DecodeError(pos, f"length {n} exceeds the bound {bound}")
+            end = start + n
+            pad = -n % 4 if unit4 else 0
+            if end + pad > len(data):
+                raise _truncated(start, n + pad, data)
+            value = _utf8(data, start, end) if text else data[start:end]
+            return value, _check_pad(data, end, pad)
+
+        return dec_counted
+
+    def _array_decoder(self, t: Array | FixedArray) -> Dec:
+        L = self.layout
+        elem = t.elem
+        fixed = isinstance(t, FixedArray)
+        bound = t.size if isinstance(t, FixedArray) else t.bound
+        get_len = self._get_len()
+
+        def count(data: bytes, pos: int) -> tuple[int, int]:
+            if fixed:
+                return bound, pos
+            n, end = get_len(data, pos)
+            if n > bound:
+                raise DecodeError(pos, f"count {n} exceeds the bound {bound}")
+            return n, end
+
+        if isinstance(elem, (Int, Float)) and not (L.varint and isinstance(elem, Int)):
+            size = elem.size
+            order = L.order
+            m = size - 1 if L.align else 0
+            o = L.origin
+
+            def dec_numeric(data: bytes, pos: int) -> tuple[Any, int]:
+                n, start = count(data, pos)
+                if m:
+                    start = _skip_pad(data, start, (o - start) & m)
+                if start + n * size > len(data):
+                    raise _truncated(start, n * size, data)
+                return arrays.get_numeric(data, start, n, elem, order), start + n * size
+
+            return dec_numeric
+        if isinstance(elem, Int):  # varint layout
+            lo, hi, dtype = elem.lo, elem.hi, elem.dtype
+
+            def dec_varints(data: bytes, pos: int) -> tuple[Any, int]:
+                n, start = count(data, pos)
+                u, end = arrays.get_varints(data, start, n)
+                if elem.signed:
+                    v = kernels.zigzag_decode(u)
+                    if n and (v.min() < lo or v.max() > hi):
+                        raise DecodeError(start, f"an item is outside the range of {dtype}")
+                    return v.astype(dtype), end
+                if n and u.max() > hi:
+                    raise DecodeError(start, f"an item is outside the range of {dtype}")
+                return u.astype(dtype), end
+
+            return dec_varints
+        de = self.decoder(elem)
+        least = self.minsize(elem)
+        # Items that may take no bytes (an empty struct) cannot be checked against what is left;
+        # a count of them beyond the bytes left plus this slack is taken for a length bomb.
+        slack = 0 if least else 4096
+
+        def dec_array(data: bytes, pos: int) -> tuple[list[Any], int]:
+            n, p = count(data, pos)
+            if not fixed and n * max(least, 1) > len(data) - p + slack:
+                raise DecodeError(pos, f"count {n} cannot fit in the {len(data) - p} bytes left")
+            out = []
+            for _ in range(n):
+                x, p = de(data, p)
+                out.append(x)
+            return out, p
+
+        return dec_array
+
+    def _struct_decoder(self, t: Struct) -> Dec:
+        names = [n for n, _ in t.fields]
+        decs = [self.decoder(ft) for _, ft in t.fields]
+        cls = t.cls
+        positional = (
+            cls is not None
+            and dataclasses.is_dataclass(cls)
+            and [f.name for f in dataclasses.fields(cls) if f.init] == names
+        )
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
+
+        def dec_struct(data: bytes, pos: int) -> tuple[Any, int]:
+            if m:
+                pos = _skip_pad(data, pos, (o - pos) & m)
+            vals = []
+            for f in decs:
+                x, pos = f(data, pos)
+                vals.append(x)
+            if cls is None:
+                return dict(zip(names, vals)), pos
+            try:
+                return (cls(*vals) if positional else cls(**dict(zip(names, vals)))), pos
+            except Exception as err:  # the class's own checks (__post_init__) refused the values
+                raise DecodeError(pos, f"{cls.__name__} refused the decoded fields: {err}") from None
+
+        return dec_struct
+
+
+def _skip_pad(data: bytes, pos: int, p: int) -> int:
+    if not p:
+        return pos
+    if pos + p > len(data):
+        raise _truncated(pos, p, data)
+    if data[pos : pos + p] != ZEROS[p]:
+        raise DecodeError(pos, "nonzero alignment padding")
+    return pos + p
+
+
+def _check_pad(data: bytes, pos: int, p: int) -> int:
+    if p and data[pos : pos + p] != ZEROS[p]:
+        raise DecodeError(pos, "nonzero padding")
+    return pos + p
+
+
+def _utf8(data: bytes, start: int, end: int) -> str:
+    try:
+        return data[start:end].decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DecodeError(start + err.start, f"invalid UTF-8: {err.reason}") from None
+

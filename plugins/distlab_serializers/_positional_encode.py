@@ -1,0 +1,344 @@
+"""Encoders of the positional formats: wire types compiled into ``enc(buf, value)`` closures.
+
+A closure appends the bytes of ``value`` to the bytearray ``buf``. It checks bounds and ranges
+(``struct`` checks ranges itself) and raises whatever fails; the serializer then re-walks the value
+with :func:`distlab.rpc.types.validate` to name the field. Where the layout allows, a struct's
+encoder is generated source (:mod:`distlab_serializers._codegen`) rather than a closure per field.
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from distlab.errors import EncodeError
+from distlab.rpc import arrays
+from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, Void, WireType, validate
+from distlab_serializers._codegen import struct_encoder
+from distlab_serializers._positional_layout import NDR_REFERENT, PAD4, ZEROS, Enc, Layout, TypeCompiler
+
+__all__ = ["EncoderCompiler"]
+
+
+def _varint(u: int) -> bytes:
+    if u < 0x80:
+        return bytes((u,))
+    out = bytearray()
+    while u >= 0x80:
+        out.append((u & 0x7F) | 0x80)
+        u >>= 7
+    out.append(u)
+    return bytes(out)
+
+
+_Getter = Callable[[Any], tuple[Any, ...]]
+
+
+def _no_fields(v: Any) -> tuple[Any, ...]:
+    return ()
+
+
+def _field_getters(names: list[str]) -> tuple[_Getter, _Getter]:
+    """The getters of a struct's field values, as a tuple: from an object, and from a dict."""
+    if len(names) > 1:
+        return operator.attrgetter(*names), operator.itemgetter(*names)
+    if names:  # for one name, operator's getters return the value itself, not a 1-tuple
+        name = names[0]
+        return (lambda v: (getattr(v, name),)), (lambda v: (v[name],))
+    return _no_fields, _no_fields
+
+
+class EncoderCompiler(TypeCompiler[Enc]):
+    """Compiles wire types into ``enc`` closures for one layout.
+
+    Args:
+        layout: the format's choices.
+        specialize: generate struct encoders where the layout allows (off: a closure per field, the
+            generic path the differential tests compare them with).
+    """
+
+    def __init__(self, layout: Layout, specialize: bool = True) -> None:
+        super().__init__(layout, (layout.key, "enc") if specialize else (layout.key, "enc", "generic"))
+        self.specialize = specialize
+
+    def encoder(self, t: WireType) -> Enc:
+        """The encoder of ``t`` (compiled on first use)."""
+        return self.compiled(t)
+
+    def _put_len(self) -> Callable[[bytearray, int], None]:
+        """The writer of a length or count."""
+        L = self.layout
+        if L.varint:
+
+            def put_varint(buf: bytearray, n: int) -> None:
+                buf += _varint(n)
+
+            return put_varint
+        pack = struct.Struct(L.order + "I").pack
+        align = L.align
+        o = L.origin
+
+        def put_len(buf: bytearray, n: int) -> None:
+            if align:
+                p = (o - len(buf)) & 3
+                if p:
+                    buf += ZEROS[p]
+            buf += pack(n)
+
+        return put_len
+
+    def _compile(self, t: WireType) -> Enc:  # noqa: C901 - one branch per wire type
+        L = self.layout
+        o = L.origin
+        if isinstance(t, Int) and L.varint:
+            lo, hi, signed = t.lo, t.hi, t.signed
+
+            def enc_varint(buf: bytearray, v: int) -> None:
+                if not lo <= v <= hi:
+                    raise EncodeError("value", f"{v} out of range")
+                buf += _varint(((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF if signed else v)
+
+            return enc_varint
+        if isinstance(t, (Int, Float)):
+            return self._fixed(L.order + t.code, t.size)
+        if isinstance(t, Bool):
+            one = struct.pack(L.order + ("I" if L.bool_size == 4 else "B"), 1)
+            zero = bytes(len(one))
+            m = L.bool_size - 1 if L.align else 0
+
+            def enc_bool(buf: bytearray, v: Any) -> None:
+                if m:
+                    p = (o - len(buf)) & m
+                    if p:
+                        buf += ZEROS[p]
+                if v is True or (v == 1 and isinstance(v, int)):
+                    buf += one
+                elif v is False or (v == 0 and isinstance(v, int)):
+                    buf += zero
+                else:
+                    raise EncodeError("value", f"expected a bool, got {v!r}")
+
+            return enc_bool
+        if isinstance(t, Enum):
+            values = t.values
+            inner = self.encoder(Int(32, True))
+
+            def enc_enum(buf: bytearray, v: int) -> None:
+                if v not in values or isinstance(v, bool):
+                    raise EncodeError("value", f"{v!r} is not a value of enum {t.name}")
+                inner(buf, v)
+
+            return enc_enum
+        if isinstance(t, Void):
+
+            def enc_void(buf: bytearray, v: Any) -> None:
+                if v is not None:
+                    raise EncodeError("value", "a void arm carries None")
+
+            return enc_void
+        if isinstance(t, (String, Opaque)):
+            return self._counted_bytes(t)
+        if isinstance(t, FixedOpaque):
+            size = t.size
+            pad = PAD4[size & 3] if L.unit4 else b""
+
+            def enc_fixed_opaque(buf: bytearray, v: bytes) -> None:
+                if len(v) != size or not isinstance(v, (bytes, bytearray, memoryview)):
+                    raise EncodeError("value", f"fixed opaque needs exactly {size} bytes")
+                buf += v
+                buf += pad
+
+            return enc_fixed_opaque
+        if isinstance(t, (Array, FixedArray)):
+            return self._array_encoder(t)
+        if isinstance(t, Struct):
+            return self._struct_encoder(t)
+        if isinstance(t, Union):
+            de = self.encoder(t.discriminant)
+            arms = {c: self.encoder(a) for c, _, a in t.arms}
+            default = self.encoder(t.default[1]) if t.default is not None else None
+
+            def enc_union(buf: bytearray, v: Any) -> None:
+                d, x = v
+                de(buf, d)
+                f = arms.get(d, default)
+                if f is None:
+                    raise EncodeError("value", f"discriminant {d!r} has no arm")
+                f(buf, x)
+
+            return enc_union
+        if isinstance(t, Optional):
+            inner_enc = self.encoder(t.elem)
+            if L.optional == "referent":
+                put_len = self._put_len()
+
+                def enc_pointer(buf: bytearray, v: Any) -> None:
+                    if v is None:
+                        put_len(buf, 0)
+                    else:
+                        put_len(buf, NDR_REFERENT)
+                        inner_enc(buf, v)
+
+                return enc_pointer
+            fmt = L.order + ("I" if L.unit4 else "B")
+            present, absent = struct.pack(fmt, 1), struct.pack(fmt, 0)
+
+            def enc_optional(buf: bytearray, v: Any) -> None:
+                if v is None:
+                    buf += absent
+                else:
+                    buf += present
+                    inner_enc(buf, v)
+
+            return enc_optional
+        if isinstance(t, Ref):
+            ref = t
+
+            def enc_ref(buf: bytearray, v: Any) -> None:
+                self.encoder(ref.target)(buf, v)
+
+            return enc_ref
+        raise TypeError(f"{t!r} is not a wire type")
+
+    def _fixed(self, fmt: str, size: int) -> Enc:
+        pack = struct.Struct(fmt).pack
+        if self.layout.align and size > 1:
+            m, o = size - 1, self.layout.origin
+
+            def enc_aligned(buf: bytearray, v: Any) -> None:
+                p = (o - len(buf)) & m
+                if p:
+                    buf += ZEROS[p]
+                buf += pack(v)
+
+            return enc_aligned
+
+        def enc_fixed(buf: bytearray, v: Any) -> None:
+            buf += pack(v)
+
+        return enc_fixed
+
+    def _counted_bytes(self, t: String | Opaque) -> Enc:
+        L = self.layout
+        bound = t.bound
+        text = isinstance(t, String)
+        put_len = self._put_len()
+        if text and L.strings == "ndr":
+            put3 = struct.Struct(L.order + "III").pack
+            o = L.origin
+
+            def enc_ndr_string(buf: bytearray, v: str) -> None:
+                b = v.encode("utf-8")
+                n = len(b)
+                if n > bound:
+                    raise EncodeError("value", f"{n} bytes exceed the bound {bound}")
+                p = (o - len(buf)) & 3
+                if p:
+                    buf += ZEROS[p]
+                buf += put3(n + 1, 0, n + 1)
+                buf += b
+                buf += b"\0"
+
+            return enc_ndr_string
+        unit4 = L.unit4
+
+        def enc_counted(buf: bytearray, v: Any) -> None:
+            b = v.encode("utf-8") if text else v
+            if not text and not isinstance(b, (bytes, bytearray, memoryview)):
+                raise EncodeError("value", "expected bytes")
+            n = len(b)
+            if n > bound:
+                raise EncodeError("value", f"{n} bytes exceed the bound {bound}")
+            put_len(buf, n)
+            buf += b
+            if unit4:
+                buf += PAD4[n & 3]
+
+        return enc_counted
+
+    def _array_encoder(self, t: Array | FixedArray) -> Enc:
+        L = self.layout
+        elem = t.elem
+        fixed = isinstance(t, FixedArray)
+        bound = t.size if isinstance(t, FixedArray) else t.bound
+        put_len = self._put_len()
+
+        def count(buf: bytearray, v: Any) -> int:
+            """Check the number of items against the bound; write it unless the array is fixed."""
+            n = len(v)
+            if n > bound or (fixed and n != bound):
+                raise EncodeError("value", f"{n} items do not fit the bound {bound}")
+            if not fixed:
+                put_len(buf, n)
+            return n
+
+        if isinstance(elem, (Int, Float)) and not (L.varint and isinstance(elem, Int)):
+            order = L.order
+            m = elem.size - 1 if L.align else 0
+            o = L.origin
+
+            def enc_numeric(buf: bytearray, v: Any) -> None:
+                count(buf, v)
+                if m:
+                    p = (o - len(buf)) & m
+                    if p:
+                        buf += ZEROS[p]
+                arrays.put_numeric(buf, v, elem, order)
+
+            if not L.align and not L.varint:
+                enc_numeric.numeric = (elem, fixed, bound, order)  # type: ignore[attr-defined]
+            return enc_numeric
+        if isinstance(elem, Int):  # varint layout
+            dtype = elem.dtype
+
+            def enc_varints(buf: bytearray, v: Any) -> None:
+                n = count(buf, v)
+                a = np.asarray(v) if n else np.empty(0, dtype)
+                if a.dtype.kind not in "iu":
+                    if isinstance(v, np.ndarray):
+                        raise EncodeError("value", f"expected integers, got {a.dtype}")
+                    validate(v, Array(elem))  # big Python ints make an object array
+                    a = np.array(v, dtype=object)
+                elif a.dtype != dtype:
+                    validate(a, Array(elem))
+                a = a.astype(dtype)
+                arrays.put_varints(buf, arrays.zigzag(a) if elem.signed else a)
+
+            return enc_varints
+        ee = self.encoder(elem)
+
+        def enc_array(buf: bytearray, v: Any) -> None:
+            if isinstance(v, (str, bytes, dict)):  # sized and iterable, but not an array
+                raise EncodeError("value", f"expected a sequence, got {type(v).__name__}")
+            count(buf, v)
+            for x in v:
+                ee(buf, x)
+
+        return enc_array
+
+    def _struct_encoder(self, t: Struct) -> Enc:
+        if self.specialize:
+            generated = struct_encoder(self, t)
+            if generated is not None:
+                return generated
+        names = [n for n, _ in t.fields]
+        encs = [self.encoder(ft) for _, ft in t.fields]
+        aget, iget = _field_getters(names)
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
+
+        def enc_struct(buf: bytearray, v: Any) -> None:
+            if m:
+                p = (o - len(buf)) & m
+                if p:
+                    buf += ZEROS[p]
+            vals = iget(v) if type(v) is dict else aget(v)
+            for f, x in zip(encs, vals):
+                f(buf, x)
+
+        return enc_struct
+
