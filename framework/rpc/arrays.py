@@ -141,9 +141,10 @@ def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) ->
     size = n * elem.size
     src = np.frombuffer(data, np.uint8, count=size, offset=pos)
     if order == NATIVE:
-        return src.view(elem.dtype).copy()  # type: ignore[no-any-return]
+        return src.view(elem.dtype).copy()
     if n < _SMALL:
-        return src.view(np.dtype(elem.dtype).newbyteorder(order)).astype(elem.dtype)  # type: ignore[no-any-return]
+        # The wire order is not this machine's, so the wire dtype is the native one swapped.
+        return src.view(np.dtype(elem.dtype).newbyteorder("S")).astype(elem.dtype)
     out = np.empty(n, elem.dtype)
     view = _VIEWS[elem.size]
     (kernels.bswap32 if elem.size == 4 else kernels.bswap64)(src.view(view), out.view(view))
@@ -152,7 +153,7 @@ def get_numeric(data: bytes, pos: int, n: int, elem: Int | Float, order: str) ->
 
 def zigzag(values: np.ndarray) -> np.ndarray:
     """Signed ``int64`` to ``uint64`` by zigzag (0, -1, 1, -2 -> 0, 1, 2, 3)."""
-    return kernels.zigzag_encode(np.ascontiguousarray(values, dtype=np.int64))  # type: ignore[no-any-return]
+    return kernels.zigzag_encode(np.ascontiguousarray(values, dtype=np.int64))
 
 
 def put_varints(buf: bytearray, values: np.ndarray) -> None:

@@ -194,13 +194,15 @@ class PlainCodec:
             lo, hi = t.lo, t.hi
 
             def int_from(x: Any, path: str) -> int:
-                if type(x) is not int:
-                    if not isinstance(x, int) or isinstance(x, bool):
-                        raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
-                    x = int(x)
-                if not lo <= x <= hi:
-                    raise Mismatch(f"{path}: {brief(x)} is outside [{lo}, {hi}]")
-                return x
+                if type(x) is int:
+                    n: int = x
+                elif isinstance(x, int) and not isinstance(x, bool):
+                    n = int(x)  # a subclass of int, as a plain int
+                else:
+                    raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
+                if not lo <= n <= hi:
+                    raise Mismatch(f"{path}: {brief(n)} is outside [{lo}, {hi}]")
+                return n
 
             return int_from
         if isinstance(t, Float):
@@ -212,12 +214,12 @@ class PlainCodec:
                 if isinstance(x, bool) or not isinstance(x, (int, float)):
                     raise Mismatch(f"{path}: expected a number, got {type(x).__name__}")
                 try:
-                    x = float(x)
+                    f = float(x)
                 except OverflowError:
                     raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
-                if small and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
-                    raise Mismatch(f"{path}: {x} does not fit a 32-bit float")
-                return x
+                if small and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
+                    raise Mismatch(f"{path}: {f} does not fit a 32-bit float")
+                return f
 
             return float_from
         if isinstance(t, Bool):
@@ -267,16 +269,17 @@ class PlainCodec:
                 if binary:
                     if not isinstance(x, bytes):
                         raise Mismatch(f"{path}: expected a byte string, got {type(x).__name__}")
+                    b = x
                 else:
                     if not isinstance(x, str):
                         raise Mismatch(f"{path}: expected base64 text, got {type(x).__name__}")
                     try:
-                        x = base64.b64decode(x.encode("ascii"), validate=True)
+                        b = base64.b64decode(x.encode("ascii"), validate=True)
                     except (binascii.Error, UnicodeEncodeError, ValueError):
                         raise Mismatch(f"{path}: invalid base64") from None
-                if not lo_n <= len(x) <= hi_n:
-                    raise Mismatch(f"{path}: {len(x)} bytes, the type allows {lo_n} to {hi_n}")
-                return x
+                if not lo_n <= len(b) <= hi_n:
+                    raise Mismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
+                return b
 
             return opaque_from
         if isinstance(t, (Array, FixedArray)):
