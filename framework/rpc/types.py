@@ -42,8 +42,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import struct as _struct
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from distlab.errors import EncodeError
 
@@ -79,6 +79,8 @@ __all__ = [
     "validate",
 ]
 
+_F = TypeVar("_F")
+
 MAX_LEN = 2**32 - 1
 """The largest length a 4-byte length word can carry: the bound of an unbounded ``<>`` type."""
 
@@ -94,6 +96,15 @@ class WireType:
     _cache: dict[Any, Any] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+
+    def compiled(self, key: Hashable, compile: Callable[[WireType], _F]) -> _F:
+        """What a serializer compiles for this type under ``key`` (its format and direction):
+        ``compile(self)`` on first use, then the same object from the type's cache."""
+        f: _F | None = self._cache.get(key)
+        if f is None:
+            f = compile(self)
+            self._cache[key] = f
+        return f
 
 
 @dataclasses.dataclass(frozen=True)

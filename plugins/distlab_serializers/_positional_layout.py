@@ -76,11 +76,7 @@ class TypeCompiler(Generic[F]):
 
     def compiled(self, t: WireType) -> F:
         """The closure of ``t``: compiled on first use, then taken from ``t``'s cache."""
-        f: F | None = t._cache.get(self.key)
-        if f is None:
-            f = self._compile(t)
-            t._cache[self.key] = f
-        return f
+        return t.compiled(self.key, self._compile)
 
     def _compile(self, t: WireType) -> F:
         raise NotImplementedError

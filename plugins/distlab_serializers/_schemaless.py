@@ -116,11 +116,7 @@ class PlainCodec:
     # -- to plain -------------------------------------------------------------------------------
 
     def _compile_to(self, t: WireType) -> ToPlain:
-        f: ToPlain | None = t._cache.get(self.tkey)
-        if f is None:
-            f = self._to(t)
-            t._cache[self.tkey] = f
-        return f
+        return t.compiled(self.tkey, self._to)
 
     def _to(self, t: WireType) -> ToPlain:  # noqa: C901 - one branch per wire type
         P = self.plain
@@ -182,11 +178,7 @@ class PlainCodec:
     # -- from plain -----------------------------------------------------------------------------
 
     def _compile_from(self, t: WireType) -> FromPlain:
-        f: FromPlain | None = t._cache.get(self.fkey)
-        if f is None:
-            f = self._from(t)
-            t._cache[self.fkey] = f
-        return f
+        return t.compiled(self.fkey, self._from)
 
     def _from(self, t: WireType) -> FromPlain:  # noqa: C901 - one branch per wire type
         P = self.plain
