@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,12 +76,13 @@ def _flag(flags: dict[str, str | None], *names: str) -> str | None:
     return None
 
 
-def _hydra(args: list[str]) -> int:
+def _hydra(args: list[str], *, checked: bool = False) -> int:
+    """Hand ``args`` to Hydra, after preflight unless the caller has ``checked`` them already."""
     from distlab.host import get_registry
 
     get_registry()  # fills Hydra's ConfigStore with every study and component
     flags, overrides = _split(args)
-    if not any(f in _NO_RUN_FLAGS for f in flags):
+    if not checked and not any(f in _NO_RUN_FLAGS for f in flags):
         preflight(
             overrides,
             multirun=any(f in flags for f in ("--multirun", "-m")),
@@ -280,15 +279,14 @@ def _experiment(args: list[str]) -> int:
 
         get_registry()
         preflight([f"hydra.sweep.dir={runs}", *opts.overrides], multirun=True, config_name="sweep",
-                  config_dir=str(folder))
+                  config_dir=str(folder))  # the sweep below then runs in this process, unchecked again
         if runs.exists() and not opts.resume:
             # A report must show exactly this sweep: results of an earlier, different sweep would mix in.
             import shutil
 
             shutil.rmtree(runs)
-        command = [sys.executable, "-m", "distlab", "--multirun", "--config-dir", str(folder),
-                   "--config-name", "sweep", f"hydra.sweep.dir={runs}", *opts.overrides]
-        code = subprocess.call(command, env={**os.environ, "HYDRA_FULL_ERROR": "0"})
+        code = _hydra(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
+                       f"hydra.sweep.dir={runs}", *opts.overrides], checked=True)
         if code != 0:
             return code
     from distlab.report import make_report
