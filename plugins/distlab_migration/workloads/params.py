@@ -69,5 +69,11 @@ class TraceParams:
     """Replays a trace file of (time, page, read/write); see distlab_migration.workloads.trace for the format."""
 
     path: str = param("", "trace file (.csv or .parquet); empty for the bundled example trace")
-    loop: bool = param(False, "replay the trace again when it ends (period: its last time)")
-    time_scale: float = param(1.0, "multiply every time in the trace by this", gt=0.0)
+    loop: bool = param(False, "replay the trace again and again, one period apart")
+    period_s: float | None = param(
+        None,
+        "loop period in the trace's seconds, > its last time_s; null: the last time_s plus the mean gap "
+        "between consecutive distinct times",
+        gt=0.0,
+    )
+    time_scale: float = param(1.0, "multiply every time in the trace (and period_s) by this", gt=0.0)

@@ -129,6 +129,18 @@ def test_the_bundled_example_trace_loads(registry: Any) -> None:
         ("time_s,page,op\n-1,1,w\n", 2, ">= 0"),
         ("time_s,page,op\n0.1,-4,w\n", 2, ">= 0"),
         ("", 1, "empty"),
+        # The engine holds pages as int64: a larger index is an error naming the range, not an OverflowError.
+        ("time_s,page,op\n0.0,1,w\n0.1,9223372036854775808,w\n", 3, "< 2**63"),
+        ("time_s,page,op\n0.1,99999999999999999999999,w\n", 2, "< 2**63"),
+        ("time_s,page,op\n0.1,1_000,w\n", 2, "page must be an integer"),
+        ("time_s,page,op\n0.1,3.0,w\n", 2, "page must be an integer"),
+        ("time_s,page,op\n0.1,,w\n", 2, "page must be an integer"),
+        ("time_s,page,op\nnan,1,w\n", 2, "finite"),
+        ("time_s,page,op\ninf,1,w\n", 2, "finite"),
+        ("time_s,page,op\n0.1,\x001,w\n", 2, "page must be an integer"),
+        ("# only a comment\ntime_s,page,op\n# and another\n", 3, "no access"),
+        ('time_s,page,op\n0.1,1,w\n"0.2\n",2,w\n0.3,x,w\n', 5, "page must be an integer"),
+        ("time_s,page,op\n0.1,1,w\n0.2," + "9" * 200_000 + ",w\n", 3, "not a CSV line"),
     ],
 )
 def test_malformed_traces_name_file_and_line(registry: Any, tmp_path: Path, text: str, line: int, what: str) -> None:
@@ -183,3 +195,74 @@ def test_a_looping_trace_repeats_its_writes(registry: Any) -> None:
 
     once = writes(False)
     assert once > 1000 and writes(True) >= 2.9 * once
+
+
+def test_a_trace_with_a_byte_order_mark_reads_like_one_without(registry: Any, tmp_path: Path) -> None:
+    text = "time_s,page,op\n0.0,3,w\n0.5,4,r\n"
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_text(text, encoding="utf-8")
+    bom.write_text(text, encoding="utf-8-sig")  # what spreadsheet programs write
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    a, b = make_trace(registry, plain), make_trace(registry, bom)
+    assert (a.pages == b.pages).all() and (a.times == b.times).all() and (a.is_read == b.is_read).all()
+
+
+def test_malformed_parquet_traces_are_trace_format_errors(registry: Any, tmp_path: Path) -> None:
+    cases = {
+        "huge.parquet": (pl.DataFrame({"time_s": [0.0], "page": [2**63], "op": ["w"]},
+                                      schema={"time_s": pl.Float64, "page": pl.UInt64, "op": pl.String}), "< 2**63"),
+        "nan.parquet": (pl.DataFrame({"time_s": [float("nan")], "page": [1], "op": ["w"]}), "finite"),
+        "null.parquet": (pl.DataFrame({"time_s": [0.0], "page": [None], "op": ["w"]},
+                                      schema={"time_s": pl.Float64, "page": pl.Int64, "op": pl.String}), "page must be"),
+        "empty.parquet": (pl.DataFrame({"time_s": [], "page": [], "op": []},
+                                       schema={"time_s": pl.Float64, "page": pl.Int64, "op": pl.String}), "no access"),
+    }
+    for name, (frame, what) in cases.items():
+        frame.write_parquet(tmp_path / name)
+        with pytest.raises(TraceFormatError, match=f"{name}:2: .*{what.replace('*', '[*]')}"):
+            make_trace(registry, tmp_path / name)
+
+
+def _replayed(trace: Any, edges: list[float]) -> tuple[list[int], list[float]]:
+    """The accesses a trace issues over consecutive intervals, as the destination collects them."""
+    from distlab.migration.guest import Guest
+    import numpy as np
+
+    guest = Guest(64, 4096, 1, np.zeros(64, np.uint8), np.zeros(0, np.int64))
+    guest.at_destination()
+    trace.start(guest)
+    for a, b in zip(edges, edges[1:]):
+        trace.run(guest, a, b)
+    pages, times = guest.take_accesses()
+    return pages.tolist(), times.tolist()
+
+
+def test_a_looping_trace_replays_the_accesses_at_its_last_time(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "loop.csv"
+    path.write_text("time_s,page,op\n0.0,1,w\n0.5,2,r\n1.0,3,w\n1.0,4,w\n")
+    # Period: the last time (1.0) plus the mean gap between distinct times (0.5).
+    trace = make_trace(registry, path, loop=True)
+    assert trace.period == 1.5
+    pages, times = _replayed(trace, [0.0, 4.5])
+    assert pages == [1, 2, 3, 4] * 3
+    assert times == [0.0, 0.5, 1.0, 1.0, 1.5, 2.0, 2.5, 2.5, 3.0, 3.5, 4.0, 4.0]
+    # However time is cut, at a repeat's edges included, each access comes exactly once.
+    edges = [0.0, 0.3, 1.0, 1.5, 1.5, 2.9999999999999996, 3.0, 3.0000000000000004, 4.0, 4.5]
+    assert _replayed(make_trace(registry, path, loop=True), edges) == (pages, times)
+
+
+def test_a_looping_trace_takes_an_explicit_period(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "loop.csv"
+    path.write_text("time_s,page,op\n0.0,1,w\n0.5,2,r\n1.0,3,w\n")
+    trace = make_trace(registry, path, loop=True, period_s=2.0, time_scale=0.5)
+    assert trace.period == 1.0  # period_s is in the trace's seconds, scaled like them
+    assert _replayed(trace, [0.0, 0.3, 1.75]) == ([1, 2, 3, 1, 2, 3], [0.0, 0.25, 0.5, 1.0, 1.25, 1.5])
+    for period in (1.0, 0.5):  # not beyond the last time: some accesses would overlap the next repeat
+        with pytest.raises(ParameterError) as info:
+            make_trace(registry, path, loop=True, period_s=period)
+        assert info.value.key == "workload.period_s" and "last time_s (1 s" in str(info.value)
+    single = tmp_path / "single.csv"
+    single.write_text("time_s,page,op\n0.25,1,w\n0.25,2,w\n")
+    with pytest.raises(ParameterError, match="same time_s"):
+        make_trace(registry, single, loop=True)
+    assert make_trace(registry, single, loop=True, period_s=1.0).period == 1.0
