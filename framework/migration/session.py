@@ -93,9 +93,7 @@ class Session:
     def __init__(self, world: MigrationWorld, workload: Workload, seed: int, *, check: bool = False) -> None:
         vm = world.vm
         self.world = world
-        self.pages = (vm.memory_mib << 20) // vm.page_size_bytes
-        if self.pages < 1:
-            raise DistlabError(f"world.vm.memory_mib={vm.memory_mib} holds no page of {vm.page_size_bytes} bytes")
+        self.pages = (vm.memory_mib << 20) // vm.page_size_bytes  # whole: VM checks that pages divide memory
         self.page_size_bytes = vm.page_size_bytes
         self.state_bytes = vm.cpu_state_bytes + vm.device_state_bytes
         self.check = check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from distlab.errors import ParameterError
 from distlab.params import param
 
 __all__ = ["Link", "MigrationWorld", "VM"]
@@ -14,10 +15,23 @@ class VM:
     """The virtual machine being migrated."""
 
     memory_mib: int = param(1024, "guest memory in MiB", gt=0)
-    page_size_bytes: int = param(4096, "page size", power_of_two=True, ge=512)
+    page_size_bytes: int = param(4096, "page size; must divide the memory", power_of_two=True, ge=512)
     cpu_state_bytes: int = param(65536, "CPU state (registers, etc.), sent during downtime", ge=0)
     device_state_bytes: int = param(262144, "device state, sent during downtime", ge=0)
     zero_page_fraction: float = param(0.0, "fraction of pages that are all zeros at the start", ge=0.0, le=1.0)
+
+    def __post_init__(self) -> None:
+        # Memory must be a whole number of pages, so that a full copy sends exactly memory_mib MiB (the
+        # textbook's memory / bandwidth) and no page is cut short.
+        memory_bytes = self.memory_mib << 20
+        largest = memory_bytes & -memory_bytes  # the largest power of two dividing the memory
+        if self.page_size_bytes > largest:
+            raise ParameterError(
+                "page_size_bytes",
+                self.page_size_bytes,
+                f"a power of two >= 512 that divides the VM's memory (memory_mib={self.memory_mib}), "
+                f"i.e. at most {largest} bytes",
+            )
 
 
 @dataclasses.dataclass(frozen=True)

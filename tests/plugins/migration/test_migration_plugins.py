@@ -96,12 +96,23 @@ def test_cross_field_rules_raise_parameter_errors(registry: Any, values: dict[st
         ({"link": {"bandwidth_mbit_s": -1.0}}, "world.link.bandwidth_mbit_s"),
         ({"link": {"latency_ms": -1.0}}, "world.link.latency_ms"),
         ({"vm": {"zero_page_fraction": 1.5}}, "world.vm.zero_page_fraction"),
+        ({"vm": {"memory_mib": 1, "page_size_bytes": 2 << 20}}, "world.vm.page_size_bytes"),  # larger than memory
+        ({"vm": {"memory_mib": 3, "page_size_bytes": 2 << 20}}, "world.vm.page_size_bytes"),  # 1.5 pages
     ],
 )
 def test_bad_world_values_name_their_key(values: dict[str, Any], key: str) -> None:
     with pytest.raises(ParameterError) as info:
         build(MigrationWorld, values, "world.")
     assert info.value.key == key
+
+
+def test_preflight_rejects_a_page_larger_than_the_vm_before_any_run() -> None:
+    from distlab.cli import preflight
+
+    with pytest.raises(ParameterError) as info:
+        preflight(["study=migration", "world.vm.memory_mib=1", "world.vm.page_size_bytes=2097152"], multirun=False)
+    assert info.value.key == "world.vm.page_size_bytes" and "at most 1048576 bytes" in str(info.value)
+    assert build(MigrationWorld, {"vm": {"memory_mib": 3, "page_size_bytes": 1 << 20}}).vm.page_size_bytes == 1 << 20
 
 
 # -- traces ---------------------------------------------------------------------------------------
