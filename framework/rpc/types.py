@@ -408,7 +408,7 @@ def brief(value: Any) -> str:
     """``repr(value)`` for error messages, except that a long integer is named by its size.
 
     Python refuses to print an integer of more than 4,300 digits (``ValueError``), and a decoder
-    that quotes a bignum from its input must still raise only its own error.
+    that quotes a bignum from its input (or a list holding one) must still raise only its own error.
 
     Examples:
         >>> brief(-7), brief(2**5000)
@@ -416,7 +416,10 @@ def brief(value: Any) -> str:
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
         return f"an integer of {value.bit_length()} bits"
-    return repr(value)
+    try:
+        return repr(value)
+    except Exception:  # a container holding such an integer, or an object whose __repr__ fails
+        return f"a {type(value).__name__} that cannot be shown"
 
 
 def _is_array(value: Any) -> bool:

@@ -312,7 +312,8 @@ class PlainCodec:
                 if not isinstance(x, dict):
                     raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
                 if x.keys() != names:
-                    raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {sorted(map(str, x))}")
+                    keys = ", ".join(sorted(map(brief, x)))
+                    raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {keys}")
                 kw = {n: f(x[n], f"{path}.{n}") for n, f in fields}
                 if cls is None:
                     return kw

@@ -130,6 +130,12 @@ def test_a_bignum_is_a_decode_error(config: str, t: Any) -> None:
         serializer.encode(value, t)
 
 
+@pytest.mark.parametrize(("t", "value"), [(COLOR, [10**5000]), (BOOL, {"k": [10**5000]}), (ITEM, {10**5000: 1})])
+def test_a_bignum_inside_a_container_is_a_decode_error(t: Any, value: Any) -> None:
+    with pytest.raises(DecodeError):
+        make("cbor").decode(cbor2.dumps(value), t)
+
+
 def test_ndr_label_checks() -> None:
     ndr = make("ndr")
     with pytest.raises(DecodeError, match="label"):

@@ -53,6 +53,46 @@ def _mutations(rng: random.Random, seed: bytes) -> list[bytes]:
     return out
 
 
+def _plain(rng: random.Random, depth: int = 0) -> Any:
+    """A random value of the self-describing formats' data model, bignums included."""
+    kind = rng.randrange(9 if depth < 3 else 6)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.choice([0, 1, -1, 2**31, -(2**63), 2**64, 10**5000, -(10**5000)])
+    if kind == 2:
+        return rng.choice([0.5, -0.0, 1e300, float("inf"), float("nan")])
+    if kind == 3:
+        return rng.choice(["", "a", "héllo", "NaN", "Infinity", "AAAA"])
+    if kind == 4:
+        return rng.randbytes(rng.randrange(6))
+    if kind == 5:
+        return rng.randrange(-8, 8)
+    if kind == 6:
+        return [_plain(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["id", "items", "note", "a", "b", "x", 1, 10**5000]
+    return {rng.choice(keys): _plain(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def _library_encodings(rng: random.Random) -> dict[str, list[bytes]]:
+    """Random plain values as each self-describing format writes them (where it can)."""
+    import json
+
+    import cbor2
+    import msgpack
+
+    writers = {"cbor": cbor2.dumps, "msgpack": msgpack.packb, "json": lambda v: json.dumps(v).encode()}
+    out: dict[str, list[bytes]] = {name: [] for name in writers}
+    for _ in range(300):
+        value = _plain(rng)
+        for name, write in writers.items():
+            try:
+                out[name].append(write(value))
+            except (TypeError, ValueError, OverflowError):  # not in that format's model
+                pass
+    return out
+
+
 def fuzz() -> int:
     """Decode mutated encodings with every serializer configuration; the number of inputs tried.
 
@@ -72,6 +112,16 @@ def fuzz() -> int:
                     except DecodeError as err:
                         assert isinstance(err.offset, int) and 0 <= err.offset <= len(data), (config, data, err)
                     count += 1
+    # Well-formed items of the wrong shape: the plain codec must refuse them with DecodeError too.
+    for name, encodings in _library_encodings(rng).items():
+        serializer = config_serializer(name)
+        for data in encodings:
+            for t, _ in TYPES:
+                try:
+                    serializer.decode(data, t)
+                except DecodeError as err:
+                    assert isinstance(err.offset, int) and 0 <= err.offset <= len(data), (name, data, err)
+                count += 1
     return count
 
 
