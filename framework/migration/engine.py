@@ -5,15 +5,18 @@ does the same with a check mode, for tests and notebooks.
 
 Metrics (one value each per trial; documented in :mod:`distlab.migration.study`):
 ``total_time_s``, ``downtime_s``, ``bytes_sent``, ``pages_sent`` (page transmissions carrying data; a
-zero page sent as a header is not counted), ``pages_resent``, ``rounds``, ``remote_faults``,
-``degraded_time_s`` (real time run throttled, plus post-copy fault stalls), ``source_busy_s`` (until the
-last byte leaves the source), ``converged``.
+zero page sent as a header is not counted), ``pages_resent``, ``rounds``, ``remote_faults`` (touches of
+pages not yet arrived, in flight included), ``degraded_time_s`` (real time run throttled, plus post-copy
+fault stalls), ``source_busy_s`` (until the last byte leaves the source), ``converged`` (false only when
+a strategy gave up on a bound; true without a pre-copy phase).
 
 Trace (a Polars frame, one row per pre-copy round, per stop-and-copy or switch-over, and per post-copy
 time step; consecutive post-copy steps in which no page moved share one row, so an idle guest under
-on-demand paging leaves one row however long it waits): ``round``, ``phase``, ``start_time_s``, ``duration_s``, ``pages_sent``, ``pages_dirty`` (still
-dirty, or for post-copy still at the source, at the row's end), ``bandwidth_mbit_s``, ``throttle``,
-``guest_time_s`` (the guest's clock at the row's end), ``writes``.
+on-demand paging leaves one row however long it waits): ``round``, ``phase``, ``start_time_s``,
+``duration_s``, ``pages_sent`` (every page transmission, zero-page headers included, unlike the
+metric), ``pages_dirty`` (still dirty, or for post-copy still at the source, at the row's end),
+``bandwidth_mbit_s``, ``throttle``, ``guest_time_s`` (the guest's clock at the row's end), ``writes``
+(guest writes during a pre-copy round; 0 in the other rows).
 """
 
 from __future__ import annotations

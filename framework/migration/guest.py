@@ -4,7 +4,11 @@ A workload calls the verbs with a rate and a guest-time interval; the k-th acces
 r happens at guest time k/r, so the accesses of ``[t0, t1)`` are those with ``ceil(r t0) <= k <
 ceil(r t1)`` whatever the intervals are. Writes and reads draw from two independent SplitMix64
 streams seeded from the trial seed, so the pages written are the same sequence however the engine
-cuts time, and whichever strategy runs (common random numbers across strategies).
+cuts time, and whichever strategy runs (common random numbers across strategies). Reads are not drawn
+while the guest runs at the source (they cost nothing there), so the read stream starts when the guest
+resumes at the destination: the j-th read after the switch-over uses the same draw whichever strategy
+ran, though the switch-over, and so the read's guest time, differs from one strategy to another (the
+k-th write, by contrast, is the same draw at the same guest time k/r).
 
 Where the guest runs decides what an access does:
 

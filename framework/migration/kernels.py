@@ -390,12 +390,13 @@ def postcopy_replay(
     """Replay guest accesses at the destination during post-copy, with faults and a background push.
 
     The link is one serial resource: whenever it is idle the source pushes the next missing page in
-    ascending order. A fault (first touch of a page that has not arrived) sends a request, which takes
+    ascending order. A fault (a touch of a page still at the source) sends a request, which takes
     one latency to reach the source while the push goes on; then the page goes next on the link,
-    followed by the missing pages among the ``prepage`` nearest on each side (p+1, p-1, p+2, ..., at
-    most ``prepage`` of them), and the guest stalls until the faulting page arrives. Touching a page
-    still in flight stalls until it arrives and counts as a fault too (the page is not there). Without
-    ``push`` (pure on-demand paging) pages move only on faults.
+    followed by at most ``prepage`` of the missing pages nearest it, tried in the order p+1, p-1, p+2,
+    p-2, ... up to ``prepage`` away on either side, and the guest stalls until the faulting page
+    arrives. Touching a page still in flight stalls until it arrives and counts as a fault too (the
+    page is not there), without pre-paging. Without ``push`` (pure on-demand paging) pages move only
+    on faults.
 
     Args:
         pages: the page of each access, in time order.

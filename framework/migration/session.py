@@ -10,8 +10,18 @@ The model follows QEMU's RAM migration (migration/ram.c), simplified to whole ro
   state, go at full link speed (QEMU lifts its pre-copy rate limit for completion; the world's
   ``link.limit_stop_copy`` keeps it), and the VM resumes one latency after the last byte left.
 - **post-copy** (``postcopy``): the VM stops, its CPU and device state go first, it resumes at the
-  destination, and the pages still at the source are pushed in the background; a first touch of a
-  missing page is a fault served over the network (see :func:`distlab.migration.kernels.postcopy_replay`).
+  destination, and the pages still at the source are pushed in the background; a touch of a page that
+  has not arrived is a fault served over the network (see :func:`distlab.migration.kernels.postcopy_replay`).
+
+Mechanism and policy: a strategy (a plugin) decides *whether* and *when*: how many rounds, at what rate,
+whether to throttle, when to switch over, whether the source pushes during post-copy, and how many pages
+to pre-page per fault; each is an argument of a verb. The session decides *how*, the same way for every
+strategy and as the modelled system does it: a round sends its dirty pages in ascending order (QEMU's
+bitmap walk), the post-copy push walks the missing pages in ascending order, and pre-paging takes the
+missing pages nearest the fault. Those orders sit in the kernels because they run once per page inside
+the replay loop. A plugin could pass them in (a permutation to push in, offsets to pre-page) at the same
+speed, but no strategy varies them yet; one that wants another order asks for a new mechanism, to be
+added here as a verb argument, as ``rate_limit_mbit_s`` was.
 
 Encodings (mechanics, enabled by the strategy with ``configure``): a page that is still all zeros costs
 ``ZERO_PAGE_BYTES`` (QEMU's 8-byte page header plus one fill byte, ``save_zero_page``); with XBZRLE, a
@@ -225,7 +235,8 @@ class Session:
         """Stop the VM, send what is still dirty and the CPU and device state, resume at the destination.
 
         Args:
-            converged: whether the strategy's stop condition held (False when it gave up on a bound).
+            converged: whether the strategy's stop condition held (False when it gave up on a bound;
+                True when it has no stop condition to miss, as plain stop-and-copy).
         """
         self._not_done()
         link = self.world.link
@@ -251,15 +262,21 @@ class Session:
 
     def postcopy(self, *, prepage_pages: int = 0, background_push: bool = True, converged: bool = True) -> None:
         """Stop the VM, send its CPU and device state, resume it at the destination, then move the
-        pages still at the source: pushed in ascending order in the background, or fetched on a fault
-        (with up to ``prepage_pages`` missing neighbours after the faulting page).
+        pages still at the source.
+
+        A touch of a page that has not arrived is a fault, and the guest stalls until the page is there.
+        If the page is still at the source, the request takes one latency to get there, the page goes
+        next on the link, and right behind it up to ``prepage_pages`` of the missing pages nearest it,
+        tried in the order p+1, p-1, p+2, p-2, ... up to ``prepage_pages`` away on either side. If the
+        page is already on its way (pushed, pre-paged or requested), the fault only waits for it.
 
         Args:
-            prepage_pages: pages pre-paged around each faulting page.
-            background_push: push the pages not yet fetched (QEMU does); without it, pages move only
-                on faults (pure on-demand paging), so the source is needed until the guest has touched
-                every page it never had.
-            converged: whether a preceding pre-copy phase ended on its own stop condition.
+            prepage_pages: how many missing neighbours of a faulting page to send with it (0: none).
+            background_push: push the pages not yet sent, in ascending order, whenever the link is idle
+                (QEMU does); without it, pages move only on faults (pure on-demand paging), so the
+                source is needed until the guest has touched every page it never had.
+            converged: whether a preceding pre-copy phase ended on its own stop condition (true when
+                there was none to miss).
         """
         self._not_done()
         if prepage_pages < 0:

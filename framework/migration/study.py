@@ -13,14 +13,23 @@ METRICS = (
     Metric("total_time_s", "from the start of migration until the VM runs at the destination with all its memory"),
     Metric("downtime_s", "time the VM runs nowhere (stopped for the switch-over)", log_scale=True),
     Metric("bytes_sent", "bytes put on the link (pages, headers, CPU and device state)"),
-    Metric("pages_sent", "page transmissions, re-sends included"),
-    Metric("pages_resent", "page transmissions beyond the first of each page"),
+    Metric("pages_sent", "transmissions of page data (whole pages or XBZRLE deltas), re-sends included; "
+                         "a zero page sent as a 9-byte header is not counted"),
+    Metric("pages_resent", "page transmissions beyond the first of each page (a page goes again only after a "
+                           "write, so never as a zero page)"),
     Metric("rounds", "pre-copy iterations (0 when none ran)", figure=False),
-    Metric("remote_faults", "post-copy faults: first touches of a page still at the source"),
-    Metric("degraded_time_s", "time the guest runs slower: stalled on remote faults or throttled"),
-    Metric("source_busy_s", "how long the source must stay up from the start of migration"),
-    Metric("converged", "pre-copy ended because the stop condition held, not because a bound hit", better="higher", figure=False),
+    Metric("remote_faults", "post-copy accesses to a page not yet at the destination: still at the source (a "
+                            "request goes out) or on its way (pushed, pre-paged or requested); at most one per "
+                            "page, since the guest waits for it"),
+    Metric("degraded_time_s", "time the guest runs slower: throttled (real time), or stalled on remote faults"),
+    Metric("source_busy_s", "how long the source must stay up from the start of migration (until its last byte leaves)"),
+    Metric("converged", "true unless the strategy gave up on a bound (e.g. pre-copy's max_rounds, Xen's "
+                        "iteration or volume cap); true for strategies with no stop condition to miss "
+                        "(stop_and_copy, postcopy, a fixed round count)", better="higher", figure=False),
 )
+"""The migration study's metrics. ``converged`` is true rather than null where there was no pre-copy stop
+condition to miss: the column stays boolean, its mean reads as "share of trials that did not give up",
+and stop-and-copy and post-copy did not give anything up."""
 
 STUDY = Study(
     name="migration",

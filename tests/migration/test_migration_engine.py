@@ -439,3 +439,46 @@ def test_postcopy_fails_only_if_it_ends_past_the_horizon(registry: Any, tmp_path
     else:
         with pytest.raises(MigrationTimeoutError, match="last page arrives"):
             run(horizon)
+
+
+def test_prepaging_and_in_flight_faults_behave_as_documented(registry: Any, tmp_path: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from distlab.migration.session import Session
+
+    path = tmp_path / "one.csv"
+    path.write_text("time_s,page,op\n0.5,100,r\n0.5,99,r\n")
+    w = world(link={"bandwidth_mbit_s": 100.0, "latency_ms": 1.0}, max_time_s=5.0)
+    replay_state: list[np.ndarray] = []
+    real_replay = kernels.postcopy_replay
+
+    def spy(*args: Any) -> None:
+        real_replay(*args)
+        replay_state.append(args[11].copy())  # st: [3] faults, [4] stall seconds, [5] + [6] pages sent
+
+    monkeypatch.setattr(kernels, "postcopy_replay", spy)
+    # On demand, prepage 3: the fault on page 100 brings 101, 99, 102 (nearest first, both sides),
+    # then the touch of 99, already on its way, is a fault that only waits for it.
+    session = Session(w, make(registry, "workload", "trace", path=str(path)), 1, check=True)
+    with pytest.raises(MigrationTimeoutError):
+        make(registry, "strategy", "postcopy", background_push=False, prepage_pages=3).migrate(session)
+    assert np.flatnonzero(session.dst_versions >= 0).tolist() == [99, 100, 101, 102]  # what arrived
+    st = replay_state[-1]
+    assert st[3] == 2 and st[5] + st[6] == 4
+    page_s = 4096 * 8 / 100e6
+    # The guest waits a round trip and a page for 100, then two more pages (101 goes before 99).
+    assert st[4] == pytest.approx(2e-3 + page_s + 2 * page_s)
+    monkeypatch.undo()
+
+    # With the push, page 0 is on the link when the guest resumes: touching it is a fault (in flight).
+    first = tmp_path / "first.csv"
+    first.write_text("time_s,page,op\n0.0,0,r\n")
+    m = run_trial(world(link={"bandwidth_mbit_s": 100.0, "latency_ms": 1.0}),
+                  {"strategy": make(registry, "strategy", "postcopy"), "workload": make(registry, "workload", "trace", path=str(first))}, 1).metrics
+    assert m["remote_faults"] == 1 and m["degraded_time_s"] == pytest.approx(4096 * 8 / 100e6)
+    assert m["converged"] is True
+
+
+@pytest.mark.parametrize("strategy", ["stop_and_copy", "postcopy"])
+def test_strategies_without_a_stop_condition_record_converged_true(registry: Any, strategy: str) -> None:
+    comps = {"strategy": make(registry, "strategy", strategy), "workload": make(registry, "workload", "uniform")}
+    assert run_trial(world(), comps, 1).metrics["converged"] is True

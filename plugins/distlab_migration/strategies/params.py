@@ -71,7 +71,9 @@ class PostcopyParams:
     """Pure post-copy: move CPU and device state, resume at the destination, fetch pages on demand."""
 
     skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
-    prepage_pages: int = param(0, "pages pre-paged around each faulting page", ge=0)
+    prepage_pages: int = param(
+        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0
+    )
     background_push: bool = param(
         True, "push untouched pages in the background (false: pages move only on faults, pure on-demand)"
     )
@@ -109,4 +111,6 @@ class PrecopyPostcopyParams(PrecopyOptions):
     """Pre-copy rounds, then a switch to post-copy for the pages still dirty (QEMU's postcopy-ram)."""
 
     precopy_rounds: int = param(2, "pre-copy rounds before switching to post-copy", ge=1)
-    prepage_pages: int = param(0, "pages pre-paged around each faulting page", ge=0)
+    prepage_pages: int = param(
+        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0
+    )
