@@ -181,7 +181,8 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 combos = [tuple(a[0] for a in axes)]
                 for i, axis in enumerate(axes):
                     combos += [tuple(v if j == i else a[0] for j, a in enumerate(axes)) for v in axis[1:]]
-            created: set[tuple[str, str, Any]] = set()
+            created: dict[tuple[str, str, Any], Any] = {}
+            checked: set[tuple[Any, ...]] = set()
             seen: dict[str, tuple[str, ...]] = {}
             for combo in combos:
                 cfg = compose(config_name, overrides=fixed + list(combo) + extra, return_hydra_config=True)
@@ -195,10 +196,13 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                           "under the first", file=sys.stderr)
                 # Making each distinct component once lets its factory check what only it can
                 # (e.g. that a trace file exists and parses) before any case runs.
-                for kind, (comp, params) in case.components.items():
-                    if (kind, comp.name, params) not in created:
-                        comp.create(params)
-                        created.add((kind, comp.name, params))
+                keys = tuple((kind, comp.name, params) for kind, (comp, params) in case.components.items())
+                for key, (comp, params) in zip(keys, case.components.values()):
+                    if key not in created:
+                        created[key] = comp.create(params)
+                if (case.world, keys) not in checked:
+                    case.study.check_case(case.world, {key[0]: created[key] for key in keys})
+                    checked.add((case.world, keys))
             return total
     except ConfigError:
         raise

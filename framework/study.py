@@ -11,7 +11,7 @@ from distlab.component import Kind, load_object
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["Metric", "Study", "Trial", "TrialRunner"]
+__all__ = ["CaseCheck", "Metric", "Study", "Trial", "TrialRunner"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,10 @@ TrialRunner = Callable[[Any, Mapping[str, Any], int], Trial]
 """``run(world, components, seed) -> Trial``: the world's parameters, the created component of each
 kind, and the trial's seed."""
 
+CaseCheck = Callable[[Any, Mapping[str, Any]], None]
+"""``check(world, components) -> None``: raise a :class:`distlab.errors.ConfigError` if the components
+do not fit the world (e.g. a trace that touches pages beyond the VM's memory)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Study:
@@ -65,6 +69,8 @@ class Study:
         runner: ``"module:function"`` (imported lazily) or a :data:`TrialRunner`.
         treatment: the kind being compared (e.g. ``strategy``). Trial seeds do not depend on it,
             so every treatment meets the same random world (common random numbers).
+        check: optional ``"module:function"`` or :data:`CaseCheck`, run by preflight on every case
+            before anything runs, for what only the world and the components together can tell.
     """
 
     name: str
@@ -75,6 +81,18 @@ class Study:
     metrics: tuple[Metric, ...]
     runner: str | TrialRunner
     treatment: str | None = None
+    check: str | CaseCheck | None = None
+
+    def check_case(self, world: Any, components: Mapping[str, Any]) -> None:
+        """Check that a case's components fit its world (a no-op for a study without a check).
+
+        Raises:
+            ConfigError: what does not fit, naming the parameter or file.
+        """
+        if self.check is None:
+            return
+        check: CaseCheck = load_object(self.check, f"study '{self.name}' check")
+        check(world, components)
 
     def run_trial(self, world: Any, components: Mapping[str, Any], seed: int) -> Trial:
         """Run one trial of the study."""

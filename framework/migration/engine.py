@@ -32,7 +32,8 @@ from distlab.migration.session import MigrationTimeoutError, Round, Session
 from distlab.migration.world import MigrationWorld
 from distlab.study import Trial
 
-__all__ = ["CheckFailedError", "MigrationTimeoutError", "Outcome", "Round", "Session", "run_trial", "simulate"]
+__all__ = ["CheckFailedError", "MigrationTimeoutError", "Outcome", "Round", "Session", "check_case", "run_trial",
+           "simulate"]
 
 
 class CheckFailedError(DistlabError):
@@ -104,3 +105,15 @@ _TRACE_SCHEMA = {
     "guest_time_s": "Float64",
     "writes": "Int64",
 }
+
+
+def check_case(world: MigrationWorld, components: Mapping[str, Any]) -> None:
+    """Preflight's check of a case: set up a session, so the workload meets the VM it will run on.
+
+    A workload's ``start`` is where it learns the VM's size (e.g. a trace whose pages lie beyond the
+    memory); calling it here turns a case that would fail every trial into an error before any runs.
+
+    Raises:
+        ConfigError: the workload does not fit the VM.
+    """
+    Session(world, components["workload"], seed=0)

@@ -43,4 +43,5 @@ STUDY = Study(
     metrics=METRICS,
     runner="distlab.migration.engine:run_trial",
     treatment="strategy",
+    check="distlab.migration.engine:check_case",
 )
