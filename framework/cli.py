@@ -207,22 +207,11 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     except ConfigError:
         raise
     except (HydraException, OmegaConfBaseException) as err:
-        raise ConfigError(_hydra_message(err)) from None
+        from distlab.hydra_errors import explain
+
+        raise ConfigError(explain(err, registry)) from None
     finally:
         GlobalHydra.instance().clear()
-
-
-def _hydra_message(err: Exception) -> str:
-    """Hydra's and OmegaConf's error text, without their hints about stack traces."""
-    parts: list[str] = []
-    cause: BaseException | None = err
-    while cause is not None and len(parts) < 3:
-        lines = [ln.strip() for ln in str(cause).splitlines() if ln.strip() and "HYDRA_FULL_ERROR" not in ln]
-        text = " ".join(lines)
-        if text and text not in parts:
-            parts.append(text)
-        cause = cause.__cause__
-    return ": ".join(parts)
 
 
 # -- verbs ----------------------------------------------------------------------------------------
