@@ -13,6 +13,8 @@ The tree::
     ├── DecodeError               bytes are not a valid encoding of a wire type (has the offset)
     └── RpcError                  a remote procedure call failed
 
+    PluginLoadWarning             (a UserWarning) a plugin, or one of its components, was skipped
+
 Errors meant for a person carry the whole explanation in their message: what was wrong, and what is
 allowed instead.
 """
@@ -26,6 +28,7 @@ __all__ = [
     "EncodeError",
     "ParameterError",
     "PluginError",
+    "PluginLoadWarning",
     "ReportError",
     "RpcError",
     "TraceFormatError",
@@ -115,6 +118,10 @@ class DecodeError(DistlabError):
     def __init__(self, offset: int, message: str) -> None:
         self.offset = offset
         super().__init__(f"at byte {offset}: {message}")
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to import or to register, or one of its components clashed, and was skipped."""
 
 
 class RpcError(DistlabError):

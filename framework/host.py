@@ -24,6 +24,7 @@ import pluggy
 
 from distlab import hookspecs
 from distlab.component import load_object
+from distlab.errors import PluginLoadWarning
 from distlab.registry import PluginInfo, Registrar, Registry
 
 __all__ = ["BUILTIN_STUDIES", "PluginLoadWarning", "get_registry", "load_registry", "reset"]
@@ -32,10 +33,6 @@ ENTRY_POINT_GROUP = "distlab"
 
 BUILTIN_STUDIES = ("distlab.migration.study:STUDY", "distlab.rpc.study:STUDY")
 """The studies the framework owns; their kinds exist even when no plugin is loaded."""
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to import or to register and was skipped."""
 
 
 _cache: tuple[int, Registry] | None = None
@@ -121,7 +118,12 @@ def load_registry(
         add(module, PluginInfo(module.__name__, module.__name__, *_distribution_of(module.__name__)))
 
     registry.plugins.update(infos)
-    for impl in pm.hook.register_components.get_hookimpls():
+    # distlab's own plugins register first, so that a third-party plugin claiming a built-in name
+    # cannot take it over; the others keep their loading order (a plugin may use a kind that an
+    # earlier one declared).
+    impls = sorted(pm.hook.register_components.get_hookimpls(),
+                   key=lambda impl: infos[impl.plugin_name].distribution != "distlab")
+    for impl in impls:
         info = infos[impl.plugin_name]
         try:
             impl.function(registry=Registrar(registry, info))

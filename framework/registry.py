@@ -140,6 +140,10 @@ class Registry:
         except KeyError:
             raise UnknownComponentError(kind, name, list(self._components[kind])) from None
 
+    def find(self, kind: str, name: str) -> Component | None:
+        """The component ``name`` of ``kind``, or None (also for an unknown kind)."""
+        return self._components.get(kind, {}).get(name)
+
     def component_for_params(self, kind: str, params: type | None) -> Component | None:
         """The component of ``kind`` whose parameter class is ``params``, if any.
 
@@ -236,10 +240,28 @@ class Registrar:
                 called with a ``params`` instance, it returns the component.
             doc: one line saying what it does.
 
+        A name another plugin already registered for the kind is skipped with a
+        :class:`~distlab.errors.PluginLoadWarning` (distlab's own plugins register first, so a
+        third-party plugin cannot take over a built-in name); the plugin's other components stay.
+
         Raises:
-            PluginError: if the kind is unknown, the name is invalid or taken, or ``params`` is not a
-                frozen dataclass whose defaults are valid.
+            PluginError: if the kind is unknown, the name is invalid, or ``params`` is not a frozen
+                dataclass whose defaults are valid.
         """
+        taken = self._registry.find(kind, name)
+        if taken is not None and taken.plugin != self._plugin.name:
+            import warnings
+
+            from distlab.errors import PluginLoadWarning
+
+            owner = f"{taken.plugin} ({taken.distribution} {taken.version})".replace(" ( )", "")
+            warnings.warn(
+                f"distlab plugin {self._plugin.name!r} registers {kind} {name!r}, which {owner} already "
+                f"registered; the first is kept and this one is skipped. Rename it in {self._plugin.name!r}.",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+            return
         self._registry.add_component(
             Component(
                 kind=kind,

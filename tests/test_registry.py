@@ -131,3 +131,28 @@ def test_reserved_kind_names_are_refused() -> None:
 
     with pytest.raises(PluginError):
         Registry().add_kind(Kind("world", "x", object, ""))
+
+
+def test_a_plugin_reusing_a_built_in_name_loses_that_name_only() -> None:
+    """Plugins named alphabetically before 'migration' must not take over a built-in strategy."""
+    import distlab_migration
+
+    @dataclasses.dataclass(frozen=True)
+    class Mine:
+        x: int = param(1, "x")
+
+    @dataclasses.dataclass(frozen=True)
+    class Other:
+        y: int = param(1, "y")
+
+    def clashing(registry):
+        registry.register("strategy", "precopy", Mine, lambda p: p)
+        registry.register("strategy", "my_own", Other, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match="registers strategy 'precopy', which .* already registered"):
+        registry = load_registry(autoload=False, plugins=[],
+                                 modules=[_plugin("aaa_clash", clashing), distlab_migration])
+    assert registry.component("strategy", "precopy").plugin == "distlab_migration"
+    assert registry.component("strategy", "my_own").plugin == "aaa_clash"
+    assert registry.component("workload", "hotset")  # the built-in plugin is whole
+    assert not registry.failures
