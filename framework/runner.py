@@ -80,7 +80,8 @@ def run_case(
 
     moved = store.displace(root, job_dir, case_id)
     if moved is not None:
-        log.warning("%s held another case's results (an earlier, different sweep); moved them to %s", job_dir, moved)
+        log.warning("%s held the results of another case (another sweep into this directory, or the same "
+                    "config with other component versions); moved them to %s", job_dir, moved)
 
     started = now()
     columns = case.columns()

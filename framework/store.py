@@ -73,12 +73,14 @@ def read_json(path: Path) -> Any:
 
 
 def write_parquet(path: Path, frame: pl.DataFrame) -> None:
-    """Write a Polars frame as parquet, atomically."""
+    """Write a Polars frame as parquet, atomically (and on disk before the rename, as write_bytes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         frame.write_parquet(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -102,7 +104,18 @@ def find_case(root: Path, case_id: str) -> Path | None:
             return None
     except (ValueError, KeyError, OSError):
         return None
-    return job_dir if (job_dir / RESULTS).is_file() else None
+    return job_dir if _readable_parquet(job_dir / RESULTS) else None
+
+
+def _readable_parquet(path: Path) -> bool:
+    """Whether ``path`` is a parquet file whose footer reads (a damaged one is not a finished case)."""
+    import polars as pl
+
+    try:
+        pl.read_parquet_schema(path)
+    except Exception:  # polars raises several types for a missing or damaged file
+        return False
+    return True
 
 
 def displace(root: Path, job_dir: Path, case_id: str) -> Path | None:

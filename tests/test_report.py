@@ -68,8 +68,11 @@ def test_make_report_writes_every_file(sweep: Path, tmp_path: Path) -> None:
 def test_report_on_empty_directory_says_so(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="no results in"):
         load_tables(tmp_path)
-    with pytest.raises(ReportError, match="not a directory"):
+    with pytest.raises(ReportError, match="does not exist"):
         load_tables(tmp_path / "missing")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ReportError, match="is not a directory"):
+        load_tables(tmp_path / "afile")
 
 
 def test_a_parameter_that_follows_the_preset_is_not_listed_as_fixed(tmp_path: Path) -> None:
@@ -120,3 +123,48 @@ def test_an_analysis_that_raises_is_a_report_error_naming_its_line(sweep: Path, 
     bad.write_text("def analyze(tables, figures_dir):\n    return 1 / 0\n")
     with pytest.raises(ReportError, match=r"(?s)ZeroDivisionError.*line 2"):
         make_report(sweep, tmp_path / "out", analysis=bad)
+
+
+def test_a_case_in_two_job_dirs_counts_once(sweep: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(sweep / "0", sweep / "copy_of_0")
+    tables = load_tables(sweep)
+    assert tables.results.height == 4 * 5 + 2
+    assert tables.results.select("case_id", "repeat").is_duplicated().sum() == 0
+    assert any("more than one job directory" in n for n in tables.notes)
+    make_report(sweep, tmp_path / "out")
+    assert "## Notes on the data" in (tmp_path / "out" / "REPORT.md").read_text()
+
+
+def test_results_without_provenance_are_left_out_and_said(sweep: Path) -> None:
+    (sweep / "1" / "provenance.json").unlink()
+    tables = load_tables(sweep)
+    assert tables.results.height == 3 * 5 + 2
+    assert any("without provenance.json" in n and "1" in n for n in tables.notes)
+
+
+def test_two_versions_of_a_component_are_kept_apart(sweep: Path) -> None:
+    import json
+
+    prov = sweep / "0" / "provenance.json"
+    record = json.loads(prov.read_text())
+    record["components"]["shape"]["version"] = "9.9"
+    record["case_id"] = "another_version"
+    prov.write_text(json.dumps(record))
+    rows = pl.read_parquet(sweep / "0" / "results.parquet").with_columns(pl.lit("another_version").alias("case_id"))
+    rows.write_parquet(sweep / "0" / "results.parquet")
+    tables = load_tables(sweep)
+    assert "shape.version" in tables.varying
+    assert any("mix versions" in n for n in tables.notes)
+
+
+def test_a_directory_mixing_studies_is_refused(sweep: Path) -> None:
+    import json
+
+    prov = sweep / "0" / "provenance.json"
+    record = json.loads(prov.read_text())
+    record["study"] = "migration"
+    prov.write_text(json.dumps(record))
+    with pytest.raises(ReportError, match=r"several studies \(migration, toy\)"):
+        load_tables(sweep)

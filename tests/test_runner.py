@@ -104,3 +104,12 @@ def test_rerunning_the_same_case_in_its_job_dir_moves_nothing(tmp_path: Path, re
     run_case(_case(registry, explode=True), root / "0", root=root)  # failed: not finished, so re-run
     run_case(_case(registry, explode=True), root / "0", root=root)
     assert not list(root.glob("case-*"))
+
+
+def test_damaged_results_are_not_a_finished_case(tmp_path: Path, registry) -> None:
+    root = tmp_path / "sweep"
+    first = run_case(_case(registry), root / "0", root=root)
+    (root / "0" / store.RESULTS).write_bytes(b"PAR1 truncated")
+    assert store.find_case(root, first.case_id) is None
+    assert run_case(_case(registry), root / "0", root=root).status == OK  # run again, not skipped
+    assert pl.read_parquet(root / "0" / store.RESULTS).height == 4

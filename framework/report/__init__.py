@@ -25,18 +25,23 @@ def make_report(run_dir: Path, out_dir: Path | None = None, *, analysis: Path | 
         ReportError: if ``run_dir`` holds no results.
     """
     from distlab import store
+    from distlab.errors import ReportError
     from distlab.report.figures import draw_figures
     from distlab.report.render import render
 
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
+    tables = load_tables(Path(run_dir))  # first: a bad run_dir must not leave an empty out_dir behind
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"--out {out} is a file; the report goes into a directory (its files and figures/)")
     out.mkdir(parents=True, exist_ok=True)
-    tables = load_tables(Path(run_dir))
     written = [out / "results.parquet", out / "summary.parquet", out / "summary.csv"]
     store.write_parquet(written[0], tables.results)
     store.write_parquet(written[1], tables.summary)
     store.write_bytes(written[2], tables.summary.write_csv().encode())
     figures = draw_figures(tables, out / "figures")
     extra = _run_analysis(analysis, tables, out / "figures") if analysis else ""
+    if tables.notes:
+        extra = "\n".join(["## Notes on the data", "", *(f"- {n}" for n in tables.notes), "", extra])
     written += figures
     written += render(tables, figures, out, extra=extra)
     return written

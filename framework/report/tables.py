@@ -36,6 +36,8 @@ class Tables:
         varying: the sweep's dimensions (see :func:`swept_columns`).
         provenance: every job's provenance record.
         study: the study, if registered in this process.
+        notes: what a reader of the numbers should know about the data (copies counted once,
+            incomplete jobs left out, mixed component versions).
     """
 
     results: pl.DataFrame
@@ -45,6 +47,7 @@ class Tables:
     varying: list[str]
     provenance: list[dict[str, Any]]
     study: Study | None
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def failed(self) -> pl.DataFrame:
@@ -76,19 +79,42 @@ def _union_schema(files: list[Path]) -> dict[str, Any]:
 def load_tables(run_dir: Path) -> Tables:
     """Read every job's results under ``run_dir`` and summarize them.
 
+    A job is a directory holding ``results.parquet`` and ``provenance.json``. Rows of a case found
+    in several jobs (copies, or one case swept twice) count once; results without provenance (a job
+    interrupted between its two files) are left out. Both are said in :attr:`Tables.notes`.
+
     Raises:
-        ReportError: if no ``results.parquet`` exists under ``run_dir``.
+        ReportError: if ``run_dir`` is not a directory, holds no job, holds results of more than one
+            study, or holds a file that cannot be read.
     """
     import polars as pl
 
+    if not run_dir.exists():
+        raise ReportError(f"{run_dir} does not exist; give a run or sweep directory (e.g. multirun/DATE/TIME)")
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir} is not a directory; give a run or sweep directory (e.g. multirun/DATE/TIME)")
+    found = sorted(run_dir.rglob(store.RESULTS))
     # Only job directories (with provenance beside their rows): a report's own results.parquet is not a job.
-    files = sorted(p for p in run_dir.rglob(store.RESULTS) if (p.parent / store.PROVENANCE).is_file())
+    files = [p for p in found if (p.parent / store.PROVENANCE).is_file()]
+    orphans = [p.parent for p in found if p not in files and p.parent != run_dir]
     if not files:
+        if orphans:
+            raise ReportError(
+                f"no complete job in {run_dir}: {len(orphans)} directories hold {store.RESULTS} but no "
+                f"{store.PROVENANCE} beside it (e.g. {orphans[0]}), as a job interrupted between writing the "
+                "two leaves it; re-run the sweep into the same directory to complete them."
+            )
         raise ReportError(
             f"no results in {run_dir}: no {store.RESULTS} below it. Run 'distlab' (one case) or "
             "'distlab --multirun ...' (a sweep) first, then report on its output directory."
+        )
+    provenance = [_read_provenance(path.parent / store.PROVENANCE) for path in files]
+    studies = sorted({str(p.get("study")) for p in provenance})
+    if len(studies) > 1:
+        by_study = {s: next(str(f.parent) for f, p in zip(files, provenance) if str(p.get("study")) == s) for s in studies}
+        raise ReportError(
+            f"{run_dir} holds results of several studies ({', '.join(studies)}); a report covers one. Report on "
+            "each study's own run or sweep directory, e.g. " + "; ".join(f"{s}: {d}" for s, d in by_study.items())
         )
     scan = pl.scan_parquet(
         files,
@@ -100,7 +126,7 @@ def load_tables(run_dir: Path) -> Tables:
     try:
         results = (
             scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
-            .sort("case_id", "repeat")
+            .sort("case_id", "repeat", "job_dir")
             .collect()
         )
     except Exception as err:  # a file whose footer reads but whose pages do not
@@ -108,24 +134,72 @@ def load_tables(run_dir: Path) -> Tables:
     missing = [c for c in ROW_COLUMNS if c not in results.columns]
     if missing:
         raise ReportError(f"the results under {run_dir} lack the columns {missing}; they were not written by distlab")
-    provenance = []
-    for path in files:
-        prov = path.parent / store.PROVENANCE
-        try:
-            record = json.loads(prov.read_text())
-        except (OSError, ValueError) as err:
-            raise _unreadable(prov, err) from None
-        if not isinstance(record, dict) or "case_id" not in record:
-            raise _unreadable(prov, ValueError("not a distlab provenance record (no case_id)"))
-        provenance.append(record)
+
+    notes: list[str] = []
+    copies = results.group_by("case_id").agg(pl.col("job_dir").unique().sort()).filter(pl.col("job_dir").list.len() > 1)
+    if copies.height:
+        # The same case id is the same config and component versions: its trials are the same trials
+        # (same seeds), and counting them twice would narrow every confidence interval for nothing.
+        results = results.unique(["case_id", "repeat"], keep="first", maintain_order=True)
+        first = copies.row(0, named=True)
+        notes.append(
+            f"{copies.height} cases have results in more than one job directory (e.g. {first['case_id']} in "
+            f"{', '.join(_rel(d, run_dir) for d in first['job_dir'])}); each trial is counted once, from the first."
+        )
+    if orphans:
+        notes.append(
+            f"{len(orphans)} job directories hold {store.RESULTS} without {store.PROVENANCE} (interrupted jobs) and "
+            f"are left out: {', '.join(_rel(str(d), run_dir) for d in orphans[:5])}{' ...' if len(orphans) > 5 else ''}."
+        )
+    results = _with_versions(results, files, provenance)
 
     study = _study_of(results)
     metrics = list(study.metrics) if study else _guess_metrics(results)
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
     varying = swept_columns(results, config_columns)
+    if any(c.endswith(".version") for c in varying):
+        notes.append(
+            "The results mix versions of a component (see the `.version` columns); they are kept apart, never pooled."
+        )
     summary = summarize(results, metrics, config_columns)
-    return Tables(results, summary, metrics, config_columns, varying, provenance, study)
+    return Tables(results, summary, metrics, config_columns, varying, provenance, study, notes)
+
+
+def _rel(path: str, root: Path) -> str:
+    import os
+
+    return os.path.relpath(path, root)
+
+
+def _read_provenance(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise _unreadable(path, err) from None
+    if not isinstance(record, dict) or "case_id" not in record:
+        raise _unreadable(path, ValueError("not a distlab provenance record (no case_id)"))
+    return record
+
+
+def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[dict[str, Any]]) -> pl.DataFrame:
+    """Add ``<kind>.version`` (distribution and version of each component, from provenance) to every row.
+
+    A case id includes its components' versions, so results of two versions of a plugin are two
+    cases with the same config; this column is what tells them apart in the report.
+    """
+    import polars as pl
+
+    records = []
+    for path, prov in zip(files, provenance):
+        row: dict[str, Any] = {"job_dir": str(path.parent)}
+        for kind, comp in (prov.get("components") or {}).items():
+            row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
+        records.append(row)
+    versions = pl.DataFrame(records, infer_schema_length=None)
+    # The scan's job_dir is the file's parent as written by the scan: match it the same way.
+    versions = versions.with_columns(pl.col("job_dir").str.replace(r"[/\\]$", ""))
+    return results.join(versions, on="job_dir", how="left", coalesce=True)
 
 
 def _unreadable(path: Path, err: Exception) -> ReportError:
@@ -177,7 +251,7 @@ def _guess_metrics(results: pl.DataFrame) -> list[Metric]:
 
     cols = results.columns
     start = cols.index("error_traceback") + 1 if "error_traceback" in cols else len(cols)
-    return [Metric(c, "") for c in cols[start:] if c != "job_dir"]
+    return [Metric(c, "") for c in cols[start:] if c != "job_dir" and not c.endswith(".version")]
 
 
 def _t975(n: int) -> float:
