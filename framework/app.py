@@ -11,13 +11,17 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from distlab.case import Case, resolve_case
+from distlab.errors import ParameterError
 from distlab.host import get_registry
 from distlab.registry import Registry
-from distlab.runner import run_case
+from distlab.runner import FAILED, run_case
 
-__all__ = ["CONFIG_MODULE", "case_from_config", "hydra_main", "task"]
+__all__ = ["CONFIG_MODULE", "case_from_config", "hydra_main", "single_run_failed", "task"]
 
 CONFIG_MODULE = "distlab.conf"
+
+single_run_failed = [False]
+"""Set by :func:`task` when a single (non-sweep) run had a failed trial; the CLI then exits 1."""
 log = logging.getLogger("distlab")
 
 
@@ -28,6 +32,9 @@ def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registr
     (YAML options that extend a component's config under another name), and else from Hydra's
     choice for the group.
     """
+    force = cfg.get("force", False)
+    if not isinstance(force, bool):  # YAML's "no" or "2" must not quietly mean "re-run everything"
+        raise ParameterError("force", force, "true or false")
     chosen = dict(choices)
     presets: dict[str, str] = {}
     study = registry.study(str(cfg.get("study")))
@@ -58,10 +65,13 @@ def task(cfg: DictConfig) -> str:
     case = case_from_config(cfg, hc.runtime.choices, registry)
     job_dir = Path(hc.runtime.output_dir)
     root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
-    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=bool(cfg.get("force")))
+    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=cfg.get("force") is True)
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
     if hc.mode != RunMode.MULTIRUN:
         print(_summary(outcome.job_dir, case))
+        # A single run is one experiment a script may depend on: its failure is the command's.
+        # (In a sweep, failures are data and the sweep goes on.)
+        single_run_failed[0] = outcome.status == FAILED
     return str(outcome.status)
 
 

@@ -36,6 +36,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] in VERBS:
             return _verb(args[0], args[1:])
+        if args and args[0] in ("--version", "-V"):
+            print(_versions())
+            return 0
+        if args and "=" not in args[0] and not args[0].startswith(("-", "+", "~")):
+            from distlab.errors import nearest
+
+            guess = nearest(args[0], list(VERBS))
+            raise ConfigError(
+                f"unknown command {args[0]!r}{f'; did you mean {guess!r}?' if guess else '.'} Commands: "
+                f"{', '.join(VERBS)}; or give overrides as key=value (e.g. strategy=precopy). See distlab --help."
+            )
         return _hydra(args)
     except ConfigError as err:
         print(f"distlab: error: {err}", file=sys.stderr)
@@ -43,6 +54,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DistlabError as err:
         print(f"distlab: error: {err}", file=sys.stderr)
         return 1
+
+
+def _versions() -> str:
+    """distlab's version and those of the libraries its numbers depend on."""
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    libs = ("hydra-core", "pluggy", "numba", "numpy", "polars")
+    return f"distlab {version('distlab')} (" + ", ".join(f"{lib} {version(lib)}" for lib in libs) + ")"
 
 
 def _split(args: list[str]) -> tuple[dict[str, str | None], list[str]]:
@@ -89,17 +114,18 @@ def _hydra(args: list[str], *, checked: bool = False) -> int:
             config_name=_flag(flags, "--config-name", "-cn") or "config",
             config_dir=_flag(flags, "--config-dir", "-cd"),
         )
-    from distlab.app import hydra_main
+    from distlab.app import hydra_main, single_run_failed
 
     saved = sys.argv
     sys.argv = ["distlab", *args]
+    single_run_failed[0] = False
     try:
         hydra_main()
     except SystemExit as exit_:
         return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
     finally:
         sys.argv = saved
-    return 0
+    return 1 if single_run_failed[0] else 0
 
 
 def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "config",
@@ -118,11 +144,13 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     Raises:
         ConfigError: an unknown name (with "did you mean") or an invalid parameter.
     """
-    from hydra import compose, initialize_config_dir, initialize_config_module
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError
 
     from distlab.app import CONFIG_MODULE, case_from_config
     from distlab.host import get_registry
@@ -141,6 +169,14 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     try:
         with context:
             loader = GlobalHydra.instance().config_loader()
+
+            def compose(name: str, overrides: list[str], return_hydra_config: bool) -> Any:
+                try:
+                    return hydra_compose(name, overrides=overrides, return_hydra_config=return_hydra_config)
+                except ValueError as err:
+                    # Hydra raises a bare ValueError for some overrides its grammar accepts ("=5").
+                    raise ConfigError(f"cannot apply the overrides {' '.join(overrides)!r}: {err}. Overrides "
+                                      "are key=value, e.g. strategy=precopy strategy.max_rounds=20") from None
 
             def check_names(parsed: list[Any]) -> None:
                 groups = {"study", *(k.name for k in registry.kinds())}
@@ -206,6 +242,9 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
             return total
     except ConfigError:
         raise
+    except YAMLError as err:
+        where = f" ({config_dir or 'distlab.conf'}/{config_name}.yaml or a file it includes)"
+        raise ConfigError(f"a config file is not valid YAML{where}: {' '.join(str(err).split())}") from None
     except (HydraException, OmegaConfBaseException) as err:
         from distlab.hydra_errors import explain
 
@@ -256,11 +295,11 @@ def _experiment(args: list[str]) -> int:
         "(REPORT.md, report.html, figures/) into DIR.",
     )
     parser.add_argument("dir", type=Path, help="the experiment folder, e.g. experiments/migration_tradeoffs")
-    parser.add_argument("overrides", nargs="*", help="extra overrides, e.g. hydra/launcher=joblib")
+    parser.add_argument("overrides", nargs="*", default=[], help="extra overrides, e.g. hydra/launcher=joblib")
     parser.add_argument("--resume", action="store_true",
                         help="keep DIR/runs and skip the cases whose results exist (default: start afresh)")
     parser.add_argument("--report-only", action="store_true", help="only remake the report from DIR/runs")
-    opts = parser.parse_args(args)
+    opts = parser.parse_intermixed_args(args)  # flags may come after the overrides too
     folder: Path = opts.dir.resolve()
     if not (folder / "sweep.yaml").is_file():
         raise ConfigError(f"{opts.dir} has no sweep.yaml; an experiment folder holds its sweep config there")

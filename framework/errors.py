@@ -13,8 +13,6 @@ The tree::
     ├── DecodeError               bytes are not a valid encoding of a wire type (has the offset)
     └── RpcError                  a remote procedure call failed
 
-    PluginLoadWarning             (a UserWarning) a plugin, or one of its components, was skipped
-
 Errors meant for a person carry the whole explanation in their message: what was wrong, and what is
 allowed instead.
 """
@@ -28,7 +26,6 @@ __all__ = [
     "EncodeError",
     "ParameterError",
     "PluginError",
-    "PluginLoadWarning",
     "ReportError",
     "RpcError",
     "TraceFormatError",
@@ -60,8 +57,15 @@ class UnknownComponentError(ConfigError):
         self.suggestion = nearest(name, self.available)
         listed = ", ".join(self.available) if self.available else "(none registered)"
         hint = f" Did you mean '{self.suggestion}'?" if self.suggestion else ""
+        import os
+
+        off = os.environ.get("DISTLAB_DISABLE_PLUGIN_AUTOLOAD", "").strip().lower() in {"1", "true", "yes", "on"}
+        # With autoloading off, even the built-in plugins load only when named: say so, or the
+        # empty list reads as a broken install.
+        autoload = (" Plugin autoloading is off (DISTLAB_DISABLE_PLUGIN_AUTOLOAD is set); name the plugins to "
+                    "load in DISTLAB_PLUGINS, e.g. DISTLAB_PLUGINS=migration." if off else "")
         super().__init__(
-            f"Unknown {what} '{name}'.{hint} Available {what} names: {listed}. "
+            f"Unknown {what} '{name}'.{hint} Available {what} names: {listed}.{autoload} "
             "Run 'distlab plugins' to list every kind and component with its parameters."
         )
 
@@ -118,10 +122,6 @@ class DecodeError(DistlabError):
     def __init__(self, offset: int, message: str) -> None:
         self.offset = offset
         super().__init__(f"at byte {offset}: {message}")
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to import or to register, or one of its components clashed, and was skipped."""
 
 
 class RpcError(DistlabError):

@@ -24,7 +24,6 @@ import pluggy
 
 from distlab import hookspecs
 from distlab.component import load_object
-from distlab.errors import PluginLoadWarning
 from distlab.registry import PluginInfo, Registrar, Registry
 
 __all__ = ["BUILTIN_STUDIES", "PluginLoadWarning", "get_registry", "load_registry", "reset"]
@@ -33,6 +32,10 @@ ENTRY_POINT_GROUP = "distlab"
 
 BUILTIN_STUDIES = ("distlab.migration.study:STUDY", "distlab.rpc.study:STUDY")
 """The studies the framework owns; their kinds exist even when no plugin is loaded."""
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to import or to register, or one of its components clashed, and was skipped."""
 
 
 _cache: tuple[int, Registry] | None = None

@@ -252,7 +252,7 @@ class Registrar:
         if taken is not None and taken.plugin != self._plugin.name:
             import warnings
 
-            from distlab.errors import PluginLoadWarning
+            from distlab.host import PluginLoadWarning  # here: host imports this module
 
             owner = f"{taken.plugin} ({taken.distribution} {taken.version})".replace(" ( )", "")
             warnings.warn(

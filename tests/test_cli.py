@@ -230,3 +230,42 @@ def test_a_trace_beyond_the_vm_is_caught_before_anything_runs(tmp_path: Path) ->
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "page 4057 is beyond the VM's memory (1024 pages" in done.stderr
     assert not list(tmp_path.rglob("results.parquet"))
+
+
+def test_a_single_run_that_fails_exits_1_a_sweep_does_not(toy_env, tmp_path: Path) -> None:
+    done = run_cli(["study=toy", "shape.explode=true", f"hydra.run.dir={tmp_path / 'one'}"], env=toy_env)
+    assert done.returncode == 1 and "failed: boom" in done.stdout
+    swept = run_cli(["-m", "study=toy", "shape.explode=true,false", f"hydra.sweep.dir={tmp_path / 'many'}"], env=toy_env)
+    assert swept.returncode == 0, swept.stderr
+
+
+@pytest.mark.parametrize("value", ["no", "maybe", "2"])
+def test_force_must_be_a_boolean(value: str, toy_env) -> None:
+    done = run_cli(["study=toy", f"force={value}"], env=toy_env)
+    assert done.returncode == 2 and f"Invalid value for 'force'" in done.stderr and "true or false" in done.stderr
+
+
+def test_version_and_verb_typos(toy_env) -> None:
+    done = run_cli(["--version"], env=toy_env)
+    assert done.returncode == 0 and done.stdout.startswith("distlab ") and "hydra-core" in done.stdout
+    typo = run_cli(["repor", "somewhere"], env=toy_env)
+    assert typo.returncode == 2 and "did you mean 'report'?" in typo.stderr and "Traceback" not in typo.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["=5"], "cannot apply the overrides"),
+    (["world.vm.memory_mib=99999999999"], "memory_mib <= 1048576"),
+])
+def test_odd_overrides_are_clear_errors(args: list[str], message: str) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
+    done = run_cli(args, env=env)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_malformed_sweep_yaml_names_the_file(toy_env, tmp_path: Path) -> None:
+    (tmp_path / "sweep.yaml").write_text("defaults: [config\n")
+    done = run_cli(["experiment", str(tmp_path)], env=toy_env)
+    assert done.returncode == 2 and "not valid YAML" in done.stderr and "sweep.yaml" in done.stderr
+    assert "Traceback" not in done.stderr

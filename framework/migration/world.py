@@ -7,7 +7,11 @@ import dataclasses
 from distlab.errors import ParameterError
 from distlab.params import param
 
-__all__ = ["Link", "MigrationWorld", "VM"]
+__all__ = ["MAX_PAGES", "Link", "MigrationWorld", "VM"]
+
+
+MAX_PAGES = 2**28
+"""The most pages a VM may have (1 TiB of 4 KiB pages)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +35,19 @@ class VM:
                 self.page_size_bytes,
                 f"a power of two >= 512 that divides the VM's memory (memory_mib={self.memory_mib}), "
                 f"i.e. at most {largest} bytes",
+            )
+        # The engine keeps about 15 bytes of state per page (dirty bitmap, zero flags, send counts,
+        # index scratch) and 8 more while it draws the zero pages, so 2**28 pages need about 6 GB of
+        # RAM: past that a trial would die of MemoryError after the sweep had started, rather than
+        # be refused here.
+        pages = memory_bytes // self.page_size_bytes
+        if pages > MAX_PAGES:
+            raise ParameterError(
+                "memory_mib",
+                self.memory_mib,
+                f"at most {MAX_PAGES} pages of {self.page_size_bytes} bytes, i.e. memory_mib <= "
+                f"{(MAX_PAGES * self.page_size_bytes) >> 20} (the simulator holds per-page state in RAM; "
+                "a larger page_size_bytes allows more memory)",
             )
 
 
