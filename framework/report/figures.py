@@ -7,9 +7,12 @@ successful trial (repeats and seeds pooled), with the 95% confidence interval of
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from distlab import store
 
 if TYPE_CHECKING:
     import polars as pl
@@ -136,8 +139,13 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
         fig.suptitle(f"{metric.name}: mean and 95% CI over trials", fontsize=10)
         fig.tight_layout()
         path = out_dir / f"{metric.name}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        # Into memory, then temporary file and rename: a reader never sees half a PNG.
+        png = io.BytesIO()
+        try:
+            fig.savefig(png, format="png", dpi=110)
+        finally:
+            plt.close(fig)
+        store.write_bytes(path, png.getvalue())
         written.append(path)
     return written
 

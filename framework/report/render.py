@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 from distlab import store
 
 if TYPE_CHECKING:
+    import polars as pl
+    from markdown_it.token import Token
+
     from distlab.report.tables import Tables
 
 __all__ = ["render"]
@@ -61,10 +66,19 @@ def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+# What would turn a value into markup: backslash, code, emphasis, links, raw HTML, a table's cell
+# border. An underscore inside a word (max_rounds) is no emphasis in CommonMark, so it stays as is.
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def _md_text(value: str) -> str:
+    """A value (a config value, an error message, a path) as Markdown text that shows it verbatim."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(value.splitlines()))
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    esc = [h.replace("|", "\\|") for h in header]
-    lines = ["| " + " | ".join(esc) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in r) + " |" for r in rows]
+    lines = ["| " + " | ".join(_md_text(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_text(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -95,8 +109,6 @@ def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
 
 def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
     """One row per case with a failed trial: how many failed, the first error, where its files are."""
-    import os
-
     import polars as pl
 
     from distlab.report.figures import hue_label
@@ -124,12 +136,39 @@ def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
     return rows
 
 
+def _applies_to(res: pl.DataFrame, column: str) -> str:
+    """For a parameter null in some trials: the components (or presets) that have it, e.g. "(hybrid only)".
+
+    A component all of whose trials have the parameter is named; where only some of its presets have
+    it, those presets are named instead.
+    """
+    import polars as pl
+
+    has = pl.col(column).is_not_null()
+    owner = column.split(".", 1)[0]
+    if owner == column or owner not in res.columns:
+        return f"(set in {res.filter(has).height} of {res.height} trials)"
+    per_component = res.group_by(pl.col(owner).cast(pl.String).alias("_c")).agg(
+        has.all().alias("all"), has.any().alias("any")
+    )
+    names = sorted(per_component.filter(pl.col("all"))["_c"].drop_nulls().to_list())
+    partly = per_component.filter(pl.col("any") & ~pl.col("all"))["_c"].drop_nulls().to_list()
+    if partly:
+        # Named as the report names a choice everywhere: its preset, else its component.
+        choice = pl.coalesce(*[pl.col(c).cast(pl.String) for c in (f"{owner}.preset", owner) if c in res.columns])
+        chosen = res.filter(has & pl.col(owner).cast(pl.String).is_in(partly)).select(choice.alias("_n"))
+        names = sorted({*names, *chosen["_n"].drop_nulls().to_list()})
+    names = [_md_text(str(n)) for n in names]
+    return f"({names[0]} only)" if len(names) == 1 else f"(for {', '.join(names)})"
+
+
 def _unswept(tables: Tables) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The config columns that are not sweep dimensions, split in two.
 
     Returns:
-        The fixed ones (one value in every trial) with their value, and those whose value follows
-        the component or preset chosen (e.g. a preset's write rate), with their value per choice.
+        The fixed ones (one value in every trial that has the parameter) with their value, followed by
+        the components or presets that have it when not all do; and those whose value follows the
+        component or preset chosen (e.g. a preset's write rate), with their value per choice.
     """
     import polars as pl
 
@@ -142,12 +181,14 @@ def _unswept(tables: Tables) -> tuple[list[tuple[str, str]], list[tuple[str, str
         # Null where the chosen component has no such parameter: that is not a second value.
         values = res[column].drop_nulls().unique(maintain_order=True).to_list()
         if len(values) <= 1:
-            fixed.append((column, _fmt(values[0]) if values else "–"))
+            value = _md_text(_fmt(values[0])) if values else "–"
+            partial = bool(values) and res[column].null_count() > 0
+            fixed.append((column, f"{value} {_applies_to(res, column)}" if partial else value))
             continue
         owner = column.split(".", 1)[0]
         key = next((k for k in (f"{owner}.preset", owner) if k in res.columns and k != column), None)
         if key is None:
-            chosen.append((column, ", ".join(_fmt(v) for v in values)))
+            chosen.append((column, ", ".join(_md_text(_fmt(v)) for v in values)))
             continue
         per_choice = (
             res.select(pl.col(key), pl.col(owner).alias("_component") if owner in res.columns and owner != key
@@ -157,7 +198,7 @@ def _unswept(tables: Tables) -> tuple[list[tuple[str, str]], list[tuple[str, str
             .sort(key, nulls_last=True)
         )
         chosen.append((column, "; ".join(
-            f"{r[key] if r[key] is not None else r['_component']} = {_fmt(r[column])}"
+            _md_text(f"{r[key] if r[key] is not None else r['_component']} = {_fmt(r[column])}")
             for r in per_choice.iter_rows(named=True)
         )))
     return fixed, chosen
@@ -189,7 +230,7 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
         md += [extra.strip(), ""]
     if figures:
         md += ["## Figures", ""]
-        md += [f"![{f.stem}](figures/{f.name})" for f in figures] + [""]
+        md += [f"![{f.stem}]({Path(os.path.relpath(f, out_dir)).as_posix()})" for f in figures] + [""]
     md += ["## Metrics", ""] + [f"- `{n}`: {d}" for n, d in metric_docs] + [""]
     md += ["## Failed cases", ""]
     md += [_md_table(failed_header, failed) if failed else "None: every trial ran to completion.", ""]
@@ -197,41 +238,57 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
     if chosen_items:
         md += ["## Parameters set by the component or preset", ""]
         md += [f"- `{k}`: {v}" for k, v in chosen_items] + [""]
-    md += ["## Provenance", ""] + [f"- {k}: {v}" for k, v in prov] + [""]
+    md += ["## Provenance", ""] + [f"- {k}: {_md_text(v)}" for k, v in prov] + [""]
     md += ["Files: results.parquet (one row per trial), summary.parquet and summary.csv (per case and metric: "
            "n, mean, std, ci95_low, ci95_high, p50, p99).", ""]
     md_path = out_dir / "REPORT.md"
-    store.write_bytes(md_path, "\n".join(md).encode())
-
-    def table_html(head: list[str], body: list[list[str]]) -> str:
-        th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        trs = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body)
-        return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
-
-    imgs = "".join(
-        f'<figure><img alt="{html.escape(f.stem)}" src="data:image/png;base64,'
-        f'{base64.b64encode(f.read_bytes()).decode()}"><figcaption>{html.escape(f.stem)}</figcaption></figure>'
-        for f in figures
-    )
-    extra_html = f"<section><pre>{html.escape(extra.strip())}</pre></section>" if extra.strip() else ""
-    doc = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>distlab report: {html.escape(study)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;font-size:13px;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
-th{{background:#f3f3f3}}img{{max-width:100%}}figure{{display:inline-block;margin:0.5em}}pre{{white-space:pre-wrap}}</style>
-</head><body>
-<h1>distlab report: {html.escape(study)}</h1>
-<p>{html.escape(md[2])}</p>
-<h2>Results</h2>{table_html(header, rows)}
-{extra_html}
-<h2>Figures</h2>{imgs or '<p>No figures.</p>'}
-<h2>Metrics</h2><ul>{''.join(f'<li><code>{html.escape(n)}</code>: {html.escape(d)}</li>' for n, d in metric_docs)}</ul>
-<h2>Failed cases</h2>{table_html(failed_header, failed) if failed else '<p>None: every trial ran to completion.</p>'}
-<h2>Fixed parameters</h2><ul>{''.join(f'<li><code>{html.escape(k)}</code> = {html.escape(v)}</li>' for k, v in fixed_items)}</ul>
-{('<h2>Parameters set by the component or preset</h2><ul>' + ''.join(f'<li><code>{html.escape(k)}</code>: {html.escape(v)}</li>' for k, v in chosen_items) + '</ul>') if chosen_items else ''}
-<h2>Provenance</h2><ul>{''.join(f'<li>{html.escape(k)}: {html.escape(v)}</li>' for k, v in prov)}</ul>
-</body></html>
-"""
+    text = "\n".join(md)
+    store.write_bytes(md_path, text.encode())
     html_path = out_dir / "report.html"
-    store.write_bytes(html_path, doc.encode())
+    store.write_bytes(html_path, _html(text, f"distlab report: {study}", out_dir).encode())
     return [md_path, html_path]
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.4}
+table{border-collapse:collapse;font-size:13px;margin:1em 0;display:block;overflow-x:auto}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}
+img{max-width:100%;vertical-align:top}code{background:#f6f6f6;padding:0 2px}"""
+
+
+def _html(markdown: str, title: str, out_dir: Path) -> str:
+    """report.html: REPORT.md rendered as it is, so the two cannot disagree, with its images embedded.
+
+    Raw HTML in the Markdown is shown as text, never interpreted: values and an analysis's output
+    reach the page only as text. Each local image (e.g. ``figures/x.png``, relative to ``out_dir``)
+    becomes a data URI, so the file stands alone.
+    """
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = parser.parse(markdown)
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "image":
+                _embed(child, out_dir)
+    body = parser.renderer.render(tokens, parser.options, {})
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>\n'
+        f"<style>{_CSS}</style>\n</head><body>\n{body}</body></html>\n"
+    )
+
+
+def _embed(image: Token, out_dir: Path) -> None:
+    """Replace a local image's ``src`` by a data URI of the file (left as is if it is not a local image)."""
+    import mimetypes
+    from urllib.parse import unquote, urlsplit
+
+    src = str(image.attrGet("src") or "")
+    url = urlsplit(src)
+    if url.scheme or url.netloc or not url.path:
+        return  # a web address or a data URI already
+    # The parser percent-encodes a link (a space becomes %20); the file has the plain name.
+    path = out_dir / unquote(url.path)
+    kind, _ = mimetypes.guess_type(path.name)
+    if kind is None or not kind.startswith("image/") or not path.is_file():
+        return
+    image.attrSet("src", f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}")
