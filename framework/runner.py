@@ -127,6 +127,8 @@ def run_case(
             case_id=case_id,
             seed_key=case.seed_key,
             study=case.study.name,
+            # The metric columns, so a report can tell metrics from parameters without the plugin.
+            metrics=[{"name": m.name, "doc": m.doc} for m in case.study.metrics],
             config=case.config(),
             overrides=list(overrides),
             seeds=seeds,

@@ -168,3 +168,12 @@ def test_a_directory_mixing_studies_is_refused(sweep: Path) -> None:
     prov.write_text(json.dumps(record))
     with pytest.raises(ReportError, match=r"several studies \(migration, toy\)"):
         load_tables(sweep)
+
+
+def test_without_the_plugin_the_metrics_come_from_provenance(sweep: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from distlab.report import tables as tables_module
+
+    monkeypatch.setattr(tables_module, "_study_of", lambda results: None)  # as if toy_plugin were not installed
+    tables = load_tables(sweep)
+    assert [m.name for m in tables.metrics] == ["value_mean", "value_max", "positive"]
+    assert "shape.value" in tables.config_columns and "shape.count" in tables.config_columns

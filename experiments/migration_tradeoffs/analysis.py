@@ -142,9 +142,14 @@ def _tradeoff_figure(cells: pl.DataFrame, path: Path) -> None:
     fig.legend(handles=handles, fontsize=8, loc="center right")
     fig.suptitle("Trade-off: downtime against total time (means over trials; dashed: 300 ms)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    import io
+
+    from distlab import store
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    store.write_bytes(path, buffer.getvalue())  # atomic, like the report's own figures
 
 
 def analyze(tables, figures_dir: Path) -> str:

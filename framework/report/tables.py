@@ -154,7 +154,7 @@ def load_tables(run_dir: Path) -> Tables:
     results = _with_versions(results, files, provenance)
 
     study = _study_of(results)
-    metrics = list(study.metrics) if study else _guess_metrics(results)
+    metrics = list(study.metrics) if study else _recorded_metrics(results, provenance)
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
     varying = swept_columns(results, config_columns)
@@ -245,13 +245,24 @@ def _study_of(results: pl.DataFrame) -> Study | None:
         return None
 
 
-def _guess_metrics(results: pl.DataFrame) -> list[Metric]:
-    """Without the study at hand, every numeric column after ``error_traceback`` is a metric."""
+def _recorded_metrics(results: pl.DataFrame, provenance: list[dict[str, Any]]) -> list[Metric]:
+    """Without the study at hand: the metrics its jobs recorded in provenance, in their order.
+
+    Jobs written before provenance recorded metrics fall back to the numeric columns after
+    ``error_traceback`` that are not component parameters (``kind.param``) or versions.
+    """
     from distlab.study import Metric
 
+    recorded: dict[str, str] = {}
+    for prov in provenance:
+        for metric in prov.get("metrics") or []:
+            recorded.setdefault(str(metric["name"]), str(metric.get("doc", "")))
+    if recorded:
+        return [Metric(name, doc) for name, doc in recorded.items() if name in results.columns]
     cols = results.columns
     start = cols.index("error_traceback") + 1 if "error_traceback" in cols else len(cols)
-    return [Metric(c, "") for c in cols[start:] if c != "job_dir" and not c.endswith(".version")]
+    return [Metric(c, "") for c in cols[start:]
+            if c != "job_dir" and "." not in c and results.schema[c].is_numeric()]
 
 
 def _t975(n: int) -> float:
