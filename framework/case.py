@@ -1,20 +1,29 @@
-"""A case: one fully resolved configuration, with its id and the seeds of its trials."""
+"""A case: one fully resolved configuration, with its id and the seeds of its trials.
+
+A case id covers what makes the numbers: the resolved config, the versions of the components, and the
+content of every input file the config names (parameters declared with ``param(..., file=True)``), so that
+editing a trace file makes its cases new cases instead of ones that already ran.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
+import os
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from distlab.component import Component
 from distlab.errors import ParameterError
-from distlab.params import build
+from distlab.params import build, input_files, input_path
 from distlab.registry import Registry
 from distlab.study import Study
 
-__all__ = ["Case", "resolve_case", "trial_seed"]
+__all__ = ["Case", "file_sha256", "resolve_case", "trial_seed"]
 
 # Top-level keys of the primary config that are not a kind, the study or the world.
 RUN_KEYS = ("seed", "repeats", "force")
@@ -55,11 +64,50 @@ class Case:
             },
         }
 
+    def input_files(self) -> dict[str, dict[str, str]]:
+        """The input files the case reads: for each ``file=True`` parameter that names one, its path and hash.
+
+        Returns:
+            ``{key: {"path": absolute path, "sha256": hex digest of the content}}``, e.g. for
+            ``workload.path``. Each file is hashed once per case object, so the case id and provenance
+            agree even if the file changes while the case runs.
+
+        Raises:
+            ParameterError: naming the key and the path, if a file cannot be read.
+        """
+        return {key: dict(entry) for key, entry in self._files.items()}
+
+    @functools.cached_property
+    def _files(self) -> dict[str, dict[str, str]]:
+        named = input_files(self.world, "world.")
+        for kind, (_, params) in self.components.items():
+            named.update(input_files(params, f"{kind}."))
+        out: dict[str, dict[str, str]] = {}
+        for key, value in named.items():
+            path = input_path(value).resolve()
+            try:
+                digest = file_sha256(path)
+            except OSError as err:
+                raise ParameterError(
+                    key, value, f"a readable file (cannot read {path}: {err.strerror or err}); a relative "
+                    f"path is taken from the working directory, {os.getcwd()}"
+                ) from None
+            out[key] = {"path": str(path), "sha256": digest}
+        return out
+
     @property
     def case_id(self) -> str:
-        """A hash of the resolved config and the versions of the components in it."""
+        """A hash of the resolved config, the versions of the components and the content of its input files.
+
+        The path of an input file is part of the config, so an identical copy at another path is another
+        case (reported under its own path); the same path with other content is another case too.
+        """
         versions = {kind: f"{comp.distribution}=={comp.version}" for kind, (comp, _) in self.components.items()}
-        return _digest({"config": self.config(), "versions": versions})
+        payload: dict[str, Any] = {"config": self.config(), "versions": versions}
+        files = {key: entry["sha256"] for key, entry in self._files.items()}
+        if files:  # only then, so that the ids of cases without input files stay as they were
+            payload["files"] = files
+        return _digest(payload)
 
     @property
     def seed_key(self) -> str:
@@ -67,13 +115,21 @@ class Case:
 
         Leaving the treatment (e.g. the strategy) out gives every treatment the same random world
         in the same trial: common random numbers, so differences between treatments are not noise.
+        The content of input files outside the treatment counts as part of the world, as their paths
+        already do: every treatment still shares the seeds, and an edited trace is a new world.
         """
         config = self.config()
         config.pop("repeats")
         config.pop("seed")
-        if self.study.treatment:
-            config.pop(self.study.treatment, None)
-        return _digest(config)
+        treatment = self.study.treatment
+        if treatment:
+            config.pop(treatment, None)
+        files = {
+            key: entry["sha256"]
+            for key, entry in self._files.items()
+            if not treatment or not key.startswith(f"{treatment}.")
+        }
+        return _digest({"config": config, "files": files}) if files else _digest(config)
 
     def trial_seeds(self) -> list[int]:
         """The seed of each trial, derived from (base seed, seed key, repeat index)."""
@@ -104,6 +160,32 @@ def trial_seed(base_seed: int, seed_key: str, repeat: int) -> int:
     """
     digest = hashlib.sha256(f"{base_seed}:{seed_key}:{repeat}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+_SHA256: dict[tuple[str, int, int, int, int], str] = {}
+_RACY_NS = 2_000_000_000
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, as hex; remembered per (path, device, inode, size, mtime) in a process.
+
+    The file is streamed in blocks (a trace of a gigabyte is never held in memory), and a sweep that
+    names the same file in many cases reads it once (unless it was modified in the last two seconds).
+
+    Raises:
+        OSError: if the file cannot be opened or read (e.g. it is missing or a directory).
+    """
+    with path.open("rb") as fh:
+        st = os.fstat(fh.fileno())  # of the file opened, so that a file replaced meanwhile is not mixed up
+        key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key in _SHA256:
+            return _SHA256[key]
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    # A file changed within the last moments may change again with no new mtime (file times tick
+    # coarsely) and no new size: remember only older ones, as git does with "racily clean" entries.
+    if time.time_ns() - st.st_mtime_ns > _RACY_NS:
+        _SHA256[key] = digest
+    return digest
 
 
 def _digest(value: Any) -> str:

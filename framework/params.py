@@ -3,6 +3,9 @@
 A component's parameters are a frozen dataclass whose fields are declared with :func:`param`, which
 carries a one-line doc and the allowed range. The same declaration feeds Hydra's ConfigStore (types),
 :func:`build` (ranges, with errors that name the key), and ``distlab plugins`` (the listing).
+
+A parameter declared with ``file=True`` names an input file: the case id then covers the file's content
+(see :func:`input_files` and :mod:`distlab.case`), not only its name.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import math
 import types
 import typing
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from distlab.errors import ParameterError
 
-__all__ = ["ParamInfo", "build", "describe", "param"]
+__all__ = ["ParamInfo", "build", "describe", "input_files", "input_path", "param"]
 
 T = TypeVar("T")
 
@@ -33,6 +37,7 @@ def param(
     le: float | None = None,
     choices: tuple[Any, ...] | None = None,
     power_of_two: bool = False,
+    file: bool = False,
     default_factory: Callable[[], Any] | None = None,
 ) -> Any:
     """Declare one parameter field with its doc and allowed range.
@@ -44,6 +49,10 @@ def param(
         lt: exclusive upper bound. le: inclusive upper bound.
         choices: the only allowed values.
         power_of_two: the value must be a positive power of two.
+        file: the value (a string) is the path of an input file, read with :func:`input_path`. The case id
+            then includes the SHA-256 of the file's content, and provenance records it; an empty value
+            (or null) means no file. Reading the file, and saying what happens when it is empty, is the
+            component's business.
         default_factory: for mutable defaults (nested dataclasses).
 
     Returns:
@@ -53,6 +62,7 @@ def param(
         >>> @dataclasses.dataclass(frozen=True)
         ... class Params:
         ...     max_rounds: int = param(30, "pre-copy rounds before giving up", ge=1)
+        ...     trace: str = param("", "trace file (.csv)", file=True)
     """
     meta = {
         "doc": doc,
@@ -62,6 +72,7 @@ def param(
         "le": le,
         "choices": choices,
         "power_of_two": power_of_two,
+        "file": file,
     }
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
@@ -77,6 +88,7 @@ class ParamInfo:
     default: Any
     doc: str
     allowed: str
+    file: bool = False
 
 
 def _allowed(meta: Mapping[str, Any], tp: Any) -> str:
@@ -85,6 +97,9 @@ def _allowed(meta: Mapping[str, Any], tp: Any) -> str:
     base = _type_name(tp)
     if meta.get("choices") is not None:
         return "one of " + ", ".join(repr(c) for c in meta["choices"])
+    if meta.get("file"):
+        empty = "empty or null" if _is_optional(tp) else "empty"
+        return f"a path to a file relative to the working directory, or {empty}; its content is part of the case id"
     if meta.get("power_of_two"):
         parts.append("that is a power of two")
     for key, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
@@ -110,7 +125,9 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: Any, meta: Mapping[str, Any] | None = None) -> str:
+    if meta is not None and meta.get("file"):
+        return "path"
     base = _base_type(tp)
     names = {int: "integer", float: "number", bool: "boolean", str: "string"}
     if base in names:
@@ -141,7 +158,49 @@ def describe(cls: type, prefix: str = "") -> list[ParamInfo]:
             out.extend(describe(_base_type(tp), key + "."))
             continue
         default = f.default if f.default is not dataclasses.MISSING else None
-        out.append(ParamInfo(key, _type_name(tp), default, f.metadata.get("doc", ""), _allowed(f.metadata, tp)))
+        out.append(ParamInfo(key, _type_name(tp, f.metadata), default, f.metadata.get("doc", ""),
+                             _allowed(f.metadata, tp), bool(f.metadata.get("file"))))
+    return out
+
+
+def input_path(value: str) -> Path:
+    """The file a ``file=True`` parameter names: ``~`` expanded, a relative path taken from the working directory.
+
+    Components read the file through this, and the case id hashes the file it names, so both see the
+    same file. (Hydra's jobs keep the working directory of the command: ``hydra.job.chdir`` is false.)
+
+    Examples:
+        >>> input_path("traces/a.csv") == Path("traces/a.csv")
+        True
+    """
+    return Path(value).expanduser()
+
+
+def input_files(params: Any, prefix: str = "") -> dict[str, str]:
+    """The input files a parameter dataclass instance names: ``file=True`` fields that are not empty.
+
+    Args:
+        params: an instance of a parameter dataclass (nested dataclasses are searched too).
+        prefix: prepended to every key, e.g. ``"workload."``.
+
+    Returns:
+        The full key of each such parameter, and its value (the path as given), in declaration order.
+
+    Examples:
+        >>> @dataclasses.dataclass(frozen=True)
+        ... class Params:
+        ...     trace: str = param("", "trace file", file=True)
+        >>> input_files(Params("a.csv"), "workload."), input_files(Params())
+        ({'workload.trace': 'a.csv'}, {})
+    """
+    out: dict[str, str] = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out.update(input_files(value, key + "."))
+        elif f.metadata.get("file") and value:
+            out[key] = str(value)
     return out
 
 
@@ -246,7 +305,8 @@ def check_defaults(cls: type) -> None:
     """Check that a parameter dataclass is frozen and that every field has a valid default.
 
     Raises:
-        TypeError: if the class is not a frozen dataclass or a field has no default.
+        TypeError: if the class is not a frozen dataclass, a field has no default, or a ``file=True``
+            field is not a string.
         ParameterError: if a default is outside its own declared range.
     """
     if not dataclasses.is_dataclass(cls):
@@ -254,7 +314,11 @@ def check_defaults(cls: type) -> None:
     params = getattr(cls, "__dataclass_params__")
     if not params.frozen:
         raise TypeError(f"parameter dataclass {cls.__name__} must be frozen (@dataclass(frozen=True))")
+    hints = _hints(cls)
     for f in dataclasses.fields(cls):
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise TypeError(f"parameter {cls.__name__}.{f.name} has no default")
+        if f.metadata.get("file") and _base_type(hints[f.name]) is not str:
+            raise TypeError(f"parameter {cls.__name__}.{f.name} is declared file=True, so its type must be str "
+                            "(or str | None)")
     build(cls, dataclasses.asdict(cls()))

@@ -44,7 +44,12 @@ def code_version() -> dict[str, Any]:
 
 
 def provenance(**fields: Any) -> dict[str, Any]:
-    """A provenance record: the given fields plus code version, Python and platform."""
+    """A provenance record: the given fields plus code version, Python and platform.
+
+    The runner's fields include ``config`` (the resolved config, input files by the path given) and
+    ``input_files`` (``{key: {"path": absolute path, "sha256": hex}}`` for each input file the config names,
+    see :meth:`distlab.case.Case.input_files`): the config says what was asked for, the hashes what was read.
+    """
     return {
         **fields,
         "code": code_version(),

@@ -130,6 +130,7 @@ def run_case(
             # The metric columns, so a report can tell metrics from parameters without the plugin.
             metrics=[{"name": m.name, "doc": m.doc} for m in case.study.metrics],
             config=case.config(),
+            input_files=case.input_files(),
             overrides=list(overrides),
             seeds=seeds,
             components={

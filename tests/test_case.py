@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import time
+from pathlib import Path
+
 import pytest
 
-from distlab.case import resolve_case, trial_seed
+from distlab import param
+from distlab.case import Case, file_sha256, resolve_case, trial_seed
 from distlab.errors import ParameterError, UnknownComponentError
 from distlab.host import load_registry
 
@@ -63,3 +70,112 @@ def test_bad_values_are_named(registry) -> None:
         resolve_case(_config(), {"shape": "nope"}, registry)
     with pytest.raises(ParameterError, match="a key of study 'toy'"):
         resolve_case({**_config(), "strategy": {}}, {"shape": "constant"}, registry)
+
+
+def test_ids_of_cases_without_input_files_did_not_change(registry) -> None:
+    """Adding input files to the case id left every id and seed key without one as it was."""
+    case = resolve_case(_config(value=1.5), {"shape": "constant"}, registry)
+    assert case.input_files() == {}
+    assert (case.case_id, case.seed_key) == ("843fd38d785392af", "68ed2dc1f19afa49")
+
+
+@dataclasses.dataclass(frozen=True)
+class FileWorld:
+    scale: float = param(1.0, "multiplies every draw", gt=0.0)
+    table: str = param("", "a world input file", file=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileShapeParams:
+    path: str = param("", "a component input file", file=True)
+    value: float = param(1.0, "a value")
+
+
+def _file_case(registry, path: object = "", table: object = "") -> Case:
+    """A toy case whose world and (treatment) component each have an input-file parameter."""
+    study = dataclasses.replace(registry.study("toy"), world=FileWorld)
+    comp = dataclasses.replace(registry.component("shape", "constant"), params=FileShapeParams)
+    return Case(study, FileWorld(table=str(table)), {"shape": (comp, FileShapeParams(path=str(path)))}, 1, 2)
+
+
+def test_the_content_of_an_input_file_is_part_of_the_case_id(registry, tmp_path: Path) -> None:
+    trace = tmp_path / "a.csv"
+    trace.write_text("one\n")
+    first = _file_case(registry, trace)
+    assert first.case_id == _file_case(registry, trace).case_id
+    assert first.case_id != _file_case(registry).case_id
+    trace.write_text("two\n")
+    edited = _file_case(registry, trace)
+    assert edited.case_id != first.case_id
+    trace.write_text("one\n")  # the content counts, not the file's time
+    assert _file_case(registry, trace).case_id == first.case_id
+    # The path is config: an identical copy elsewhere is another case (with the same hash).
+    copy = tmp_path / "b.csv"
+    copy.write_bytes(trace.read_bytes())
+    elsewhere = _file_case(registry, copy)
+    assert elsewhere.case_id != first.case_id
+    assert elsewhere.input_files()["shape.path"]["sha256"] == first.input_files()["shape.path"]["sha256"]
+
+
+def test_input_files_record_the_absolute_path_and_hash(registry, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "t.csv").write_bytes(b"time_s,page,op\n0,1,w\n")
+    monkeypatch.chdir(tmp_path)
+    case = _file_case(registry, "t.csv")
+    assert case.input_files() == {
+        "shape.path": {
+            "path": str(tmp_path.resolve() / "t.csv"),
+            "sha256": hashlib.sha256(b"time_s,page,op\n0,1,w\n").hexdigest(),
+        }
+    }
+    assert case.config()["shape"]["path"] == "t.csv"  # the config keeps the path as given
+
+
+def test_seed_key_covers_world_files_but_not_the_treatments(registry, tmp_path: Path) -> None:
+    world_file, shape_file = tmp_path / "w.csv", tmp_path / "s.csv"
+    world_file.write_text("w1")
+    shape_file.write_text("s1")
+    base = _file_case(registry, shape_file, world_file)
+    base.case_id  # hashes the files now (a case hashes them when first asked)
+    shape_file.write_text("s2")
+    other_treatment_input = _file_case(registry, shape_file, world_file)
+    # Common random numbers: the treatment's own input does not move the seeds (its id does change).
+    assert other_treatment_input.seed_key == base.seed_key
+    assert other_treatment_input.case_id != base.case_id
+    world_file.write_text("w2")
+    assert _file_case(registry, shape_file, world_file).seed_key != base.seed_key
+
+
+def test_an_unreadable_input_file_is_a_parameter_error(registry, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(ParameterError, match=r"'shape.path'.*nope.csv: No such file") as info:
+        _file_case(registry, missing).case_id
+    assert info.value.key == "shape.path"
+    with pytest.raises(ParameterError, match=r"'world.table'.*Is a directory"):
+        _file_case(registry, "", tmp_path).case_id
+
+
+def test_files_are_streamed_and_hashed_once(registry, tmp_path: Path, monkeypatch) -> None:
+    """One hash per file (per path, inode, size and mtime) in a process, and once per case object."""
+    calls: list[object] = []
+    real = hashlib.file_digest
+
+    def counting(fh, digest):
+        calls.append(fh)
+        return real(fh, digest)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    trace = tmp_path / "big.csv"
+    trace.write_bytes(b"x" * 3_000_000)
+    case = _file_case(registry, trace)
+    case.case_id, case.seed_key
+    assert len(calls) == 1  # once per case object
+    # A file modified just now may change again within the same mtime tick: it is hashed again.
+    _file_case(registry, trace).case_id
+    assert len(calls) == 2
+    os.utime(trace, (time.time() - 60, time.time() - 60))
+    _file_case(registry, trace).case_id, _file_case(registry, trace).case_id
+    assert len(calls) == 3 and file_sha256(trace) == hashlib.sha256(trace.read_bytes()).hexdigest()
+    before = case.input_files()
+    trace.write_bytes(b"y" * 3_000_000)
+    assert case.input_files() == before  # the case keeps what its id was made of
+    assert _file_case(registry, trace).input_files() != before and len(calls) == 4

@@ -89,3 +89,49 @@ def test_check_defaults_requires_frozen_and_valid_defaults() -> None:
     with pytest.raises(ParameterError):
         check_defaults(BadDefault)
     check_defaults(Outer)
+
+
+@dataclasses.dataclass(frozen=True)
+class WithFiles:
+    trace: str = param("", "a trace", file=True)
+    table: str | None = param(None, "an optional table", file=True)
+    inner: Inner = param(default_factory=Inner, doc="nested")
+
+
+@dataclasses.dataclass(frozen=True)
+class NestsFiles:
+    files: WithFiles = param(default_factory=WithFiles, doc="nested")
+
+
+def test_file_params_are_listed_as_paths() -> None:
+    infos = {p.key: p for p in describe(WithFiles)}
+    assert infos["trace"].file and infos["trace"].type == "path"
+    assert "relative to the working directory" in infos["trace"].allowed
+    assert "part of the case id" in infos["trace"].allowed and "or empty;" in infos["trace"].allowed
+    assert "empty or null" in infos["table"].allowed
+    assert not infos["inner.size"].file and infos["inner.size"].type == "integer"
+    assert build(WithFiles, {"trace": "a.csv"}).trace == "a.csv"
+    with pytest.raises(ParameterError, match="'trace': 5"):
+        build(WithFiles, {"trace": 5})
+
+
+def test_input_files_are_the_non_empty_file_params() -> None:
+    from distlab.params import input_files
+
+    assert input_files(WithFiles()) == {}
+    assert input_files(WithFiles("", "")) == {}
+    assert input_files(WithFiles("t.csv", "x.parquet"), "workload.") == {
+        "workload.trace": "t.csv",
+        "workload.table": "x.parquet",
+    }
+    assert input_files(NestsFiles(WithFiles(table="x")), "world.") == {"world.files.table": "x"}
+
+
+def test_a_file_param_must_be_a_string() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NotAString:
+        n: int = param(0, "a number", file=True)
+
+    with pytest.raises(TypeError, match="NotAString.n is declared file=True"):
+        check_defaults(NotAString)
+    check_defaults(WithFiles)

@@ -68,7 +68,7 @@ class PhasedParams:
 class TraceParams:
     """Replays a trace file of (time, page, read/write); see distlab_migration.workloads.trace for the format."""
 
-    path: str = param("", "trace file (.csv or .parquet); empty for the bundled example trace")
+    path: str = param("", "trace file (.csv or .parquet); empty for the bundled example trace", file=True)
     loop: bool = param(False, "replay the trace again and again, one period apart")
     period_s: float | None = param(
         None,

@@ -18,6 +18,11 @@ A trace holds at least one access. A Parquet file with the same three columns (`
 integer, ``op`` string) works too; its "line" in error messages is the row number + 2 (as if it had a
 header line).
 
+``path`` is declared an input file (``param(..., file=True)``): the case id includes the SHA-256 of the
+file's content, so editing a trace makes its cases run again rather than be skipped, and provenance.json
+records the file's absolute path and hash. A relative path is taken from the working directory of the
+command (not the experiment folder).
+
 The file is read and checked when the workload is created (before the migration runs); a missing or
 malformed file raises :class:`distlab.errors.TraceFormatError` naming the file and the line. Page indices
 are checked against the VM's memory when the trial starts. ``data/example_trace.csv`` in this package
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from distlab.errors import ParameterError, TraceFormatError
+from distlab.params import input_path
 
 if TYPE_CHECKING:
     from distlab.migration.guest import Guest
@@ -181,7 +187,8 @@ class Trace:
     def __init__(self, params: TraceParams) -> None:
         self.params = params
         if params.path:
-            self.path = Path(params.path).expanduser()
+            # As the case id resolves it (relative to the working directory), so it hashes this file.
+            self.path = input_path(params.path)
         else:
             self.path = Path(str(resources.files("distlab_migration").joinpath("data", EXAMPLE_TRACE)))
         times, self.pages, self.is_read, self.lines = load_trace(self.path)
