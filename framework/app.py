@@ -11,7 +11,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from distlab.case import Case, resolve_case
-from distlab.errors import ParameterError
+from distlab.errors import ConfigError, ParameterError
 from distlab.host import get_registry
 from distlab.registry import Registry
 from distlab.runner import FAILED, run_case
@@ -38,6 +38,14 @@ def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registr
     chosen = dict(choices)
     presets: dict[str, str] = {}
     study = registry.study(str(cfg.get("study")))
+    world = choices.get("world")
+    if world and world != study.name:
+        # The world group holds one option per study; mixing them fails later with a list of keys
+        # that reads as if the world's own parameters were wrong.
+        raise ConfigError(
+            f"world={world} with study={study.name}: a world comes with its study. Choose study={world} to use "
+            f"the {world} world, and set world parameters with world.KEY=VALUE (e.g. world.vm.memory_mib=64)."
+        )
     for kind in study.kinds:
         node = cfg.get(kind.name)
         comp = registry.component_for_params(kind.name, OmegaConf.get_type(node)) if node is not None else None

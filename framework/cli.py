@@ -156,7 +156,6 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     from distlab.host import get_registry
 
     registry = get_registry()
-    parser = OverridesParser.create()
     GlobalHydra.instance().clear()
     if config_dir:
         # As with `--config-dir`: the primary config comes from that folder, which may extend
@@ -169,13 +168,26 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     try:
         with context:
             loader = GlobalHydra.instance().config_loader()
+            parser = OverridesParser.create(config_loader=loader)  # with the loader, glob() expands
+
+            def values_of(o: Any) -> list[str]:
+                """The values a sweep override runs over, or a ConfigError saying why it has none."""
+                try:
+                    values = [str(v) for v in o.sweep_string_iterator()]
+                except (ValueError, TypeError) as err:
+                    raise ConfigError(f"cannot expand the sweep '{o.input_line}': {err}") from None
+                if not values:
+                    raise ConfigError(f"'{o.input_line}' sweeps over no values; nothing would run")
+                return values
 
             def compose(name: str, overrides: list[str], return_hydra_config: bool) -> Any:
                 try:
                     return hydra_compose(name, overrides=overrides, return_hydra_config=return_hydra_config)
-                except ValueError as err:
-                    # Hydra raises a bare ValueError for some overrides its grammar accepts ("=5").
-                    raise ConfigError(f"cannot apply the overrides {' '.join(overrides)!r}: {err}. Overrides "
+                except (ValueError, AttributeError, AssertionError) as err:
+                    # Hydra and OmegaConf raise bare errors for some overrides the grammar accepts
+                    # ("=5", "hydra.sweeper.params={a:1}").
+                    first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                    raise ConfigError(f"cannot apply the overrides {' '.join(overrides)!r}: {first_line}. Overrides "
                                       "are key=value, e.g. strategy=precopy strategy.max_rounds=20") from None
 
             def check_names(parsed: list[Any]) -> None:
@@ -183,7 +195,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 for o in parsed:
                     if o.key_or_group not in groups or o.is_delete():
                         continue
-                    values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [str(o.value())]
+                    values = values_of(o) if o.is_sweep_override() else [str(o.value())]
                     options = set(loader.get_group_options(o.key_or_group))
                     for value in values:
                         if value not in options:
@@ -197,7 +209,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 raise ConfigError(
                     f"'{sweeps[0].input_line}' sweeps over several values; add --multirun (-m) to run a sweep"
                 )
-            first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}" for o in sweeps]
+            first = [f"{o.get_key_element()}={values_of(o)[0]}" for o in sweeps]
             base = compose(config_name, overrides=fixed + first + extra, return_hydra_config=True)
             if multirun:
                 swept_keys = {o.get_key_element() for o in sweeps}
@@ -207,7 +219,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 check_names(more_parsed)
                 fixed += [str(o.input_line) for o in more_parsed if not o.is_sweep_override()]
                 sweeps += [o for o in more_parsed if o.is_sweep_override()]
-            axes = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in sweeps]
+            axes = [[f"{o.get_key_element()}={v}" for v in values_of(o)] for o in sweeps]
             total = 1
             for axis in axes:
                 total *= len(axis)
@@ -248,7 +260,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
     except (HydraException, OmegaConfBaseException) as err:
         from distlab.hydra_errors import explain
 
-        raise ConfigError(explain(err, registry)) from None
+        raise ConfigError(explain(err, registry, list(overrides))) from None
     finally:
         GlobalHydra.instance().clear()
 

@@ -269,3 +269,25 @@ def test_a_malformed_sweep_yaml_names_the_file(toy_env, tmp_path: Path) -> None:
     done = run_cli(["experiment", str(tmp_path)], env=toy_env)
     assert done.returncode == 2 and "not valid YAML" in done.stderr and "sweep.yaml" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("sweep, message", [
+    ("strategy.max_rounds=range(5,1)", "sweeps over no values"),
+    ("strategy.max_rounds=range(1,2,0)", "cannot expand the sweep"),
+    ("hydra.sweeper.params={a:1}", "cannot apply the overrides"),
+])
+def test_sweeps_that_cannot_expand_are_exit_2(sweep: str, message: str, tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
+    done = run_cli(["-m", sweep, "world.vm.memory_mib=16", f"hydra.sweep.dir={tmp_path}"], env=env)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_glob_expands_in_preflight(tmp_path: Path) -> None:
+    from distlab.cli import preflight
+    from distlab.host import get_registry
+
+    get_registry()
+    n = preflight(["strategy=glob(*,exclude=[hybrid,precopy_postcopy])", "world.vm.memory_mib=16"], multirun=True)
+    assert n == 3  # stop_and_copy, precopy, postcopy
