@@ -158,9 +158,10 @@ def load_tables(run_dir: Path) -> Tables:
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
     varying = swept_columns(results, config_columns)
-    if any(c.endswith(".version") for c in varying):
+    if any(c.endswith((".version", ".sha256")) for c in varying):
         notes.append(
-            "The results mix versions of a component (see the `.version` columns); they are kept apart, never pooled."
+            "The results mix versions of a component or contents of an input file (see the `.version` and "
+            "`.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
     return Tables(results, summary, metrics, config_columns, varying, provenance, study, notes)
@@ -183,10 +184,11 @@ def _read_provenance(path: Path) -> dict[str, Any]:
 
 
 def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[dict[str, Any]]) -> pl.DataFrame:
-    """Add ``<kind>.version`` (distribution and version of each component, from provenance) to every row.
+    """Add ``<kind>.version`` (each component's distribution and version) and ``<key>.sha256`` (each
+    input file's content hash, first 12 hex digits) from provenance to every row.
 
-    A case id includes its components' versions, so results of two versions of a plugin are two
-    cases with the same config; this column is what tells them apart in the report.
+    A case id includes both, so results of two versions of a plugin, or of two contents of one
+    trace file, are two cases with the same config; these columns tell them apart in the report.
     """
     import polars as pl
 
@@ -195,6 +197,9 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
         row: dict[str, Any] = {"job_dir": str(path.parent)}
         for kind, comp in (prov.get("components") or {}).items():
             row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
+        # An input file's content is part of the case, like a version: an edited trace is another case.
+        for key, file in (prov.get("input_files") or {}).items():
+            row[f"{key}.sha256"] = str(file.get("sha256", ""))[:12]
         records.append(row)
     versions = pl.DataFrame(records, infer_schema_length=None)
     # The scan's job_dir is the file's parent as written by the scan: match it the same way.

@@ -94,6 +94,11 @@ def test_the_cli_reruns_a_sweep_whose_trace_changed(tmp_path: Path) -> None:
     assert second["input_files"]["workload.path"] == {
         "path": str(trace.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()
     }
+    # The report keeps the two traces apart: their content hash is a sweep dimension.
+    from distlab.report import load_tables
+
+    tables = load_tables(sweep)
+    assert "workload.path.sha256" in tables.varying and tables.results["case_id"].n_unique() == 2
     missing = run_cli([*args[:2], "workload.path=gone.csv", *args[3:]], env=env, cwd=tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "'workload.path'" in missing.stderr and str(tmp_path.resolve() / "gone.csv") in missing.stderr
