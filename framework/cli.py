@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from distlab.errors import ConfigError, DistlabError, ReportError, UnknownComponentError
+from distlab.errors import ConfigError, DistlabError, ParameterError, ReportError, UnknownComponentError
 
 __all__ = ["main", "preflight"]
 
@@ -195,8 +195,14 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 for o in parsed:
                     if o.key_or_group not in groups or o.is_delete():
                         continue
-                    values = values_of(o) if o.is_sweep_override() else [str(o.value())]
                     options = set(loader.get_group_options(o.key_or_group))
+                    if not o.is_sweep_override() and not isinstance(o.value(), str):
+                        # null, a list or a number where a name goes: say so, not "Unknown strategy 'None'".
+                        raise ConfigError(
+                            f"'{o.input_line}': {o.key_or_group} takes one name; choose one of "
+                            f"{', '.join(sorted(options))} (a sweep is {o.key_or_group}=a,b with --multirun)"
+                        )
+                    values = values_of(o) if o.is_sweep_override() else [str(o.value())]
                     for value in values:
                         if value not in options:
                             raise UnknownComponentError(o.key_or_group, value, sorted(options))
@@ -211,6 +217,7 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
                 )
             first = [f"{o.get_key_element()}={values_of(o)[0]}" for o in sweeps]
             base = compose(config_name, overrides=fixed + first + extra, return_hydra_config=True)
+            more_parsed: list[Any] = []
             if multirun:
                 swept_keys = {o.get_key_element() for o in sweeps}
                 params = base.hydra.sweeper.get("params") or {}
@@ -232,8 +239,10 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
             created: dict[tuple[str, str, Any], Any] = {}
             checked: set[tuple[Any, ...]] = set()
             seen: dict[str, tuple[str, ...]] = {}
+            typed = [o for o in parsed + (more_parsed if multirun else []) if not o.is_delete()]
             for combo in combos:
                 cfg = compose(config_name, overrides=fixed + list(combo) + extra, return_hydra_config=True)
+                _check_booleans(cfg, typed)
                 case = case_from_config(cfg, cfg.hydra.runtime.choices, registry)
                 first_combo = seen.setdefault(case.case_id, combo)
                 if first_combo != combo:
@@ -263,6 +272,20 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         raise ConfigError(explain(err, registry, list(overrides))) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _check_booleans(cfg: Any, overrides: list[Any]) -> None:
+    """Refuse "2", "yes" or "no" for a boolean parameter: OmegaConf would quietly read them as true/false."""
+    from omegaconf import OmegaConf
+
+    for o in overrides:
+        key = o.key_or_group
+        if key.startswith("hydra.") or not isinstance(OmegaConf.select(cfg, key, default=None), bool):
+            continue
+        values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+        for value in values:
+            if not isinstance(value, bool):
+                raise ParameterError(key, value, "true or false")
 
 
 # -- verbs ----------------------------------------------------------------------------------------

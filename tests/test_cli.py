@@ -291,3 +291,17 @@ def test_glob_expands_in_preflight(tmp_path: Path) -> None:
     get_registry()
     n = preflight(["strategy=glob(*,exclude=[hybrid,precopy_postcopy])", "world.vm.memory_mib=16"], multirun=True)
     assert n == 3  # stop_and_copy, precopy, postcopy
+
+
+@pytest.mark.parametrize("args, message", [
+    (["strategy.skip_zero_pages=2"], "Invalid value for 'strategy.skip_zero_pages': 2. Allowed: true or false"),
+    (["-m", "strategy.skip_zero_pages=true,no"], "Invalid value for 'strategy.skip_zero_pages': 'no'"),
+    (["world.link.limit_stop_copy=yes"], "Invalid value for 'world.link.limit_stop_copy': 'yes'"),
+    (["strategy=null"], "strategy takes one name; choose one of"),
+])
+def test_booleans_and_names_are_not_coerced(args: list[str], message: str, tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
+    done = run_cli([*args, "world.vm.memory_mib=16", f"hydra.run.dir={tmp_path}", f"hydra.sweep.dir={tmp_path}"], env=env)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
