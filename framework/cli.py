@@ -107,6 +107,10 @@ def _hydra(args: list[str], *, checked: bool = False) -> int:
 
     get_registry()  # fills Hydra's ConfigStore with every study and component
     flags, overrides = _split(args)
+    modes = [f for f in flags if f in ("--multirun", "-m", "--cfg", "-c", "--info", "-i")]
+    if len({m.lstrip("-")[0] for m in modes}) > 1:
+        raise ConfigError(f"{' and '.join(modes)} do not go together: --multirun runs a sweep, --cfg prints the "
+                          "config, --info prints Hydra's information; give one of them")
     if not checked and not any(f in _NO_RUN_FLAGS for f in flags):
         preflight(
             overrides,

@@ -305,3 +305,8 @@ def test_booleans_and_names_are_not_coerced(args: list[str], message: str, tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
     done = run_cli([*args, "world.vm.memory_mib=16", f"hydra.run.dir={tmp_path}", f"hydra.sweep.dir={tmp_path}"], env=env)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_multirun_with_cfg_is_a_usage_error(toy_env) -> None:
+    done = run_cli(["-m", "study=toy", "--cfg", "job"], env=toy_env)
+    assert done.returncode == 2 and "do not go together" in done.stderr and "Traceback" not in done.stderr
