@@ -9,12 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from distlab.case import resolve_case
-from distlab.host import load_registry
 from distlab.report import make_report
 from distlab.report.render import _md_text, _unswept
 from distlab.report.tables import Tables
-from distlab.runner import run_case
 
 ANALYSIS = '''
 def analyze(tables, figures_dir):
@@ -37,19 +34,9 @@ def analyze(tables, figures_dir):
 @pytest.fixture
 def sweep(tmp_path: Path, toy_env: dict[str, str]) -> Path:
     """Uniform and constant shapes, two seeds each, and a case that fails (the toy study registered)."""
-    import toy_plugin
+    from testkit import toy_sweep
 
-    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
-    root = tmp_path / "sweep"
-    n = 0
-    for name, params in (("uniform", {}), ("constant", {"value": 2.0})):
-        for seed in (0, 1):
-            case = resolve_case({"study": "toy", "seed": seed, "repeats": 2, "shape": params}, {"shape": name}, registry)
-            run_case(case, root / str(n), root=root)
-            n += 1
-    bad = resolve_case({"study": "toy", "seed": 0, "repeats": 2, "shape": {"explode": True}}, {"shape": "uniform"}, registry)
-    run_case(bad, root / str(n), root=root)
-    return root
+    return toy_sweep(tmp_path / "sweep", repeats=2)
 
 
 class _Cells(HTMLParser):

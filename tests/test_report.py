@@ -19,19 +19,9 @@ from distlab.runner import run_case
 @pytest.fixture
 def sweep(tmp_path: Path) -> Path:
     """A 2 × 2 sweep of the toy study (two components × two seeds), one case failing."""
-    import toy_plugin
+    from testkit import toy_sweep
 
-    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin])
-    root = tmp_path / "sweep"
-    n = 0
-    for name, params in (("uniform", {}), ("constant", {"value": 2.0})):
-        for seed in (0, 1):
-            case = resolve_case({"study": "toy", "seed": seed, "repeats": 5, "shape": params}, {"shape": name}, registry)
-            run_case(case, root / str(n), root=root)
-            n += 1
-    bad = resolve_case({"study": "toy", "seed": 0, "repeats": 2, "shape": {"explode": True}}, {"shape": "uniform"}, registry)
-    run_case(bad, root / str(n), root=root)
-    return root
+    return toy_sweep(tmp_path / "sweep", repeats=5)
 
 
 def test_summary_statistics_match_scipy(sweep: Path) -> None:
