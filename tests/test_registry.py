@@ -130,7 +130,7 @@ def test_reserved_kind_names_are_refused() -> None:
     from distlab.registry import Registry
 
     with pytest.raises(PluginError):
-        Registry().add_kind(Kind("world", "x", object, ""))
+        Registry().add_kind(Kind("world", object, ""))
 
 
 def test_a_plugin_reusing_a_built_in_name_loses_that_name_only() -> None:

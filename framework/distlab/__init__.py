@@ -1,34 +1,23 @@
 """distlab: a plugin-based research framework for experiments on distributed systems.
 
-The public names for plugin authors and users; everything else lives in the submodules.
+The public names for plugin authors and users; everything else lives in the submodules. The core
+names no study: each study's public surface is its own package (``distlab.migration``, ``distlab.rpc``,
+...), with its kinds' contracts, its world and its errors.
 """
 
 from __future__ import annotations
 
 from distlab.component import Component, Kind
-from distlab.errors import (
-    ConfigError,
-    DecodeError,
-    DistlabError,
-    EncodeError,
-    ParameterError,
-    PluginError,
-    ReportError,
-    RpcError,
-    TraceFormatError,
-    UnknownComponentError,
-)
+from distlab.errors import ConfigError, DistlabError, ParameterError, PluginError, ReportError, UnknownComponentError
 from distlab.hookspecs import hookimpl
 from distlab.params import param
 from distlab.registry import Registrar, Registry
-from distlab.study import Metric, Study, Trial
+from distlab.study import Metric, Study, TrialResult
 
 __all__ = [
     "Component",
     "ConfigError",
-    "DecodeError",
     "DistlabError",
-    "EncodeError",
     "Kind",
     "Metric",
     "ParameterError",
@@ -36,10 +25,8 @@ __all__ = [
     "Registrar",
     "Registry",
     "ReportError",
-    "RpcError",
     "Study",
-    "TraceFormatError",
-    "Trial",
+    "TrialResult",
     "UnknownComponentError",
     "__version__",
     "hookimpl",

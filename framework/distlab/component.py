@@ -14,17 +14,18 @@ __all__ = ["Component", "Kind", "load_object"]
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    """A plugin contract within a study, e.g. the migration ``strategy``.
+    """A plugin contract, e.g. the migration study's ``strategy``.
+
+    A kind belongs to every study that lists it (the ``serializer`` serves the marshaling study and
+    the ONC RPC study alike); the registry knows which (:meth:`distlab.registry.Registry.studies_of`).
 
     Attributes:
         name: the kind's name, also its Hydra config group (``strategy=precopy``).
-        study: the study the kind belongs to.
         protocol: the ``typing.Protocol`` every component of the kind satisfies.
         doc: one line saying what a component of this kind decides.
     """
 
     name: str
-    study: str
     protocol: type
     doc: str
 

@@ -7,11 +7,10 @@ The tree::
     │   ├── UnknownComponentError a kind, study or component name that is not registered
     │   └── ParameterError        one parameter has a wrong type or is out of range
     ├── PluginError               a plugin broke its contract (bad registration, bad factory)
-    ├── TraceFormatError          a workload trace file is missing or malformed (also a ConfigError)
-    ├── ReportError               `distlab report` cannot make a report (e.g. no results)
-    ├── EncodeError               a value does not fit its wire type (names the field)
-    ├── DecodeError               bytes are not a valid encoding of a wire type (has the offset)
-    └── RpcError                  a remote procedure call failed
+    └── ReportError               `distlab report` cannot make a report (e.g. no results)
+
+Each study adds its own errors under these, in its package (``distlab.<study>.errors``), and
+exports them from its public surface; the core names none of them.
 
 Errors meant for a person carry the whole explanation in their message: what was wrong, and what is
 allowed instead.
@@ -21,14 +20,10 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
-    "DecodeError",
     "DistlabError",
-    "EncodeError",
     "ParameterError",
     "PluginError",
     "ReportError",
-    "RpcError",
-    "TraceFormatError",
     "UnknownComponentError",
 ]
 
@@ -90,42 +85,12 @@ class PluginError(DistlabError):
     """A plugin broke its contract: a bad registration or a factory that cannot be loaded."""
 
 
-class TraceFormatError(ConfigError):
-    """A workload trace file that is missing or malformed; names the file and the line."""
-
 
 class ReportError(DistlabError):
     """`distlab report` cannot make a report, e.g. because the directory holds no results."""
 
 
-class EncodeError(DistlabError):
-    """A value that does not fit its wire type.
 
-    Args:
-        field: the path of the offending field, e.g. ``"args.items[3]"``.
-        message: what is wrong and what the type allows.
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"cannot encode {field or 'value'}: {message}")
-
-
-class DecodeError(DistlabError):
-    """Bytes that are not a valid encoding of the expected wire type.
-
-    Args:
-        offset: the byte offset at which decoding failed.
-        message: what was wrong.
-    """
-
-    def __init__(self, offset: int, message: str) -> None:
-        self.offset = offset
-        super().__init__(f"at byte {offset}: {message}")
-
-
-class RpcError(DistlabError):
-    """A remote procedure call that failed (transport, protocol or remote error)."""
 
 
 def nearest(name: str, candidates: list[str]) -> str | None:

@@ -394,17 +394,24 @@ def _unknown_top_level(cause: BaseException, wanted: str, registry: Registry) ->
     study = root.get("study") if isinstance(root, DictConfig) else None
     kinds = {k.name: k for k in registry.kinds()}
     shown = [k for k in present if k != "hydra"] or ["study", "world", *_RUN_KEYS]
-    if key in kinds and study and kinds[key].study != study:
-        own = [k.name for k in kinds.values() if k.study == study]
-        return (f"Unknown key '{wanted}': the {study} study has no kind '{key}' ({key} is a kind of the "
-                f"{kinds[key].study} study: choose that study with study={kinds[key].study}). The {study} "
-                f"study's kinds: {', '.join(own) or '(none)'}; its top-level keys: {', '.join(shown)}.")
+    def owners(kind: str) -> str:
+        names = [s.name for s in registry.studies_of(kind)]
+        if not names:
+            return f"{kind} is a kind no study lists"
+        return (f"{kind} is a kind of the {' and '.join(names)} stud{'ies' if len(names) > 1 else 'y'}: "
+                f"choose it with {' or '.join(f'study={n}' for n in names)}")
+
+    def own_kinds() -> list[str]:
+        return [k.name for s in registry.studies() if s.name == study for k in s.kinds]
+
+    if key in kinds and study and study not in {s.name for s in registry.studies_of(key)}:
+        return (f"Unknown key '{wanted}': the {study} study has no kind '{key}' ({owners(key)}). The {study} study's kinds: {', '.join(own_kinds()) or '(none)'}; "
+                f"its top-level keys: {', '.join(shown)}.")
     guess = nearest(key, sorted({*shown, *kinds}))
     rest = wanted[len(key):]
     hint = f"; did you mean '{guess}{rest}'?" if guess else "."
-    if guess in kinds and study and kinds[guess].study != study:
-        hint = (f"; did you mean '{guess}{rest}'? ({guess} is a kind of the {kinds[guess].study} study, "
-                f"chosen with study={kinds[guess].study}.)")
+    if guess in kinds and study and study not in {s.name for s in registry.studies_of(guess)}:
+        hint = f"; did you mean '{guess}{rest}'? ({owners(guess)}.)"
     return f"Unknown key '{wanted}'{hint} The top-level keys are: {', '.join(shown)}."
 
 
@@ -494,15 +501,17 @@ def _defaults_error(message: str, registry: Registry, overrides: Sequence[str]) 
     if m:
         group = m.group(1)
         if group in kinds:
-            kind = kinds[group]
             study = _chosen_study(overrides)
-            if study and study != kind.study and study in {s.name for s in registry.studies()}:
-                own = [k.name for k in kinds.values() if k.study == study]
+            homes = [st.name for st in registry.studies_of(group)]
+            home = " and ".join(homes) or "no"
+            choose = " or ".join(f"study={n}" for n in homes) or "a study that lists it"
+            if study and study not in homes and study in {s.name for s in registry.studies()}:
+                own = [k.name for s in registry.studies() if s.name == study for k in s.kinds]
                 return (f"Cannot choose {group}={value}: the {study} study has no kind '{group}' ({group} is a "
-                        f"kind of the {kind.study} study: choose that study with study={kind.study}). The "
+                        f"kind of the {home} study: choose that study with {choose}). The "
                         f"{study} study's kinds: {', '.join(own) or '(none)'}.")
-            return (f"Cannot choose {group}={value}: {group} is a kind of the {kind.study} study, which this "
-                    f"case does not use; choose that study with study={kind.study}, or leave {group}= out.")
+            return (f"Cannot choose {group}={value}: {group} is a kind of the {home} study, which this "
+                    f"case does not use; choose that study with {choose}, or leave {group}= out.")
         groups = ["study", *kinds]
         guess = nearest(group, groups)
         hint = f" Did you mean '{guess}'?" if guess else ""

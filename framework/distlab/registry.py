@@ -60,7 +60,9 @@ class Registry:
             raise PluginError(f"invalid kind name {kind.name!r}: use snake_case, not one of {sorted(_RESERVED)}")
         existing = self._kinds.get(kind.name)
         if existing is not None and existing != kind:
-            raise PluginError(f"kind {kind.name!r} is already declared by study {existing.study!r}")
+            owners = ", ".join(s.name for s in self.studies_of(kind.name)) or "a plugin"
+            raise PluginError(f"kind {kind.name!r} is already declared (by {owners}) with another contract; "
+                              "a study that shares a kind lists the same Kind object")
         self._kinds[kind.name] = kind
         self._components.setdefault(kind.name, {})
 
@@ -129,8 +131,12 @@ class Registry:
             raise UnknownComponentError("kind", name, list(self._kinds)) from None
 
     def kinds(self) -> list[Kind]:
-        """Every declared kind, by study then name."""
-        return sorted(self._kinds.values(), key=lambda k: (k.study, k.name))
+        """Every declared kind, by name."""
+        return [self._kinds[n] for n in sorted(self._kinds)]
+
+    def studies_of(self, kind: str) -> list[Study]:
+        """The studies that list the kind ``kind`` (none for a kind a plugin declared on its own)."""
+        return [s for s in self.studies() if any(k.name == kind for k in s.kinds)]
 
     def component(self, kind: str, name: str) -> Component:
         """The component ``name`` of ``kind``; an :class:`UnknownComponentError` suggests the nearest."""

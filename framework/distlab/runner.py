@@ -18,7 +18,7 @@ from distlab.case import Case
 from distlab.errors import PluginError
 from distlab.provenance import now, provenance
 
-__all__ = ["FAILED", "OK", "SKIPPED", "Outcome", "run_case"]
+__all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "run_case"]
 
 OK = "ok"
 FAILED = "failed"
@@ -28,7 +28,7 @@ log = logging.getLogger("distlab")
 
 
 @dataclasses.dataclass(frozen=True)
-class Outcome:
+class CaseOutcome:
     """What running a case did.
 
     Attributes:
@@ -50,7 +50,7 @@ def run_case(
     root: Path | None = None,
     overrides: Sequence[str] = (),
     force: bool = False,
-) -> Outcome:
+) -> CaseOutcome:
     """Run every trial of ``case`` and write the job directory.
 
     Args:
@@ -70,7 +70,7 @@ def run_case(
     existing = store.find_case(root, case_id)
     if existing is not None and not force:
         log.info("case %s already has results in %s; skipped (force=true runs it again)", case_id, existing)
-        return Outcome(case_id, SKIPPED, existing)
+        return CaseOutcome(case_id, SKIPPED, existing)
     if existing is not None and existing.resolve() != job_dir.resolve():
         # A forced re-run replaces the old results; keeping both would count the case twice.
         for name in (store.RESULTS, store.TRACE):
@@ -150,4 +150,4 @@ def run_case(
     )
     if status == OK:
         store.mark_case(root, case_id, job_dir)
-    return Outcome(case_id, status, job_dir)
+    return CaseOutcome(case_id, status, job_dir)

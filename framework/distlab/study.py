@@ -11,7 +11,7 @@ from distlab.component import Kind, load_object
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["CaseCheck", "Metric", "Study", "Trial", "TrialRunner"]
+__all__ = ["CaseCheck", "Metric", "Study", "TrialResult", "TrialRunner"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Metric:
 
 
 @dataclasses.dataclass
-class Trial:
+class TrialResult:
     """What one trial produced.
 
     Attributes:
@@ -46,8 +46,8 @@ class Trial:
     trace: pl.DataFrame | None = None
 
 
-TrialRunner = Callable[[Any, Mapping[str, Any], int], Trial]
-"""``run(world, components, seed) -> Trial``: the world's parameters, the created component of each
+TrialRunner = Callable[[Any, Mapping[str, Any], int], TrialResult]
+"""``run(world, components, seed) -> TrialResult``: the world's parameters, the created component of each
 kind, and the trial's seed."""
 
 CaseCheck = Callable[[Any, Mapping[str, Any]], None]
@@ -94,7 +94,7 @@ class Study:
         check: CaseCheck = load_object(self.check, f"study '{self.name}' check")
         check(world, components)
 
-    def run_trial(self, world: Any, components: Mapping[str, Any], seed: int) -> Trial:
+    def run_trial(self, world: Any, components: Mapping[str, Any], seed: int) -> TrialResult:
         """Run one trial of the study."""
         run: TrialRunner = load_object(self.runner, f"study '{self.name}'")
         return run(world, components, seed)

@@ -29,7 +29,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from distlab.errors import EncodeError
+from distlab.rpc.errors import EncodeError
 from distlab.rpc import arrays
 from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, String, Struct, Void
 from distlab_serializers._positional_layout import PAD4, Enc

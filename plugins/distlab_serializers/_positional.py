@@ -13,7 +13,7 @@ A type is compiled once per layout into two closures, kept in the type's cache:
   the field;
 - ``dec(data, pos) -> (value, pos)`` reads one value at ``pos``
   (:mod:`distlab_serializers._positional_decode`); every length is checked against the bytes left
-  before anything is allocated, and every failure is a :class:`~distlab.errors.DecodeError` with
+  before anything is allocated, and every failure is a :class:`~distlab.rpc.errors.DecodeError` with
   the offset.
 
 What both directions share (the layout, the cache, NDR alignment) is in
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DecodeError, EncodeError
+from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc import arrays
 from distlab.rpc.types import WireType, validate
 from distlab_serializers._positional_decode import DecoderCompiler

@@ -2,7 +2,7 @@
 
 A closure reads one value at ``pos``. Every length is checked against the bytes left before
 anything is allocated (a 4-byte length of 2**31 costs nothing), and every failure is a
-:class:`~distlab.errors.DecodeError` with the offset.
+:class:`~distlab.rpc.errors.DecodeError` with the offset.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc import arrays, kernels
 from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, UnionValue, Void, WireType
 from distlab_serializers._positional_layout import ZEROS, Dec, Layout, TypeCompiler

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import EncodeError
+from distlab.rpc.errors import EncodeError
 from distlab.rpc import arrays
 from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, Void, WireType, validate
 from distlab_serializers._codegen import struct_encoder

@@ -24,7 +24,7 @@ other arrays        array
 ==================  ===========================================  =======================================
 
 Decoding checks the plain value against the type exactly as a positional decoder checks its bytes,
-and raises :class:`~distlab.errors.DecodeError`. The libraries parse the whole item at once, so a
+and raises :class:`~distlab.rpc.errors.DecodeError`. The libraries parse the whole item at once, so a
 mismatch between the parsed value and the type is reported at offset 0 with the field path in the
 message; syntax errors carry the library's offset where it gives one.
 """
@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc.types import (
     Array,
     Bool,
@@ -370,7 +370,7 @@ class SchemalessSerializer:
         try:
             validate(value, type)
         except RecursionError:
-            from distlab.errors import EncodeError
+            from distlab.rpc.errors import EncodeError
 
             raise EncodeError("value", "nested too deeply") from None
         return self.dumps(self._codec.to_plain(value, type))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab_serializers._schemaless import Plain, SchemalessSerializer
 from distlab_serializers.params import JsonParams
 

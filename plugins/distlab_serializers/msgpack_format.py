@@ -11,7 +11,7 @@ from typing import Any
 
 import msgpack
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab_serializers._schemaless import Plain, SchemalessSerializer
 from distlab_serializers.params import MsgpackParams
 

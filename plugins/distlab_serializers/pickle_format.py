@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DecodeError, EncodeError
+from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc.types import Array, FixedArray, Optional, Ref, Struct, Union, UnionValue, WireType, validate
 from distlab_serializers.params import PickleParams
 

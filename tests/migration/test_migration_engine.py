@@ -335,7 +335,7 @@ def test_on_demand_postcopy_moves_pages_only_on_faults(registry: Any) -> None:
 
 
 def test_on_demand_postcopy_of_an_idle_guest_never_finishes(registry: Any) -> None:
-    from distlab.migration.session import MigrationTimeoutError
+    from distlab.migration.errors import MigrationTimeoutError
 
     w = world(max_time_s=30.0)
     with pytest.raises(MigrationTimeoutError, match="max_time_s=30"):

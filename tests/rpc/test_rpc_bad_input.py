@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rpc_helpers import make
 
-from distlab.errors import DecodeError, EncodeError
+from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc.types import (
     BOOL,
     FLOAT32,

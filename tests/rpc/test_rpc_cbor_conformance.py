@@ -11,7 +11,7 @@ import cbor2
 import pytest
 from rpc_helpers import make, shared_data
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc.types import BOOL, FLOAT64, INT64, UINT64, Array, Opaque, Optional, String, WireType, equal
 
 _UTC = datetime.timezone.utc

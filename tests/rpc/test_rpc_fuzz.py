@@ -17,7 +17,7 @@ import numpy as np
 from rpc_helpers import CONFIGS, config_serializer
 from test_rpc_bad_input import GOOD, ORDER
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc.types import FLOAT64, INT64, UINT32, Array, Opaque, Optional, String, Struct, Union
 
 HERE = Path(__file__).resolve().parent

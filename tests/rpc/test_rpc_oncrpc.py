@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rpc_helpers import make, shared_data
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc import oncrpc
 from distlab.rpc.types import UINT32
 

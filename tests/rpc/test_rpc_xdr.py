@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rpc_helpers import shared_data
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc.types import (
     BOOL,
     FLOAT32,

@@ -27,28 +27,25 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DistlabError, PluginError
-from distlab.migration.session import MigrationTimeoutError, Round, Session
+from distlab.errors import PluginError
+from distlab.migration.errors import CheckFailedError, MigrationTimeoutError
+from distlab.migration.session import Round, Session
 from distlab.migration.world import MigrationWorld
-from distlab.study import Trial
+from distlab.study import TrialResult
 
-__all__ = ["CheckFailedError", "MigrationTimeoutError", "Outcome", "Round", "Session", "check_case", "run_trial",
+__all__ = ["CheckFailedError", "MigrationTimeoutError", "Simulation", "Round", "Session", "check_case", "run_trial",
            "simulate"]
 
 
-class CheckFailedError(DistlabError):
-    """Check mode found the destination's memory different from the source's (an engine bug)."""
-
-
 @dataclasses.dataclass
-class Outcome:
+class Simulation:
     """What :func:`simulate` returns: the trial, and the session for inspection."""
 
-    trial: Trial
+    trial: TrialResult
     session: Session
 
 
-def simulate(world: MigrationWorld, strategy: Any, workload: Any, seed: int, *, check: bool = False) -> Outcome:
+def simulate(world: MigrationWorld, strategy: Any, workload: Any, seed: int, *, check: bool = False) -> Simulation:
     """Run one migration.
 
     Args:
@@ -85,10 +82,10 @@ def simulate(world: MigrationWorld, strategy: Any, workload: Any, seed: int, *, 
             )
     schema = {name: getattr(pl, dtype) for name, dtype in _TRACE_SCHEMA.items()}
     trace = pl.DataFrame(session.trace, schema=schema)
-    return Outcome(Trial(metrics=dict(session.metrics), trace=trace), session)
+    return Simulation(TrialResult(metrics=dict(session.metrics), trace=trace), session)
 
 
-def run_trial(world: MigrationWorld, components: Mapping[str, Any], seed: int) -> Trial:
+def run_trial(world: MigrationWorld, components: Mapping[str, Any], seed: int) -> TrialResult:
     """The migration study's runner: ``components`` holds a created ``strategy`` and ``workload``."""
     return simulate(world, components["strategy"], components["workload"], seed).trial
 

@@ -58,7 +58,7 @@ class Workload(Protocol):
     Optional:
         ``start(guest)``: called once before the migration, to build per-trial state (tables,
         permutations, offsets) from ``guest.pages`` and the seeded ``guest.rng``; raise
-        :class:`distlab.errors.ConfigError` (e.g. ``TraceFormatError``) if the workload does not fit
+        :class:`distlab.errors.ConfigError` (e.g. ``AccessLogError``) if the workload does not fit
         the VM.
     """
 

@@ -41,23 +41,20 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DistlabError, PluginError
+from distlab.errors import PluginError
+from distlab.migration.errors import MigrationTimeoutError
 from distlab.migration import kernels
 from distlab.migration.guest import Guest
 from distlab.migration.kinds import Workload
 from distlab.migration.world import MigrationWorld
 
-__all__ = ["ZERO_PAGE_BYTES", "MigrationTimeoutError", "Round", "Session"]
+__all__ = ["ZERO_PAGE_BYTES", "Round", "Session"]
 
 ZERO_PAGE_BYTES = 9
 """Wire cost of a zero page: QEMU's 8-byte page header and a 1-byte fill value (migration/ram.c)."""
 
 # A post-copy chunk with fewer accesses than this that moves no page lets the next chunk double.
 _GROW_MAX_ACCESSES = 1 << 16
-
-
-class MigrationTimeoutError(DistlabError):
-    """A migration that cannot finish within ``world.max_time_s`` of simulated time."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,8 +36,8 @@ STUDY = Study(
     doc="live migration of a virtual machine: stop-and-copy, pre-copy, post-copy and hybrids",
     world=MigrationWorld,
     kinds=(
-        Kind("strategy", "migration", Strategy, "when to send which pages, and when to switch over"),
-        Kind("workload", "migration", Workload, "how the guest reads and writes its memory over time"),
+        Kind("strategy", Strategy, "when to send which pages, and when to switch over"),
+        Kind("workload", Workload, "how the guest reads and writes its memory over time"),
     ),
     defaults={"strategy": "precopy", "workload": "hotset"},
     metrics=METRICS,

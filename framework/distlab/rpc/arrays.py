@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.errors import DecodeError, EncodeError
+from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc import kernels
 from distlab.rpc.types import Float, Int, _validate_numeric_array
 

@@ -10,7 +10,7 @@ from distlab.rpc.kinds import Serializer
 from distlab.rpc.payloads import make_payload
 from distlab.rpc.types import equal
 from distlab.rpc.world import RpcWorld
-from distlab.study import Trial
+from distlab.study import TrialResult
 
 __all__ = ["best_time", "run_trial"]
 
@@ -28,7 +28,7 @@ def best_time(call: Callable[[], Any], min_time_s: float) -> float:
     return best
 
 
-def run_trial(world: RpcWorld, components: Mapping[str, Any], seed: int) -> Trial:
+def run_trial(world: RpcWorld, components: Mapping[str, Any], seed: int) -> TrialResult:
     """Encode and decode the payload of ``world`` for ``seed`` with the trial's serializer.
 
     Returns:
@@ -41,7 +41,7 @@ def run_trial(world: RpcWorld, components: Mapping[str, Any], seed: int) -> Tria
     back = serializer.decode(data, wire_type)
     encode_s = best_time(lambda: serializer.encode(value, wire_type), world.min_time_s)
     decode_s = best_time(lambda: serializer.decode(data, wire_type), world.min_time_s)
-    return Trial(
+    return TrialResult(
         metrics={
             "bytes_on_wire": len(data),
             "bytes_per_item": len(data) / world.size,

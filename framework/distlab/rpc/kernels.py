@@ -6,7 +6,7 @@ loads them from ``__pycache__``.
 
 Errors cannot be raised cheaply from a kernel, so the decoding kernels return a negative number
 ``-(offset + 1)`` naming the byte at which the input went wrong; the caller turns it into a
-:class:`~distlab.errors.DecodeError`.
+:class:`~distlab.rpc.errors.DecodeError`.
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ class Serializer(Protocol):
     Required:
         ``encode(value, type) -> bytes`` and ``decode(data, type) -> value``, for every wire type.
         ``decode(encode(v, t), t)`` must equal ``v`` in the sense of :func:`distlab.rpc.types.equal`.
-        ``encode`` raises :class:`~distlab.errors.EncodeError` naming the field for a value that does
+        ``encode`` raises :class:`~distlab.rpc.errors.EncodeError` naming the field for a value that does
         not fit its type (a bound, a range, a missing field); ``decode`` raises
-        :class:`~distlab.errors.DecodeError` with the byte offset for any input that is not exactly
+        :class:`~distlab.rpc.errors.DecodeError` with the byte offset for any input that is not exactly
         one encoding of the type: truncated, trailing bytes, bad padding, an enum value or union
         discriminant not in the type, invalid UTF-8, a length beyond the bound. No other exception
         may escape ``decode``, and a declared length must never be allocated before the bytes are

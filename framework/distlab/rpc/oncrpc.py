@@ -9,7 +9,7 @@ with the procedure's type. Over TCP each message is preceded by record marks
 
 from __future__ import annotations
 
-from distlab.errors import DecodeError
+from distlab.rpc.errors import DecodeError
 from distlab.rpc.types import (
     UINT32,
     VOID,

@@ -45,7 +45,7 @@ import struct as _struct
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from distlab.errors import EncodeError
+from distlab.rpc.errors import EncodeError
 
 __all__ = [
     "BOOL",

@@ -24,7 +24,7 @@ records the file's absolute path and hash. A relative path is taken from the wor
 command (not the experiment folder).
 
 The file is read and checked when the workload is created (before the migration runs); a missing or
-malformed file raises :class:`distlab.errors.TraceFormatError` naming the file and the line. Page indices
+malformed file raises :class:`distlab.errors.AccessLogError` naming the file and the line. Page indices
 are checked against the VM's memory when the trial starts. ``data/example_trace.csv`` in this package
 (used when ``path`` is empty) is a 2-second trace over the first 4096 pages (fits a 16 MiB VM).
 
@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from distlab.errors import ParameterError, TraceFormatError
+from distlab.errors import ParameterError
+from distlab.migration.errors import AccessLogError
 from distlab.params import input_path
 
 if TYPE_CHECKING:
@@ -71,10 +72,10 @@ def load_trace(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         (times, pages, is_read, line numbers).
 
     Raises:
-        TraceFormatError: naming the file and the line.
+        AccessLogError: naming the file and the line.
     """
     if not path.is_file():
-        raise TraceFormatError(f"{path}: trace file not found")
+        raise AccessLogError(f"{path}: trace file not found")
     if path.suffix.lower() == ".parquet":
         return _load_parquet(path)
     times: list[float] = []
@@ -97,33 +98,33 @@ def load_trace(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
                     cells = [c.strip() for c in row]
                     if not header_seen:
                         if cells != _HEADER:
-                            raise TraceFormatError(
+                            raise AccessLogError(
                                 f"{path}:{lineno}: expected the header 'time_s,page,op', got {','.join(row)!r}"
                             )
                         header_seen = True
                         continue
                     if len(cells) != 3:
-                        raise TraceFormatError(f"{path}:{lineno}: expected 3 fields (time_s,page,op), got {len(cells)}")
+                        raise AccessLogError(f"{path}:{lineno}: expected 3 fields (time_s,page,op), got {len(cells)}")
                     t = _time(path, lineno, cells[0], last)
                     page = _page(path, lineno, cells[1])
                     op = cells[2].lower()
                     if op not in _OPS:
-                        raise TraceFormatError(f"{path}:{lineno}: op must be 'r' or 'w', got {cells[2]!r}")
+                        raise AccessLogError(f"{path}:{lineno}: op must be 'r' or 'w', got {cells[2]!r}")
                     times.append(t)
                     pages.append(page)
                     reads.append(_OPS[op])
                     lines.append(lineno)
                     last = t
             except csv.Error as err:  # e.g. a field longer than the csv module allows
-                raise TraceFormatError(f"{path}:{reader.line_num}: not a CSV line ({err})") from None
+                raise AccessLogError(f"{path}:{reader.line_num}: not a CSV line ({err})") from None
     except UnicodeDecodeError as err:
-        raise TraceFormatError(f"{path}: not a UTF-8 text trace ({err})") from None
+        raise AccessLogError(f"{path}: not a UTF-8 text trace ({err})") from None
     except OSError as err:
-        raise TraceFormatError(f"{path}: cannot read the trace file ({err.strerror or err})") from None
+        raise AccessLogError(f"{path}: cannot read the trace file ({err.strerror or err})") from None
     if not header_seen:
-        raise TraceFormatError(f"{path}:1: empty trace; expected the header 'time_s,page,op'")
+        raise AccessLogError(f"{path}:1: empty trace; expected the header 'time_s,page,op'")
     if not times:
-        raise TraceFormatError(f"{path}:{lineno}: no access after the header (for a guest that touches nothing, "
+        raise AccessLogError(f"{path}:{lineno}: no access after the header (for a guest that touches nothing, "
                                "use workload=idle)")
     return np.array(times, dtype=np.float64), np.array(pages, dtype=np.int64), np.array(reads, dtype=bool), np.array(lines, dtype=np.int64)
 
@@ -132,21 +133,21 @@ def _time(path: Path, lineno: int, text: str, last: float) -> float:
     try:
         t = float(text)
     except ValueError:
-        raise TraceFormatError(f"{path}:{lineno}: time_s must be a number, got {text!r}") from None
+        raise AccessLogError(f"{path}:{lineno}: time_s must be a number, got {text!r}") from None
     if not math.isfinite(t) or t < 0:
-        raise TraceFormatError(f"{path}:{lineno}: time_s must be finite and >= 0, got {text!r}")
+        raise AccessLogError(f"{path}:{lineno}: time_s must be finite and >= 0, got {text!r}")
     if t < last:
-        raise TraceFormatError(f"{path}:{lineno}: time_s goes backwards ({t} after {last})")
+        raise AccessLogError(f"{path}:{lineno}: time_s goes backwards ({t} after {last})")
     return t
 
 
 def _page(path: Path, lineno: int, text: str) -> int:
     allowed = "an integer >= 0 and < 2**63 (and below the VM's page count)"
     if not _PAGE.fullmatch(text):
-        raise TraceFormatError(f"{path}:{lineno}: page must be {allowed}, got {text!r}")
+        raise AccessLogError(f"{path}:{lineno}: page must be {allowed}, got {text!r}")
     page = int(text)
     if not 0 <= page < _PAGE_LIMIT:
-        raise TraceFormatError(f"{path}:{lineno}: page must be {allowed}, got {page}")
+        raise AccessLogError(f"{path}:{lineno}: page must be {allowed}, got {page}")
     return page
 
 
@@ -156,10 +157,10 @@ def _load_parquet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     try:
         frame = pl.read_parquet(path)
     except Exception as err:
-        raise TraceFormatError(f"{path}: not a readable Parquet file ({err})") from None
+        raise AccessLogError(f"{path}: not a readable Parquet file ({err})") from None
     missing = [c for c in _HEADER if c not in frame.columns]
     if missing:
-        raise TraceFormatError(f"{path}:1: missing columns {missing}; expected time_s, page, op")
+        raise AccessLogError(f"{path}:1: missing columns {missing}; expected time_s, page, op")
     times: list[float] = []
     pages: list[int] = []
     reads: list[bool] = []
@@ -170,13 +171,13 @@ def _load_parquet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         page = _page(path, lineno, str(page).strip())
         key = str(op).strip().lower()
         if key not in _OPS:
-            raise TraceFormatError(f"{path}:{lineno}: op must be 'r' or 'w', got {op!r}")
+            raise AccessLogError(f"{path}:{lineno}: op must be 'r' or 'w', got {op!r}")
         times.append(t)
         pages.append(page)
         reads.append(_OPS[key])
         last = t
     if not times:
-        raise TraceFormatError(f"{path}:2: no access in the file (for a guest that touches nothing, use workload=idle)")
+        raise AccessLogError(f"{path}:2: no access in the file (for a guest that touches nothing, use workload=idle)")
     lines = np.arange(2, len(times) + 2, dtype=np.int64)
     return np.array(times, dtype=np.float64), np.array(pages, dtype=np.int64), np.array(reads, dtype=bool), lines
 
@@ -203,7 +204,7 @@ class Trace:
         bad = np.flatnonzero(self.pages >= guest.pages)
         if bad.size:
             i = int(bad[0])
-            raise TraceFormatError(
+            raise AccessLogError(
                 f"{self.path}:{self.lines[i]}: page {self.pages[i]} is beyond the VM's memory "
                 f"({guest.pages} pages of {guest.page_size_bytes} bytes)"
             )

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from distlab import host
-from distlab.errors import ParameterError, TraceFormatError
+from distlab.errors import ParameterError
+from distlab.migration.errors import AccessLogError
 from distlab.migration.engine import simulate
 from distlab.migration.world import MigrationWorld
 from distlab.params import build
@@ -157,13 +158,13 @@ def test_the_bundled_example_trace_loads(registry: Any) -> None:
 def test_malformed_traces_name_file_and_line(registry: Any, tmp_path: Path, text: str, line: int, what: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(text)
-    with pytest.raises(TraceFormatError) as info:
+    with pytest.raises(AccessLogError) as info:
         make_trace(registry, path)
     assert f"{path}:{line}:" in str(info.value) and what in str(info.value)
 
 
 def test_a_missing_trace_file_is_named(registry: Any, tmp_path: Path) -> None:
-    with pytest.raises(TraceFormatError, match="nope.csv: trace file not found"):
+    with pytest.raises(AccessLogError, match="nope.csv: trace file not found"):
         make_trace(registry, tmp_path / "nope.csv")
 
 
@@ -172,7 +173,7 @@ def test_a_page_beyond_memory_names_its_line(registry: Any, tmp_path: Path) -> N
     path.write_text("time_s,page,op\n0.0,1,w\n0.1,99999,r\n")
     comp = registry.component("strategy", "precopy")
     world = build(MigrationWorld, {"vm": {"memory_mib": 16}})
-    with pytest.raises(TraceFormatError, match=r"big.csv:3: page 99999 is beyond"):
+    with pytest.raises(AccessLogError, match=r"big.csv:3: page 99999 is beyond"):
         simulate(world, comp.create(comp.params()), make_trace(registry, path), 1)
 
 
@@ -185,11 +186,11 @@ def test_parquet_traces_replay_like_csv(registry: Any, tmp_path: Path) -> None:
     assert (a.pages == b.pages).all() and (a.times == b.times).all() and (a.is_read == b.is_read).all()
     bad = tmp_path / "bad.parquet"
     pl.DataFrame({"time_s": [0.0, 1.0], "page": [1, 2], "op": ["w", "q"]}).write_parquet(bad)
-    with pytest.raises(TraceFormatError, match=r"bad.parquet:3: op must be"):
+    with pytest.raises(AccessLogError, match=r"bad.parquet:3: op must be"):
         make_trace(registry, bad)
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"not parquet")
-    with pytest.raises(TraceFormatError, match="broken.parquet"):
+    with pytest.raises(AccessLogError, match="broken.parquet"):
         make_trace(registry, broken)
 
 
@@ -230,7 +231,7 @@ def test_malformed_parquet_traces_are_trace_format_errors(registry: Any, tmp_pat
     }
     for name, (frame, what) in cases.items():
         frame.write_parquet(tmp_path / name)
-        with pytest.raises(TraceFormatError, match=f"{name}:2: .*{what.replace('*', '[*]')}"):
+        with pytest.raises(AccessLogError, match=f"{name}:2: .*{what.replace('*', '[*]')}"):
             make_trace(registry, tmp_path / name)
 
 
