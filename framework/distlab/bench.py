@@ -1,7 +1,8 @@
 """``distlab bench``: every speed benchmark, run side by side with its baseline in one process.
 
-Each study's engine may have a ``bench`` module with ``run(quick: bool) -> list[dict]``; every dict
-is one comparison with the keys ``name``, ``seconds``, ``baseline``, ``baseline_seconds``, ``ratio``
+The suites are found, not listed: each study's ``bench`` (see :class:`distlab.study.Study`), each
+suite a plugin added with ``registry.add_benchmark(suite, "module:run")``, and the report's own.
+A suite is ``run(quick: bool) -> list[dict]``; every dict is one comparison with the keys ``name``, ``seconds``, ``baseline``, ``baseline_seconds``, ``ratio``
 (how many times faster than the baseline; for an absolute goal, ``goal_seconds / seconds``) and
 ``goal`` (the ratio the issue asks for, or ``None``). Timings on a shared machine are noisy, which is
 why only ratios measured in the same run are compared with goals.
@@ -10,29 +11,34 @@ why only ratios measured in the same run are compared with goals.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["BENCHMARKS", "main", "run_all"]
+__all__ = ["main", "run_all", "suites"]
 
-BENCHMARKS = ("distlab.migration.bench", "distlab.rpc.bench", "distlab.report.bench")
+_CORE_SUITES = {"report": "distlab.report.bench:run"}
+
+
+def suites() -> dict[str, Any]:
+    """Every benchmark suite: the studies', the plugins' and the core's, by name."""
+    from distlab.host import get_registry
+
+    return {**get_registry().benchmarks, **_CORE_SUITES}
 
 
 def run_all(quick: bool = False, only: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """Run every benchmark module that is installed (or those whose name contains one of ``only``)."""
+    """Run every benchmark suite (or those whose name contains one of ``only``)."""
+    from distlab.component import load_object
+
     rows: list[dict[str, Any]] = []
-    for module_name in BENCHMARKS:
-        if only and not any(o in module_name for o in only):
+    for suite, ref in suites().items():
+        if only and not any(o in suite for o in only):
             continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        for row in module.run(quick=quick):
-            rows.append({"suite": module_name.split(".")[1], **row})
+        run = load_object(ref, f"benchmark suite {suite!r}")
+        for row in run(quick):
+            rows.append({"suite": suite, **row})
     return rows
 
 

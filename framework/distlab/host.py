@@ -1,6 +1,8 @@
-"""The plugin host: finds plugins, lets them register, and keeps one registry per process.
+"""The plugin host: finds studies and plugins, lets them register, and keeps one registry per process.
 
-Plugins are modules named by the ``distlab`` entry-point group (the built-in ones too). Environment:
+Studies are objects named by the ``distlab.studies`` entry-point group (``"package.module:STUDY"``),
+always loaded: a study is the world a plugin plugs into, not an option. Plugins are modules named by
+the ``distlab`` entry-point group (the built-in ones too). Environment:
 
 - ``DISTLAB_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry point;
 - ``DISTLAB_PLUGINS=a,b``: load these plugins as well, by entry-point name or module name (with
@@ -23,15 +25,16 @@ from types import ModuleType
 import pluggy
 
 from distlab import hookspecs
-from distlab.component import load_object
+from distlab.errors import PluginError
 from distlab.registry import PluginInfo, Registrar, Registry
+from distlab.study import Study
 
-__all__ = ["BUILTIN_STUDIES", "PluginLoadWarning", "get_registry", "load_registry", "reset"]
+__all__ = ["ENTRY_POINT_GROUP", "STUDY_GROUP", "PluginLoadWarning", "get_registry", "load_registry", "reset"]
 
 ENTRY_POINT_GROUP = "distlab"
-
-BUILTIN_STUDIES = ("distlab.migration.study:STUDY", "distlab.rpc.study:STUDY")
-"""The studies the framework owns; their kinds exist even when no plugin is loaded."""
+"""The entry-point group of plugins (modules with ``register_components``)."""
+STUDY_GROUP = "distlab.studies"
+"""The entry-point group of studies (:class:`distlab.study.Study` objects); always loaded."""
 
 
 class PluginLoadWarning(UserWarning):
@@ -84,8 +87,17 @@ def load_registry(
         plugins = [p.strip() for p in os.environ.get("DISTLAB_PLUGINS", "").split(",") if p.strip()]
 
     registry = Registry()
-    for ref in BUILTIN_STUDIES:
-        registry.add_study(load_object(ref, "distlab's built-in studies"))
+    for ep in sorted(metadata.entry_points(group=STUDY_GROUP), key=lambda ep: ep.name):
+        dist = ep.dist
+        info = PluginInfo(f"study:{ep.name}", ep.value, dist.name if dist else "", dist.version if dist else "")
+        try:
+            study = ep.load()
+            if not isinstance(study, Study):
+                raise PluginError(f"entry point {ep.name} = {ep.value!r} in group {STUDY_GROUP!r} is a "
+                                  f"{type(study).__name__}, not a distlab.study.Study")
+            registry.add_study(study)
+        except Exception as err:  # a broken study must not take the others down
+            _fail(registry, info, err)
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)

@@ -51,6 +51,8 @@ class Registry:
         self._components: dict[str, dict[str, Component]] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self.failures: dict[str, str] = {}
+        self.benchmarks: dict[str, str | Callable[[bool], list[dict[str, Any]]]] = {}
+        """Speed benchmarks by suite name: a study's ``bench`` and those plugins added."""
 
     # -- registration ---------------------------------------------------------------------------
 
@@ -76,6 +78,16 @@ class Registry:
         for kind in study.kinds:
             self.add_kind(kind)
         self._studies[study.name] = study
+        if study.bench is not None:
+            self.benchmarks.setdefault(study.name, study.bench)
+
+    def add_benchmark(self, suite: str, run: str | Callable[[bool], list[dict[str, Any]]]) -> None:
+        """Add a suite of speed benchmarks (``run(quick) -> rows``) that ``distlab bench`` runs."""
+        if not _NAME.match(suite):
+            raise PluginError(f"invalid benchmark suite name {suite!r}: use snake_case")
+        if suite in self.benchmarks:
+            raise PluginError(f"benchmark suite {suite!r} is already added")
+        self.benchmarks[suite] = run
 
     def add_component(self, component: Component) -> None:
         """Add one component; its kind must be declared first."""
@@ -286,5 +298,10 @@ class Registrar:
         self._registry.add_kind(kind)
 
     def add_study(self, study: Study) -> None:
-        """Declare a new study with its kinds."""
+        """Declare a new study with its kinds (a study can also come from the ``distlab.studies`` entry-point group)."""
         self._registry.add_study(study)
+
+    def add_benchmark(self, suite: str, run: str | Callable[[bool], list[dict[str, Any]]]) -> None:
+        """Add a suite of speed benchmarks: ``run(quick: bool) -> list[dict]`` (``"module:function"``, imported
+        only by ``distlab bench``), each dict one comparison as :mod:`distlab.bench` describes."""
+        self._registry.add_benchmark(suite, run)

@@ -71,6 +71,8 @@ class Study:
             so every treatment meets the same random world (common random numbers).
         check: optional ``"module:function"`` or :data:`CaseCheck`, run by preflight on every case
             before anything runs, for what only the world and the components together can tell.
+        bench: optional ``"module:function"``, ``run(quick: bool) -> list[dict]``: the study's speed
+            benchmarks (rows as :mod:`distlab.bench` describes), run by ``distlab bench``.
     """
 
     name: str
@@ -82,6 +84,7 @@ class Study:
     runner: str | TrialRunner
     treatment: str | None = None
     check: str | CaseCheck | None = None
+    bench: str | None = None
 
     def check_case(self, world: Any, components: Mapping[str, Any]) -> None:
         """Check that a case's components fit its world (a no-op for a study without a check).

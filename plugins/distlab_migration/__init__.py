@@ -63,3 +63,5 @@ def register_components(registry: Registrar) -> None:
                       doc="a working set that moves to a new region every phase")
     registry.register(workload, "trace", TraceParams, f"{_W}.trace:Trace",
                       doc="replays a CSV or Parquet trace of (time_s, page, op)")
+    # The end-to-end migration benchmarks use these strategies and workloads, so they live here.
+    registry.add_benchmark("migration_plugins", "distlab_migration.bench:run")

@@ -1,4 +1,4 @@
-"""Speed of the migration engine, measured side by side with its baselines in one process.
+"""Speed of the migration study's dirty-page kernels, measured side by side with their baselines in one process.
 
 Benchmarks (``run`` returns one dict per comparison, see :mod:`distlab.bench`):
 
@@ -8,13 +8,9 @@ Benchmarks (``run`` returns one dict per comparison, see :mod:`distlab.bench`):
    fancy-index assignment and ``count_nonzero``). Goal: at least 2x.
 2. ``dirty-page kernel vs pure Python``: the same against the plain-Python reference twin, which is
    run on 1 million writes and scaled linearly to 10 million (said in the row's name). Goal: 40x.
-3. ``4 GiB pre-copy migration``: 1 Gbit/s, 50,000 uniform page writes per second, pre-copy until its
-   30-round bound (about 35 million writes), with a warm JIT cache. Goal: at most 0.5 s; the row's
-   ratio is 0.5 s / measured.
-4. ``JIT cache``: the first trial (16 MiB) in a fresh process, twice, after the imports, with an empty
-   ``NUMBA_CACHE_DIR`` shared by both: the first process compiles, the second must not compile again
-   (``cache=True``). The rows name how many kernels each compiled (Numba's cache-miss counters); what
-   the second still spends is loading the cached machine code. Reported, no goal.
+
+The end-to-end migration and JIT-cache benchmarks need a strategy and a workload, so they live with
+the built-in plugins (:mod:`distlab_migration.bench`).
 
 Timings are the best of a few repeats (the minimum is the least noisy estimate on a shared machine);
 the kernel and NumPy runs alternate, so that load from elsewhere hits both alike.
@@ -22,7 +18,6 @@ the kernel and NumPy runs alternate, so that load from elsewhere hits both alike
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -94,80 +89,9 @@ def _kernel_rows(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
-def _migration(memory_mib: int) -> Any:
-    from distlab.migration.engine import run_trial
-    from distlab.migration.world import MigrationWorld
-    from distlab.params import build
-    from distlab_migration.strategies.params import PrecopyParams
-    from distlab_migration.strategies.precopy import Precopy
-    from distlab_migration.workloads.params import UniformParams
-    from distlab_migration.workloads.patterns import Uniform
-
-    world = build(MigrationWorld, {"vm": {"memory_mib": memory_mib}, "link": {"bandwidth_mbit_s": 1000.0}})
-    components = {
-        "strategy": Precopy(PrecopyParams()),
-        "workload": Uniform(build(UniformParams, {"write_rate_pages_s": 50_000.0})),
-    }
-    return run_trial(world, components, 1)
-
-
-def _migration_rows(quick: bool) -> list[dict[str, Any]]:
-    memory_mib = 512 if quick else 4096
-    _migration(16)  # warm the JIT (from the on-disk cache when there is one)
-    trial = None
-
-    def once() -> None:
-        nonlocal trial
-        trial = _migration(memory_mib)
-
-    seconds = _best(once, 2 if quick else 3)
-    assert trial is not None
-    writes = int(trial.trace["writes"].sum()) if trial.trace is not None else 0
-    name = (f"{memory_mib // 1024 if memory_mib >= 1024 else memory_mib}{'GiB' if memory_mib >= 1024 else 'MiB'} "
-            f"pre-copy migration ({trial.metrics['rounds']} rounds, {writes / 1e6:.1f}M writes; goal 0.5 s)")
-    return [_row(name, seconds, None, 0.5, 0.5 / seconds, 1.0)]
-
-
-_COLD = """
-import time
-import polars
-from distlab.migration import bench, kernels
-import distlab_migration.strategies.precopy, distlab_migration.workloads.patterns
-imported = time.perf_counter()
-bench._migration(16)
-done = time.perf_counter()
-misses = sum(sum(getattr(kernels, k).stats.cache_misses.values()) for k in kernels.__all__)
-print(done - imported, misses)
-"""
-
-
-def _cache_rows() -> list[dict[str, Any]]:
-    import os
-    import tempfile
-
-    runs = []
-    with tempfile.TemporaryDirectory() as cache_dir:
-        # An empty cache directory: the first process compiles every kernel, the second must load them.
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
-        for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", _COLD], capture_output=True, text=True, check=True, env=env)
-            first, misses = out.stdout.strip().splitlines()[-1].split()
-            runs.append((float(first), int(misses)))
-    t = time.perf_counter()
-    _migration(16)
-    warm = time.perf_counter() - t
-    (first0, misses0), (first1, misses1) = runs
-    return [
-        _row(f"first trial in a fresh process, empty JIT cache ({misses0} kernels compiled; warm: "
-             f"{warm * 1e3:.1f} ms)", first0, None, None, 1.0, None),
-        _row(f"first trial in a second fresh process ({misses1} compiled; loads the cache)", first1, "1st process",
-             first0, first0 / first1, None),
-    ]
-
-
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Run every migration benchmark; ``quick`` shrinks the inputs (a smoke test, not the goals)."""
-    return [*_kernel_rows(quick), *_migration_rows(quick), *_cache_rows()]
+    return _kernel_rows(quick)
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ STUDY = Study(
     defaults={"strategy": "precopy", "workload": "hotset"},
     metrics=METRICS,
     runner="distlab.migration.engine:run_trial",
+    bench="distlab.migration.bench:run",
     treatment="strategy",
     check="distlab.migration.engine:check_case",
 )

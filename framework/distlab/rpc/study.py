@@ -35,5 +35,6 @@ STUDY = Study(
     defaults={"serializer": "xdr"},
     metrics=METRICS,
     runner="distlab.rpc.engine:run_trial",
+    bench="distlab.rpc.bench:run",
     treatment="serializer",
 )
