@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from distlab.migration.errors import AccessLogError, CheckFailedError, MigrationTimeoutError
+from distlab.migration.fakes import ConstantWorkload, ConstantWorkloadParams, FixedRoundsParams, FixedRoundsStrategy
 from distlab.migration.kinds import Strategy, Workload
 from distlab.migration.world import MAX_PAGES, VM, Link, MigrationWorld
 
@@ -25,6 +26,10 @@ __all__ = [
     "ZERO_PAGE_BYTES",
     "AccessLogError",
     "CheckFailedError",
+    "ConstantWorkload",
+    "ConstantWorkloadParams",
+    "FixedRoundsParams",
+    "FixedRoundsStrategy",
     "Guest",
     "Link",
     "MigrationTimeoutError",
