@@ -125,7 +125,7 @@ def test_a_fixed_parameter_of_some_components_names_them(sweep: Path, tmp_path: 
 
 def _tables(rows: dict[str, list[object]]) -> Tables:
     results = pl.DataFrame(rows)
-    return Tables(results, pl.DataFrame(), [], list(rows), ["strategy", "strategy.preset"], [], None)
+    return Tables(results, pl.DataFrame(), [], list(rows), ["strategy", "strategy.preset"], [], "toy", None)
 
 
 def test_a_parameter_of_some_presets_names_the_presets() -> None:

@@ -160,10 +160,32 @@ def test_a_directory_mixing_studies_is_refused(sweep: Path) -> None:
         load_tables(sweep)
 
 
-def test_without_the_plugin_the_metrics_come_from_provenance(sweep: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from distlab.report import tables as tables_module
+def test_the_report_reads_rows_and_provenance_alone(sweep: Path, tmp_path: Path) -> None:
+    # In a process where neither the toy study nor any plugin is loaded, the same directory gives the
+    # same tables: metric declarations (better, figure, log scale) and the treatment come from provenance.
+    import json
+    import os
+    import subprocess
+    import sys
 
-    monkeypatch.setattr(tables_module, "_study_of", lambda results: None)  # as if toy_plugin were not installed
-    tables = load_tables(sweep)
-    assert [m.name for m in tables.metrics] == ["value_mean", "value_max", "positive"]
-    assert "shape.value" in tables.config_columns and "shape.count" in tables.config_columns
+    here = load_tables(sweep)
+    assert [m.name for m in here.metrics] == ["value_mean", "value_max", "positive"]
+    assert here.metrics[1].better == "higher" and here.metrics[2].figure is False
+    assert here.treatment == "shape" and here.study_name == "toy"
+    code = (
+        "import json, sys; from pathlib import Path; from distlab.report import load_tables, make_report; "
+        "t = load_tables(Path(sys.argv[1])); make_report(Path(sys.argv[1]), Path(sys.argv[2])); "
+        "print(json.dumps({'metrics': [m.__dict__ for m in t.metrics], 'treatment': t.treatment, "
+        "'config': t.config_columns, 'host': 'distlab.host' in sys.modules, "
+        "'summary': t.summary.write_csv()}))"
+    )
+    env = {**os.environ, "DISTLAB_DISABLE_PLUGIN_AUTOLOAD": "1", "DISTLAB_PLUGINS": ""}
+    done = subprocess.run([sys.executable, "-c", code, str(sweep), str(tmp_path / "elsewhere")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    there = json.loads(done.stdout.splitlines()[-1])
+    assert there["host"] is False  # the report never asked the plugin host
+    assert there["metrics"] == [m.__dict__ for m in here.metrics]
+    assert there["treatment"] == "shape" and there["config"] == here.config_columns
+    assert there["summary"] == here.summary.write_csv()
+    assert "shape.value" in here.config_columns and "shape.count" in here.config_columns

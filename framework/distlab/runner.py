@@ -17,12 +17,9 @@ from distlab import store
 from distlab.case import Case
 from distlab.errors import PluginError
 from distlab.provenance import now, provenance
+from distlab.status import FAILED, OK, SKIPPED
 
-__all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "run_case"]
-
-OK = "ok"
-FAILED = "failed"
-SKIPPED = "skipped"
+__all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "run_case"]  # the statuses: until app.py imports distlab.status
 
 log = logging.getLogger("distlab")
 
@@ -127,8 +124,10 @@ def run_case(
             case_id=case_id,
             seed_key=case.seed_key,
             study=case.study.name,
-            # The metric columns, so a report can tell metrics from parameters without the plugin.
-            metrics=[{"name": m.name, "doc": m.doc} for m in case.study.metrics],
+            # The study's declarations, so that a report needs nothing but the rows and this file:
+            # which columns are metrics (and how to draw them), and which kind is the treatment.
+            treatment=case.study.treatment,
+            metrics=[dataclasses.asdict(m) for m in case.study.metrics],
             config=case.config(),
             input_files=case.input_files(),
             overrides=list(overrides),
@@ -145,7 +144,7 @@ def run_case(
             started_at=started,
             finished_at=now(),
             status=status,
-            trials={"ok": sum(r["status"] == OK for r in rows), "failed": sum(r["status"] == FAILED for r in rows)},
+            trials={OK: sum(r["status"] == OK for r in rows), FAILED: sum(r["status"] == FAILED for r in rows)},
         ),
     )
     if status == OK:

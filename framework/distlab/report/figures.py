@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distlab import store
+from distlab.report.stats import mean_ci95
+from distlab.status import OK
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,7 +56,7 @@ def hue_label(columns: list[str], values: tuple[Any, ...]) -> str:
 def layout(tables: Tables) -> tuple[str | None, str | None, list[str]]:
     """The columns for the x axis, the panels, and the colours."""
     dims = [c for c in tables.varying if c not in REPLICATION]
-    treatment = tables.study.treatment if tables.study else None
+    treatment = tables.treatment
     x = treatment if treatment in dims else (dims[0] if dims else None)
     rest = [c for c in dims if c != x]
     # Parameters of the x column's own components vary with it; they would only repeat it.
@@ -67,17 +69,6 @@ def layout(tables: Tables) -> tuple[str | None, str | None, list[str]]:
     return x, panel, hue
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float]:
-    from scipy.stats import t
-
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, 0.0
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return mean, float(t.ppf(0.975, n - 1)) * std / math.sqrt(n)
-
-
 def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
     """Draw one PNG per figure metric into ``out_dir``; returns the files written."""
     import matplotlib
@@ -87,7 +78,7 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
     import polars as pl
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    ok = tables.results.filter(pl.col("status") == "ok")
+    ok = tables.results.filter(pl.col("status") == OK)
     if ok.height == 0:
         return []
     x, panel, hue = layout(tables)
@@ -118,7 +109,7 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
                         if col is not None:
                             sel = sel.filter(pl.col(col).eq_missing(val))
                     vals = [float(v) for v in sel[metric.name].to_list() if v is not None]
-                    mean, err = _mean_ci(vals) if vals else (math.nan, 0.0)
+                    mean, err = mean_ci95(vals) if vals else (math.nan, 0.0)
                     means.append(mean)
                     errs.append(err)
                 positions = [i + (h_index - (len(hue_keys) - 1) / 2) * width for i in range(len(x_values))]

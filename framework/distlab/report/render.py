@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distlab import store
+from distlab.status import OK
 
 if TYPE_CHECKING:
     import polars as pl
@@ -43,10 +44,11 @@ def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
     """Mean ± half-width of the 95% CI of each figure metric, per combination of swept values."""
     import polars as pl
 
-    from distlab.report.figures import REPLICATION, _mean_ci
+    from distlab.report.figures import REPLICATION
+    from distlab.report.stats import mean_ci95
 
     dims = [c for c in tables.varying if c not in REPLICATION]
-    ok = tables.results.filter(pl.col("status") == "ok")
+    ok = tables.results.filter(pl.col("status") == OK)
     metrics = [m for m in tables.metrics if m.name in ok.columns]
     header = [*dims, "trials", *(m.name for m in metrics)]
     rows: list[list[str]] = []
@@ -58,7 +60,7 @@ def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
             if not vals:
                 row.append("–")
                 continue
-            mean, half = _mean_ci(vals)
+            mean, half = mean_ci95(vals)
             # Identical trials give a half-width of rounding noise (e.g. 6e-16): that is no interval.
             spread = half is not None and not math.isnan(half) and half > 1e-9 * abs(mean)
             row.append(_fmt(mean) + (f" ± {_fmt(half)}" if spread else ""))
@@ -117,7 +119,7 @@ def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
     per_case = (
         tables.results.group_by("case_id", maintain_order=True)
         .agg(
-            (pl.col("status") != "ok").sum().alias("failed"),
+            (pl.col("status") != OK).sum().alias("failed"),
             pl.len().alias("trials"),
             pl.col("error_type").drop_nulls().first(),
             pl.col("error_message").drop_nulls().first(),
@@ -210,8 +212,8 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
 
     res = tables.results
     n_cases = res["case_id"].n_unique()
-    n_ok = res.filter(pl.col("status") == "ok").height
-    study = tables.study.name if tables.study else ", ".join(str(s) for s in res["study"].unique().to_list())
+    n_ok = res.filter(pl.col("status") == OK).height
+    study = tables.study_name
     header, rows = _group_table(tables)
     failed = _failed_rows(tables, out_dir)
     failed_header = ["case_id", "case", "failed trials", "error", "message", "job directory (from here)"]

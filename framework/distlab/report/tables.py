@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from distlab import store
 from distlab.errors import ReportError
+from distlab.report.stats import t975
+from distlab.status import OK
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from distlab.study import Metric, Study
+    from distlab.study import Metric
 
 __all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize", "swept_columns"]
 
@@ -31,11 +33,12 @@ class Tables:
             columns, metrics, and ``job_dir``.
         summary: one row per (case, metric) over the case's successful trials: n, mean, std, the 95%
             confidence interval of the mean (Student's t), p50 and p99.
-        metrics: the metrics of the study (as the study declares them, if it is registered here).
+        metrics: the metrics of the study, as its jobs recorded their declarations in provenance.
         config_columns: the config columns, in order.
         varying: the sweep's dimensions (see :func:`swept_columns`).
         provenance: every job's provenance record.
-        study: the study, if registered in this process.
+        study_name: the study's name.
+        treatment: the kind the study compares (e.g. ``strategy``), as provenance recorded it, if any.
         notes: what a reader of the numbers should know about the data (copies counted once,
             incomplete jobs left out, mixed component versions).
     """
@@ -46,7 +49,8 @@ class Tables:
     config_columns: list[str]
     varying: list[str]
     provenance: list[dict[str, Any]]
-    study: Study | None
+    study_name: str
+    treatment: str | None
     notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -54,7 +58,7 @@ class Tables:
         """The failed trials."""
         import polars as pl
 
-        return self.results.filter(pl.col("status") != "ok")
+        return self.results.filter(pl.col("status") != OK)
 
 
 def _union_schema(files: list[Path]) -> dict[str, Any]:
@@ -153,8 +157,11 @@ def load_tables(run_dir: Path) -> Tables:
         )
     results = _with_versions(results, files, provenance)
 
-    study = _study_of(results)
-    metrics = list(study.metrics) if study else _recorded_metrics(results, provenance)
+    # The report reads rows and provenance alone: the same directory gives the same report whether
+    # or not the study's package and plugins are installed here.
+    metrics = _recorded_metrics(results, provenance)
+    treatments = {p.get("treatment") for p in provenance if p.get("treatment")}
+    treatment = str(next(iter(treatments))) if len(treatments) == 1 else None
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
     varying = swept_columns(results, config_columns)
@@ -164,7 +171,7 @@ def load_tables(run_dir: Path) -> Tables:
             "`.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
-    return Tables(results, summary, metrics, config_columns, varying, provenance, study, notes)
+    return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes)
 
 
 def _rel(path: str, root: Path) -> str:
@@ -238,43 +245,27 @@ def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]
     return out
 
 
-def _study_of(results: pl.DataFrame) -> Study | None:
-    names = results["study"].unique().to_list() if "study" in results.columns else []
-    if len(names) != 1:
-        return None
-    from distlab.host import get_registry
-
-    try:
-        return get_registry().study(str(names[0]))
-    except Exception:  # a report on results of a study whose plugin is not installed here
-        return None
-
-
 def _recorded_metrics(results: pl.DataFrame, provenance: list[dict[str, Any]]) -> list[Metric]:
-    """Without the study at hand: the metrics its jobs recorded in provenance, in their order.
+    """The metrics the jobs recorded in provenance (each one's whole declaration), in their order.
 
-    Jobs written before provenance recorded metrics fall back to the numeric columns after
-    ``error_traceback`` that are not component parameters (``kind.param``) or versions.
+    Jobs written before provenance recorded whole declarations give name and doc only (the other
+    fields take their defaults); jobs written before it recorded metrics at all fall back to the numeric
+    columns after ``error_traceback`` that are not component parameters (``kind.param``) or versions.
     """
     from distlab.study import Metric
 
-    recorded: dict[str, str] = {}
+    fields = {f.name for f in dataclasses.fields(Metric)}
+    recorded: dict[str, Metric] = {}
     for prov in provenance:
         for metric in prov.get("metrics") or []:
-            recorded.setdefault(str(metric["name"]), str(metric.get("doc", "")))
+            if isinstance(metric, dict) and "name" in metric and str(metric["name"]) not in recorded:
+                recorded[str(metric["name"])] = Metric(**{k: v for k, v in metric.items() if k in fields})
     if recorded:
-        return [Metric(name, doc) for name, doc in recorded.items() if name in results.columns]
+        return [m for name, m in recorded.items() if name in results.columns]
     cols = results.columns
     start = cols.index("error_traceback") + 1 if "error_traceback" in cols else len(cols)
     return [Metric(c, "") for c in cols[start:]
             if c != "job_dir" and "." not in c and results.schema[c].is_numeric()]
-
-
-def _t975(n: int) -> float:
-    """The 97.5% quantile of Student's t with n - 1 degrees of freedom (two-sided 95% interval)."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, n - 1)) if n > 1 else float("nan")
 
 
 def summarize(results: pl.DataFrame, metrics: list[Metric], config_columns: list[str]) -> pl.DataFrame:
@@ -285,7 +276,7 @@ def summarize(results: pl.DataFrame, metrics: list[Metric], config_columns: list
     """
     import polars as pl
 
-    ok = results.filter(pl.col("status") == "ok")
+    ok = results.filter(pl.col("status") == OK)
     keys = ["case_id", *[c for c in config_columns if c in results.columns]]
     frames = []
     for metric in metrics:
@@ -307,7 +298,7 @@ def summarize(results: pl.DataFrame, metrics: list[Metric], config_columns: list
     summary = pl.concat(frames, how="diagonal_relaxed")
     t_values = pl.DataFrame(
         {"n": sorted(set(summary["n"].to_list()))}, schema={"n": summary.schema["n"]}
-    ).with_columns(pl.col("n").map_elements(_t975, return_dtype=pl.Float64).alias("_t"))
+    ).with_columns(pl.col("n").map_elements(t975, return_dtype=pl.Float64).alias("_t"))
     half = pl.col("_t") * pl.col("std") / pl.col("n").cast(pl.Float64).sqrt()
     return (
         summary.join(t_values, on="n", how="left")

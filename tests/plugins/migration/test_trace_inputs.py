@@ -14,7 +14,8 @@ import pytest
 from distlab import host, store
 from distlab.case import resolve_case
 from distlab.errors import ParameterError
-from distlab.runner import OK, SKIPPED, run_case
+from distlab.runner import run_case
+from distlab.status import OK, SKIPPED
 
 QUIET = "time_s,page,op\n0.0,1,w\n"
 # Rewrites many pages during the migration, so pre-copy sends more than for QUIET.
