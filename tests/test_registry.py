@@ -156,3 +156,31 @@ def test_a_plugin_reusing_a_built_in_name_loses_that_name_only() -> None:
     assert registry.component("strategy", "my_own").plugin == "aaa_clash"
     assert registry.component("workload", "hotset")  # the built-in plugin is whole
     assert not registry.failures
+
+
+@pytest.mark.parametrize("reserved", ["version", "preset", "name", "sha256", "code"])
+def test_parameter_names_the_result_table_reserves_are_refused(reserved: str) -> None:
+    import toy_plugin
+
+    Params = dataclasses.make_dataclass("Params", [(reserved, int, dataclasses.field(default=1))], frozen=True)
+
+    def register(registry):
+        registry.register("shape", "clash", Params, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match=rf"'{reserved}' is reserved.*rename it"):
+        registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("r", register)])
+    assert registry.find("shape", "clash") is None and registry.find("shape", "uniform") is not None
+
+
+def test_a_reserved_name_inside_a_nested_parameter_is_refused_too() -> None:
+    import toy_plugin
+
+    Inner = dataclasses.make_dataclass("Inner", [("version", int, dataclasses.field(default=1))], frozen=True)
+    Outer = dataclasses.make_dataclass("Outer", [("inner", Inner, dataclasses.field(default_factory=Inner))],
+                                       frozen=True)
+
+    def register(registry):
+        registry.register("shape", "nested", Outer, lambda p: p)
+
+    with pytest.warns(PluginLoadWarning, match="Inner.version: the name 'version' is reserved"):
+        load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("n", register)])

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from distlab.errors import ParameterError
 
-__all__ = ["ParamInfo", "build", "describe", "input_files", "input_path", "param"]
+__all__ = ["RESERVED_NAMES", "RESERVED_SUFFIXES", "ParamInfo", "build", "check_defaults", "describe", "input_files", "input_path", "param"]
 
 T = TypeVar("T")
 
@@ -301,12 +301,19 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
         raise ParameterError(prefix.rstrip(".") or cls.__name__, kwargs, str(err)) from None
 
 
+RESERVED_NAMES = frozenset({"name", "preset", "version", "sha256", "plugin", "distribution", "code"})
+"""Parameter names a component or world may not use: the result table and provenance put columns of
+these names beside a kind's parameters (``strategy`` holds the name, ``strategy.preset``,
+``strategy.version``, ``workload.path.sha256``, ...), and a parameter of the same name would collide."""
+RESERVED_SUFFIXES = (".sha256",)
+
+
 def check_defaults(cls: type) -> None:
     """Check that a parameter dataclass is frozen and that every field has a valid default.
 
     Raises:
-        TypeError: if the class is not a frozen dataclass, a field has no default, or a ``file=True``
-            field is not a string.
+        TypeError: if the class is not a frozen dataclass, a field has no default, a field's name is
+            reserved (:data:`RESERVED_NAMES`), or a ``file=True`` field is not a string.
         ParameterError: if a default is outside its own declared range.
     """
     if not dataclasses.is_dataclass(cls):
@@ -316,6 +323,15 @@ def check_defaults(cls: type) -> None:
         raise TypeError(f"parameter dataclass {cls.__name__} must be frozen (@dataclass(frozen=True))")
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
+        if f.name in RESERVED_NAMES or f.name.endswith(RESERVED_SUFFIXES):
+            raise TypeError(
+                f"parameter {cls.__name__}.{f.name}: the name {f.name!r} is reserved, because the result table "
+                f"already has a column named so beside a component's parameters (reserved: "
+                f"{', '.join(sorted(RESERVED_NAMES))}, and names ending in {', '.join(RESERVED_SUFFIXES)}); rename it"
+            )
+        nested = _base_type(hints[f.name])
+        if dataclasses.is_dataclass(nested) and isinstance(nested, type):
+            check_defaults(nested)
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise TypeError(f"parameter {cls.__name__}.{f.name} has no default")
         if f.metadata.get("file") and _base_type(hints[f.name]) is not str:
