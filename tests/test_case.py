@@ -72,11 +72,40 @@ def test_bad_values_are_named(registry) -> None:
         resolve_case({**_config(), "strategy": {}}, {"shape": "constant"}, registry)
 
 
-def test_ids_of_cases_without_input_files_did_not_change(registry) -> None:
-    """Adding input files to the case id left every id and seed key without one as it was."""
+def test_seed_keys_of_cases_without_input_files_did_not_change(registry) -> None:
+    """Neither input files nor code identity changed the seeds of a case without input files (so the
+    numbers stay as they were); the case id covers the code and so moves with it."""
     case = resolve_case(_config(value=1.5), {"shape": "constant"}, registry)
     assert case.input_files() == {}
-    assert (case.case_id, case.seed_key) == ("843fd38d785392af", "68ed2dc1f19afa49")
+    assert case.seed_key == "68ed2dc1f19afa49"
+
+
+def test_an_edited_plugin_is_a_new_case_with_the_same_seeds(registry, tmp_path, monkeypatch) -> None:
+    """The case id hashes the plugin's files: an edit keeps the version but changes the id (so the old
+    results are neither reused nor pooled), while trial seeds stay (the world is the same)."""
+    from distlab.provenance import module_code
+
+    package = tmp_path / "edited_plugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("FACTOR = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    comp = dataclasses.replace(registry.component("shape", "constant"), module="edited_plugin",
+                               factory=lambda p: p)
+    study = registry.study("toy")
+
+    def case() -> Case:
+        return Case(study, study.world(), {"shape": (comp, comp.params())}, 0, 2)
+
+    module_code.cache_clear()
+    before = case()
+    before_id, before_seeds = before.case_id, before.trial_seeds()
+    first = comp.code()
+    assert "edited_plugin" in first["module"] and len(first["sha256"]) == 64
+    (package / "__init__.py").write_text("FACTOR = 2\n")
+    module_code.cache_clear()
+    after = case()
+    assert comp.code()["sha256"] != first["sha256"]
+    assert after.case_id != before_id and after.trial_seeds() == before_seeds
 
 
 @dataclasses.dataclass(frozen=True)

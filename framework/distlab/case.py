@@ -97,13 +97,17 @@ class Case:
 
     @property
     def case_id(self) -> str:
-        """A hash of the resolved config, the versions of the components and the content of its input files.
+        """A hash of the resolved config, the versions and code of the components, and the content of its
+        input files.
 
         The path of an input file is part of the config, so an identical copy at another path is another
-        case (reported under its own path); the same path with other content is another case too.
+        case (reported under its own path); the same path with other content is another case too. The
+        hash of each component's code (:meth:`distlab.component.Component.code`) makes an edited plugin
+        a new case, whatever its version says.
         """
         versions = {kind: f"{comp.distribution}=={comp.version}" for kind, (comp, _) in self.components.items()}
-        payload: dict[str, Any] = {"config": self.config(), "versions": versions}
+        code = {kind: comp.code()["sha256"] for kind, (comp, _) in self.components.items()}
+        payload: dict[str, Any] = {"config": self.config(), "versions": versions, "code": code}
         files = {key: entry["sha256"] for key, entry in self._files.items()}
         if files:  # only then, so that the ids of cases without input files stay as they were
             payload["files"] = files
@@ -209,6 +213,8 @@ def resolve_case(
     choices: Mapping[str, str | None],
     registry: Registry,
     presets: Mapping[str, str] | None = None,
+    *,
+    study: Study | None = None,
 ) -> Case:
     """Resolve a composed config into a case, checking every name, type and range.
 
@@ -217,6 +223,7 @@ def resolve_case(
         choices: the component chosen for each kind.
         registry: the registry to look names up in.
         presets: the preset name of each kind chosen through a preset.
+        study: the study, if the caller has looked it up already; else ``config["study"]`` names it.
 
     Returns:
         The case.
@@ -225,7 +232,8 @@ def resolve_case(
         UnknownComponentError: for a study or component name that is not registered.
         ParameterError: naming the key, the value and what is allowed.
     """
-    study = registry.study(str(config.get("study")))
+    if study is None:
+        study = registry.study(str(config.get("study")))
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("seed", seed, "an integer >= 0")

@@ -44,6 +44,7 @@ class Component:
         plugin: the plugin (entry-point name or module) that registered it.
         distribution: the Python distribution that ships the plugin.
         version: that distribution's version; part of every case id the component is used in.
+        module: the import name of the plugin module that registered it ("" if unknown).
     """
 
     kind: str
@@ -54,11 +55,38 @@ class Component:
     plugin: str
     distribution: str
     version: str
+    module: str = ""
+
+    def code(self) -> dict[str, Any]:
+        """The identity of the component's code: the hash of the files of the plugin's package (and of
+        the factory's, if it lives in another), with git commit and dirty flag where there is a checkout.
+
+        Part of every case id the component is used in, so an edited plugin is a new case: never
+        skipped as already run, never pooled with results of its old code.
+        """
+        from distlab.provenance import module_code
+
+        modules = sorted({m.split(".")[0] for m in (self.module, _factory_module(self.factory)) if m})
+        codes = [module_code(m) for m in modules]
+        if len(codes) == 1:
+            return codes[0]
+        import hashlib
+
+        joined = "".join(str(c["sha256"]) for c in codes)
+        return {"module": ",".join(modules), "sha256": hashlib.sha256(joined.encode()).hexdigest() if codes else None,
+                "git_commit": None, "git_dirty": None, "parts": codes}
 
     def create(self, params: Any) -> Any:
         """Make the component from its parameters, importing its factory on first use."""
         factory = load_object(self.factory, f"{self.kind} '{self.name}' (plugin {self.plugin})")
         return factory(params)
+
+
+def _factory_module(factory: str | Callable[[Any], Any]) -> str:
+    if isinstance(factory, str):
+        return factory.partition(":")[0]
+    module = getattr(factory, "__module__", None)
+    return module if isinstance(module, str) and module != "__main__" else ""
 
 
 def load_object(ref: str | Callable[..., Any], owner: str) -> Any:

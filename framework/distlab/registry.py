@@ -290,6 +290,7 @@ class Registrar:
                 plugin=self._plugin.name,
                 distribution=self._plugin.distribution,
                 version=self._plugin.version,
+                module=self._plugin.module,
             )
         )
 

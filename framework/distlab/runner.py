@@ -138,6 +138,7 @@ def run_case(
                     "plugin": comp.plugin,
                     "distribution": comp.distribution,
                     "version": comp.version,
+                    "code": comp.code(),
                 }
                 for kind, (comp, _) in case.components.items()
             },

@@ -165,10 +165,10 @@ def load_tables(run_dir: Path) -> Tables:
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
     varying = swept_columns(results, config_columns)
-    if any(c.endswith((".version", ".sha256")) for c in varying):
+    if any(c.endswith((".version", ".code", ".sha256")) for c in varying):
         notes.append(
-            "The results mix versions of a component or contents of an input file (see the `.version` and "
-            "`.sha256` columns); they are kept apart, never pooled."
+            "The results mix versions or code of a component, or contents of an input file (see the `.version`, "
+            "`.code` and `.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
     return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes)
@@ -191,7 +191,8 @@ def _read_provenance(path: Path) -> dict[str, Any]:
 
 
 def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[dict[str, Any]]) -> pl.DataFrame:
-    """Add ``<kind>.version`` (each component's distribution and version) and ``<key>.sha256`` (each
+    """Add ``<kind>.version`` (each component's distribution and version), ``<kind>.code`` (the hash of its
+    code, first 12 hex digits) and ``<key>.sha256`` (each
     input file's content hash, first 12 hex digits) from provenance to every row.
 
     A case id includes both, so results of two versions of a plugin, or of two contents of one
@@ -204,6 +205,10 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
         row: dict[str, Any] = {"job_dir": str(path.parent)}
         for kind, comp in (prov.get("components") or {}).items():
             row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
+            # The same version with other code (an edited plugin) is another case: say which code.
+            code = comp.get("code") if isinstance(comp.get("code"), dict) else {}
+            if code.get("sha256"):
+                row[f"{kind}.code"] = str(code["sha256"])[:12]
         # An input file's content is part of the case, like a version: an edited trace is another case.
         for key, file in (prov.get("input_files") or {}).items():
             row[f"{key}.sha256"] = str(file.get("sha256", ""))[:12]
