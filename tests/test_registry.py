@@ -60,7 +60,7 @@ class P:
 def test_broken_plugin_is_named_and_others_keep_working(monkeypatch: pytest.MonkeyPatch) -> None:
     import toy_plugin
 
-    def bad(registry):
+    def bad(registrar):
         raise RuntimeError("this plugin is broken")
 
     with pytest.warns(PluginLoadWarning, match="'broken'.*this plugin is broken"):
@@ -78,15 +78,15 @@ def test_plugin_that_fails_to_import_is_a_warning(monkeypatch: pytest.MonkeyPatc
 def test_registration_rules() -> None:
     import toy_plugin
 
-    def unknown_kind(registry):
-        registry.register("nokind", "a", P, lambda p: p)
+    def unknown_kind(registrar):
+        registrar.register("nokind", "a", P, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match="unknown kind 'nokind'"):
         load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("u", unknown_kind)])
 
-    def shared_params(registry):
-        registry.register("shape", "one", P, lambda p: p)
-        registry.register("shape", "two", P, lambda p: p)
+    def shared_params(registrar):
+        registrar.register("shape", "one", P, lambda p: p)
+        registrar.register("shape", "two", P, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match="reuses the parameter class"):
         load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("s", shared_params)])
@@ -95,8 +95,8 @@ def test_registration_rules() -> None:
     class Mutable:
         x: int = 1
 
-    def mutable(registry):
-        registry.register("shape", "m", Mutable, lambda p: p)
+    def mutable(registrar):
+        registrar.register("shape", "m", Mutable, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match="frozen"):
         load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("m", mutable)])
@@ -145,9 +145,9 @@ def test_a_plugin_reusing_a_built_in_name_loses_that_name_only() -> None:
     class Other:
         y: int = param(1, "y")
 
-    def clashing(registry):
-        registry.register("strategy", "precopy", Mine, lambda p: p)
-        registry.register("strategy", "my_own", Other, lambda p: p)
+    def clashing(registrar):
+        registrar.register("strategy", "precopy", Mine, lambda p: p)
+        registrar.register("strategy", "my_own", Other, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match="registers strategy 'precopy', which .* already registered"):
         registry = load_registry(autoload=False, plugins=[],
@@ -164,8 +164,8 @@ def test_parameter_names_the_result_table_reserves_are_refused(reserved: str) ->
 
     Params = dataclasses.make_dataclass("Params", [(reserved, int, dataclasses.field(default=1))], frozen=True)
 
-    def register(registry):
-        registry.register("shape", "clash", Params, lambda p: p)
+    def register(registrar):
+        registrar.register("shape", "clash", Params, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match=rf"'{reserved}' is reserved.*rename it"):
         registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("r", register)])
@@ -179,8 +179,8 @@ def test_a_reserved_name_inside_a_nested_parameter_is_refused_too() -> None:
     Outer = dataclasses.make_dataclass("Outer", [("inner", Inner, dataclasses.field(default_factory=Inner))],
                                        frozen=True)
 
-    def register(registry):
-        registry.register("shape", "nested", Outer, lambda p: p)
+    def register(registrar):
+        registrar.register("shape", "nested", Outer, lambda p: p)
 
     with pytest.warns(PluginLoadWarning, match="Inner.version: the name 'version' is reserved"):
         load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("n", register)])

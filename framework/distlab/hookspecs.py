@@ -5,8 +5,8 @@ A plugin is any module registered under the ``distlab`` entry-point group. It im
     from distlab import hookimpl
 
     @hookimpl
-    def register_components(registry):
-        registry.register("strategy", "my_strategy", MyParams, "my_pkg.strategy:MyStrategy",
+    def register_components(registrar):
+        registrar.register("strategy", "my_strategy", MyParams, "my_pkg.strategy:MyStrategy",
                           doc="what it decides")
 
 Registration must stay cheap: names, parameter dataclasses and ``"module:attr"`` factories only, no
@@ -31,10 +31,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_components(registry: Registrar) -> None:
-    """Register this plugin's components (and, for a plugin that adds a study, its kinds and study).
+def register_components(registrar: Registrar) -> None:
+    """Register this plugin's components (and, for a plugin that extends a study, its kinds, studies and
+    benchmarks).
 
     Args:
-        registry: the registrar; see :class:`distlab.registry.Registrar` for its verbs
-            ``register``, ``add_kind`` and ``add_study``.
+        registrar: the registry as this plugin sees it (it records who registered what); see
+            :class:`distlab.registry.Registrar` for its verbs ``register``, ``add_kind``, ``add_study``
+            and ``add_benchmark``.
     """

@@ -141,7 +141,7 @@ def load_registry(
     for impl in impls:
         info = infos[impl.plugin_name]
         try:
-            impl.function(registry=Registrar(registry, info))
+            impl.function(registrar=Registrar(registry, info))
         except Exception as err:
             _fail(registry, info, err)
             registry.forget(info.name)

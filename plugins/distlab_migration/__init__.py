@@ -27,7 +27,7 @@ from distlab_migration.workloads.params import (
 )
 
 if TYPE_CHECKING:
-    from distlab.registry import Registrar
+    from distlab import Registrar
 
 __all__ = ["register_components"]
 
@@ -36,32 +36,32 @@ _W = "distlab_migration.workloads"
 
 
 @hookimpl
-def register_components(registry: Registrar) -> None:
+def register_components(registrar: Registrar) -> None:
     """Register the built-in strategies and workloads."""
     strategy = "strategy"
-    registry.register(strategy, "stop_and_copy", StopAndCopyParams, f"{_S}.stop_and_copy:StopAndCopy",
+    registrar.register(strategy, "stop_and_copy", StopAndCopyParams, f"{_S}.stop_and_copy:StopAndCopy",
                       doc="stop the VM, copy all memory, resume at the destination")
-    registry.register(strategy, "precopy", PrecopyParams, f"{_S}.precopy:Precopy",
+    registrar.register(strategy, "precopy", PrecopyParams, f"{_S}.precopy:Precopy",
                       doc="copy while the guest runs until nothing is dirty (bounded by max_rounds)")
-    registry.register(strategy, "postcopy", PostcopyParams, f"{_S}.postcopy:Postcopy",
+    registrar.register(strategy, "postcopy", PostcopyParams, f"{_S}.postcopy:Postcopy",
                       doc="resume at the destination at once; fetch pages on faults, push the rest")
-    registry.register(strategy, "hybrid", HybridParams, f"{_S}.hybrid:Hybrid",
+    registrar.register(strategy, "hybrid", HybridParams, f"{_S}.hybrid:Hybrid",
                       doc="pre-copy, then a brief stop-and-copy when QEMU's, Xen's or a round-count rule fires")
-    registry.register(strategy, "precopy_postcopy", PrecopyPostcopyParams, f"{_S}.precopy_postcopy:PrecopyPostcopy",
+    registrar.register(strategy, "precopy_postcopy", PrecopyPostcopyParams, f"{_S}.precopy_postcopy:PrecopyPostcopy",
                       doc="a few pre-copy rounds, then post-copy for what is still dirty")
     workload = "workload"
-    registry.register(workload, "idle", IdleParams, f"{_W}.patterns:Idle", doc="touches no memory")
-    registry.register(workload, "uniform", UniformParams, f"{_W}.patterns:Uniform",
+    registrar.register(workload, "idle", IdleParams, f"{_W}.patterns:Idle", doc="touches no memory")
+    registrar.register(workload, "uniform", UniformParams, f"{_W}.patterns:Uniform",
                       doc="accesses to uniformly random pages")
-    registry.register(workload, "hotset", HotsetParams, f"{_W}.patterns:Hotset",
+    registrar.register(workload, "hotset", HotsetParams, f"{_W}.patterns:Hotset",
                       doc="a hot set of pages takes most accesses (default 10% of pages, 90% of accesses)")
-    registry.register(workload, "zipf", ZipfParams, f"{_W}.patterns:Zipf",
+    registrar.register(workload, "zipf", ZipfParams, f"{_W}.patterns:Zipf",
                       doc="Zipf-distributed page popularity (YCSB's exponent 0.99 by default)")
-    registry.register(workload, "sequential", SequentialParams, f"{_W}.patterns:Sequential",
+    registrar.register(workload, "sequential", SequentialParams, f"{_W}.patterns:Sequential",
                       doc="writes sweep memory in order (pre-copy's worst case)")
-    registry.register(workload, "phased", PhasedParams, f"{_W}.patterns:Phased",
+    registrar.register(workload, "phased", PhasedParams, f"{_W}.patterns:Phased",
                       doc="a working set that moves to a new region every phase")
-    registry.register(workload, "trace", TraceParams, f"{_W}.trace:Trace",
+    registrar.register(workload, "trace", TraceParams, f"{_W}.trace:Trace",
                       doc="replays a CSV or Parquet trace of (time_s, page, op)")
     # The end-to-end migration benchmarks use these strategies and workloads, so they live here.
-    registry.add_benchmark("migration_plugins", "distlab_migration.bench:run")
+    registrar.add_benchmark("migration_plugins", "distlab_migration.bench:run")

@@ -20,7 +20,7 @@ from distlab_serializers.params import (
 )
 
 if TYPE_CHECKING:
-    from distlab.registry import Registrar
+    from distlab import Registrar
 
 __all__ = ["register_components"]
 
@@ -36,7 +36,7 @@ _COMPONENTS = (
 
 
 @hookimpl
-def register_components(registry: Registrar) -> None:
+def register_components(registrar: Registrar) -> None:
     """Register the serializers of the rpc study."""
     for name, params, factory, doc in _COMPONENTS:
-        registry.register("serializer", name, params, factory, doc=doc)
+        registrar.register("serializer", name, params, factory, doc=doc)
