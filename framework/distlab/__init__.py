@@ -13,6 +13,7 @@ from distlab.hookspecs import hookimpl
 from distlab.params import param
 from distlab.registry import Registrar, Registry
 from distlab.study import Metric, Study, TrialResult
+from distlab.version import __version__
 
 __all__ = [
     "Component",
@@ -32,5 +33,3 @@ __all__ = [
     "hookimpl",
     "param",
 ]
-
-__version__ = "0.1.0"

@@ -26,7 +26,7 @@ import pluggy
 
 from distlab import hookspecs
 from distlab.errors import PluginError
-from distlab.registry import PluginInfo, Registrar, Registry
+from distlab.registry import PluginInfo, PluginLoadWarning, Registrar, Registry
 from distlab.study import Study
 
 __all__ = ["ENTRY_POINT_GROUP", "STUDY_GROUP", "PluginLoadWarning", "get_registry", "load_registry", "reset"]
@@ -35,10 +35,6 @@ ENTRY_POINT_GROUP = "distlab"
 """The entry-point group of plugins (modules with ``register_components``)."""
 STUDY_GROUP = "distlab.studies"
 """The entry-point group of studies (:class:`distlab.study.Study` objects); always loaded."""
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to import or to register, or one of its components clashed, and was skipped."""
 
 
 _cache: tuple[int, Registry] | None = None

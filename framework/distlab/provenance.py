@@ -24,10 +24,10 @@ def now() -> str:
 @functools.cache
 def code_version() -> dict[str, Any]:
     """distlab's version, and its git commit and dirty flag when it runs from a checkout."""
-    import distlab
+    from distlab.version import __version__
 
-    info: dict[str, Any] = {"distribution": "distlab", "version": distlab.__version__, "git_commit": None, "git_dirty": None}
-    source = Path(distlab.__file__).resolve().parent
+    info: dict[str, Any] = {"distribution": "distlab", "version": __version__, "git_commit": None, "git_dirty": None}
+    source = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(
             ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10

@@ -18,11 +18,15 @@ from distlab.errors import PluginError, UnknownComponentError
 from distlab.params import check_defaults
 from distlab.study import Study
 
-__all__ = ["PluginInfo", "Registrar", "Registry"]
+__all__ = ["PluginInfo", "PluginLoadWarning", "Registrar", "Registry"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Hydra's own config groups and our top-level keys can't be used as kind names.
 _RESERVED = {"hydra", "study", "world", "seed", "repeats", "force", "defaults"}
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to import or to register, or one of its components clashed, and was skipped."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,8 +273,6 @@ class Registrar:
         taken = self._registry.find(kind, name)
         if taken is not None and taken.plugin != self._plugin.name:
             import warnings
-
-            from distlab.host import PluginLoadWarning  # here: host imports this module
 
             owner = f"{taken.plugin} ({taken.distribution} {taken.version})".replace(" ( )", "")
             warnings.warn(
