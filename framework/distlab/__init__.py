@@ -10,7 +10,7 @@ from __future__ import annotations
 from distlab.component import Component, Kind
 from distlab.errors import ConfigError, DistlabError, ParameterError, PluginError, ReportError, UnknownComponentError
 from distlab.hookspecs import hookimpl
-from distlab.params import param
+from distlab.params import build, input_path, param
 from distlab.registry import Registrar, Registry
 from distlab.study import Metric, Study, TrialResult
 from distlab.version import __version__
@@ -30,6 +30,8 @@ __all__ = [
     "TrialResult",
     "UnknownComponentError",
     "__version__",
+    "build",
     "hookimpl",
+    "input_path",
     "param",
 ]

@@ -40,9 +40,9 @@ def _row(name: str, seconds: float, baseline: str | None, baseline_seconds: floa
 
 
 def _migration(memory_mib: int) -> Any:
-    from distlab.migration.engine import run_trial
-    from distlab.migration.world import MigrationWorld
-    from distlab.params import build
+    from distlab.migration import run_trial
+    from distlab.migration import MigrationWorld
+    from distlab import build
     from distlab_migration.strategies.params import PrecopyParams
     from distlab_migration.strategies.precopy import Precopy
     from distlab_migration.workloads.params import UniformParams

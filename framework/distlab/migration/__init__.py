@@ -18,6 +18,7 @@ from distlab.migration.world import MAX_PAGES, VM, Link, MigrationWorld
 
 if TYPE_CHECKING:
     from distlab.migration.guest import Guest, ZipfTable
+    from distlab.migration.engine import Simulation, run_trial, simulate
     from distlab.migration.session import ZERO_PAGE_BYTES, Round, Session
 
 __all__ = [
@@ -36,9 +37,12 @@ __all__ = [
     "MigrationWorld",
     "Round",
     "Session",
+    "Simulation",
     "Strategy",
     "Workload",
     "ZipfTable",
+    "run_trial",
+    "simulate",
 ]
 
 # Names whose modules import numba: loaded when first asked for (PEP 562), not with the package.
@@ -48,6 +52,9 @@ _LAZY = {
     "Round": "distlab.migration.session",
     "Session": "distlab.migration.session",
     "ZERO_PAGE_BYTES": "distlab.migration.session",
+    "Simulation": "distlab.migration.engine",
+    "run_trial": "distlab.migration.engine",
+    "simulate": "distlab.migration.engine",
 }
 
 

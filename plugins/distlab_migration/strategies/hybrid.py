@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from distlab_migration.strategies.common import AutoConverge, configure
 
 if TYPE_CHECKING:
-    from distlab.migration.session import Round, Session
+    from distlab.migration import Round, Session
 
     from distlab_migration.strategies.params import HybridParams
 

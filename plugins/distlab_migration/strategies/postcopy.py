@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from distlab.migration.session import Session
+    from distlab.migration import Session
 
     from distlab_migration.strategies.params import PostcopyParams
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from distlab_migration.strategies.common import AutoConverge, configure
 
 if TYPE_CHECKING:
-    from distlab.migration.session import Session
+    from distlab.migration import Session
 
     from distlab_migration.strategies.params import PrecopyPostcopyParams
 

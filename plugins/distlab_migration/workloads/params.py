@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from distlab.params import param
+from distlab import param
 
 __all__ = ["HotsetParams", "IdleParams", "PhasedParams", "SequentialParams", "TraceParams", "UniformParams", "ZipfParams"]
 

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from distlab.migration.guest import Guest, ZipfTable
+    from distlab.migration import Guest, ZipfTable
 
     from distlab_migration.workloads.params import (
         HotsetParams,

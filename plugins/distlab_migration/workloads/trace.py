@@ -45,12 +45,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from distlab.errors import ParameterError
-from distlab.migration.errors import AccessLogError
-from distlab.params import input_path
+from distlab import ParameterError
+from distlab.migration import AccessLogError
+from distlab import input_path
 
 if TYPE_CHECKING:
-    from distlab.migration.guest import Guest
+    from distlab.migration import Guest
 
     from distlab_migration.workloads.params import TraceParams
 
