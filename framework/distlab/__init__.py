@@ -1,8 +1,8 @@
 """distlab: a plugin-based research framework for experiments on distributed systems.
 
 The public names for plugin authors and users; everything else lives in the submodules. The core
-names no study: each study's public surface is its own package (``distlab.migration``, ``distlab.rpc``,
-...), with its kinds' contracts, its world and its errors.
+names no study: each study's public surface is its own package (``distlab.<study>``), with its kinds'
+contracts, its world and its errors.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A case id covers what makes the numbers: the resolved config, the versions of the components, and the
 content of every input file the config names (parameters declared with ``param(..., file=True)``), so that
-editing a trace file makes its cases new cases instead of ones that already ran.
+editing an input file makes its cases new cases instead of ones that already ran.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Case:
         seed: the base seed.
         repeats: how many trials the case runs.
         presets: for a kind chosen through a preset (a config option that extends a component's
-            config under its own name, e.g. ``workload=write_heavy``), the preset's name. It labels
+            config under its own name, e.g. ``KIND=PRESET``), the preset's name. It labels
             results; the case itself is defined by the component and its parameters.
     """
 
@@ -69,7 +69,7 @@ class Case:
 
         Returns:
             ``{key: {"path": absolute path, "sha256": hex digest of the content}}``, e.g. for
-            ``workload.path``. Each file is hashed once per case object, so the case id and provenance
+            ``KIND.path``. Each file is hashed once per case object, so the case id and provenance
             agree even if the file changes while the case runs.
 
         Raises:
@@ -117,10 +117,10 @@ class Case:
     def seed_key(self) -> str:
         """A hash of what the trial seeds depend on: the config without the treatment and repeats.
 
-        Leaving the treatment (e.g. the strategy) out gives every treatment the same random world
+        Leaving the treatment (the kind the study compares) out gives every treatment the same random world
         in the same trial: common random numbers, so differences between treatments are not noise.
         The content of input files outside the treatment counts as part of the world, as their paths
-        already do: every treatment still shares the seeds, and an edited trace is a new world.
+        already do: every treatment still shares the seeds, and an edited input file is a new world.
         """
         config = self.config()
         config.pop("repeats")
@@ -140,7 +140,7 @@ class Case:
         return [trial_seed(self.seed, self.seed_key, r) for r in range(self.repeats)]
 
     def columns(self) -> dict[str, Any]:
-        """The config flattened into result-row columns, e.g. ``strategy.max_rounds``."""
+        """The config flattened into result-row columns, ``KIND.PARAM`` and ``world.PARAM``."""
         out: dict[str, Any] = {"study": self.study.name, "seed": self.seed, "repeats": self.repeats}
         out.update(_flatten("world", dataclasses.asdict(self.world)))
         for kind, (comp, params) in self.components.items():
@@ -173,7 +173,7 @@ _RACY_NS = 2_000_000_000
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's content, as hex; remembered per (path, device, inode, size, mtime) in a process.
 
-    The file is streamed in blocks (a trace of a gigabyte is never held in memory), and a sweep that
+    The file is streamed in blocks (an input file of a gigabyte is never held in memory), and a sweep that
     names the same file in many cases reads it once (unless it was modified in the last two seconds).
 
     Raises:

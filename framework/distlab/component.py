@@ -14,13 +14,13 @@ __all__ = ["Component", "Kind", "load_object"]
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    """A plugin contract, e.g. the migration study's ``strategy``.
+    """A plugin contract: what one component of the kind decides in its study's world.
 
-    A kind belongs to every study that lists it (the ``serializer`` serves the marshaling study and
-    the ONC RPC study alike); the registry knows which (:meth:`distlab.registry.Registry.studies_of`).
+    A kind belongs to every study that lists it (two studies may share one, e.g. one wire format
+    contract for two studies of remote calls); the registry knows which (:meth:`distlab.registry.Registry.studies_of`).
 
     Attributes:
-        name: the kind's name, also its Hydra config group (``strategy=precopy``).
+        name: the kind's name, also its Hydra config group (``KIND=NAME``).
         protocol: the ``typing.Protocol`` every component of the kind satisfies.
         doc: one line saying what a component of this kind decides.
     """

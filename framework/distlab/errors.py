@@ -40,7 +40,7 @@ class UnknownComponentError(ConfigError):
     """A name that is not registered.
 
     Args:
-        what: what was looked up, e.g. ``"strategy"`` or ``"study"``.
+        what: what was looked up: a kind's name, ``"kind"`` or ``"study"``.
         name: the name asked for.
         available: the registered names.
     """
@@ -58,7 +58,7 @@ class UnknownComponentError(ConfigError):
         # With autoloading off, even the built-in plugins load only when named: say so, or the
         # empty list reads as a broken install.
         autoload = (" Plugin autoloading is off (DISTLAB_DISABLE_PLUGIN_AUTOLOAD is set); name the plugins to "
-                    "load in DISTLAB_PLUGINS, e.g. DISTLAB_PLUGINS=migration." if off else "")
+                    "load in DISTLAB_PLUGINS (entry-point or module names, comma-separated)." if off else "")
         super().__init__(
             f"Unknown {what} '{name}'.{hint} Available {what} names: {listed}.{autoload} "
             "Run 'distlab plugins' to list every kind and component with its parameters."
@@ -69,7 +69,7 @@ class ParameterError(ConfigError):
     """One parameter with a wrong type or out of its allowed range.
 
     Args:
-        key: the full config key, e.g. ``"strategy.max_rounds"``.
+        key: the full config key, ``"KIND.PARAM"``, ``"world.PARAM"`` or a top-level key.
         value: the offending value.
         allowed: what is allowed, in words, e.g. ``"an integer >= 1"``.
     """
@@ -97,15 +97,16 @@ def nearest(name: str, candidates: list[str]) -> str | None:
     """The candidate closest to ``name``, if any is close enough to suggest.
 
     Examples:
-        >>> nearest("precopi", ["precopy", "postcopy"])
-        'precopy'
+        >>> nearest("colour", ["color", "shape"])
+        'color'
     """
     import difflib
 
-    # 0.6: "routing" (not yet a study) is 0.5 from "migration", a suggestion that misleads.
+    # 0.6: below it, words that merely share letters are suggested (ratio 0.5 for two unrelated
+    # nine-letter names), which misleads more than no suggestion.
     matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if matches:
         return matches[0]
-    # A prefix typo ("stop" for "stop_and_copy") is close in intent but not in ratio.
+    # A prefix ("stop" for "stop_and_go") is close in intent but not in ratio.
     prefixed = [c for c in candidates if c.startswith(name) or name.startswith(c)]
     return prefixed[0] if len(prefixed) == 1 else None

@@ -6,7 +6,7 @@ A plugin is any module registered under the ``distlab`` entry-point group. It im
 
     @hookimpl
     def register_components(registrar):
-        registrar.register("strategy", "my_strategy", MyParams, "my_pkg.strategy:MyStrategy",
+        registrar.register("KIND", "my_component", MyParams, "my_pkg.component:MyComponent",
                           doc="what it decides")
 
 Registration must stay cheap: names, parameter dataclasses and ``"module:attr"`` factories only, no

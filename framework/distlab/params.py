@@ -61,8 +61,8 @@ def param(
     Examples:
         >>> @dataclasses.dataclass(frozen=True)
         ... class Params:
-        ...     max_rounds: int = param(30, "pre-copy rounds before giving up", ge=1)
-        ...     trace: str = param("", "trace file (.csv)", file=True)
+        ...     rounds: int = param(30, "rounds before giving up", ge=1)
+        ...     table: str = param("", "a table to read (.csv)", file=True)
     """
     meta = {
         "doc": doc,
@@ -181,7 +181,7 @@ def input_files(params: Any, prefix: str = "") -> dict[str, str]:
 
     Args:
         params: an instance of a parameter dataclass (nested dataclasses are searched too).
-        prefix: prepended to every key, e.g. ``"workload."``.
+        prefix: prepended to every key, e.g. ``"KIND."``.
 
     Returns:
         The full key of each such parameter, and its value (the path as given), in declaration order.
@@ -189,9 +189,9 @@ def input_files(params: Any, prefix: str = "") -> dict[str, str]:
     Examples:
         >>> @dataclasses.dataclass(frozen=True)
         ... class Params:
-        ...     trace: str = param("", "trace file", file=True)
-        >>> input_files(Params("a.csv"), "workload."), input_files(Params())
-        ({'workload.trace': 'a.csv'}, {})
+        ...     table: str = param("", "a table to read", file=True)
+        >>> input_files(Params("a.csv"), "shape."), input_files(Params())
+        ({'shape.table': 'a.csv'}, {})
     """
     out: dict[str, str] = {}
     for f in dataclasses.fields(params):
@@ -257,7 +257,7 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
     Args:
         cls: the parameter dataclass.
         values: a mapping of field name to value (e.g. a resolved config node as a dict).
-        prefix: the config key of ``values``, used in error messages (e.g. ``"strategy."``).
+        prefix: the config key of ``values``, used in error messages (e.g. ``"KIND."``).
 
     Returns:
         An instance of ``cls``.
@@ -303,8 +303,8 @@ def build(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T
 
 RESERVED_NAMES = frozenset({"name", "preset", "version", "sha256", "plugin", "distribution", "code"})
 """Parameter names a component or world may not use: the result table and provenance put columns of
-these names beside a kind's parameters (``strategy`` holds the name, ``strategy.preset``,
-``strategy.version``, ``workload.path.sha256``, ...), and a parameter of the same name would collide."""
+these names beside a kind's parameters (``KIND`` holds the name, ``KIND.preset``,
+``KIND.version``, ``KIND.code``, ``KIND.path.sha256``, ...), and a parameter of the same name would collide."""
 RESERVED_SUFFIXES = (".sha256",)
 
 

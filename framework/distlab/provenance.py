@@ -56,8 +56,8 @@ def module_code(module: str) -> dict[str, Any]:
     ``git_dirty``. Computed once per process.
 
     Args:
-        module: an import name; only its top-level part counts (``distlab_migration.strategies`` hashes
-            all of ``distlab_migration``).
+        module: an import name; only its top-level part counts (``my_plugin.components`` hashes
+            all of ``my_plugin``).
 
     Returns:
         ``{"module", "sha256", "git_commit", "git_dirty"}``; ``sha256`` is None when the module cannot

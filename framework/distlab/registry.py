@@ -2,7 +2,7 @@
 
 Plugins see it through a :class:`Registrar`, which records who registered what. The registry also
 writes every parameter dataclass into Hydra's ConfigStore, under the group named after its kind, so
-that ``strategy=precopy strategy.max_rounds=20`` selects and type-checks a component.
+that ``KIND=NAME KIND.PARAM=VALUE`` selects and type-checks a component.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ class Registrar:
         """Register a component.
 
         Args:
-            kind: the kind it implements, e.g. ``"strategy"``.
+            kind: the name of the kind it implements.
             name: its name, snake_case, unique within the kind.
             params: its frozen parameter dataclass (every field with a default).
             factory: ``"module:attr"`` imported on first use (keep registration cheap), or a callable;

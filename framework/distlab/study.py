@@ -52,7 +52,7 @@ kind, and the trial's seed."""
 
 CaseCheck = Callable[[Any, Mapping[str, Any]], None]
 """``check(world, components) -> None``: raise a :class:`distlab.errors.ConfigError` if the components
-do not fit the world (e.g. a trace that touches pages beyond the VM's memory)."""
+do not fit the world (e.g. an input file that names more than the world holds)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Study:
         defaults: the default component name of each kind.
         metrics: the metric columns every result row has.
         runner: ``"module:function"`` (imported lazily) or a :data:`TrialRunner`.
-        treatment: the kind being compared (e.g. ``strategy``). Trial seeds do not depend on it,
+        treatment: the kind being compared. Trial seeds do not depend on it,
             so every treatment meets the same random world (common random numbers).
         check: optional ``"module:function"`` or :data:`CaseCheck`, run by preflight on every case
             before anything runs, for what only the world and the components together can tell.

@@ -29,7 +29,7 @@ def _fake_sweep(root: Path, cases: int, repeats: int) -> None:
         rows = [
             {
                 "study": "toy", "seed": i % 10, "repeats": repeats, "world.scale": 1.0,
-                "shape": ("uniform", "constant")[i % 2], "shape.low": float(i % 7),
+                "shape": ("alpha", "beta")[i % 2], "shape.low": float(i % 7),
                 "case_id": case_id, "repeat": r, "trial_seed": rng.getrandbits(63), "status": OK,
                 "error_type": None, "error_message": None, "error_traceback": None,
                 "value_mean": rng.random(), "value_max": rng.random() + 1, "positive": True,

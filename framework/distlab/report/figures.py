@@ -1,6 +1,6 @@
 """The report's figures: one PNG per metric the study marks for a figure.
 
-Layout: the study's treatment (e.g. the strategy) on the x axis, one panel per value of the next
+Layout: the study's treatment (the kind it compares) on the x axis, one panel per value of the next
 swept parameter, and one bar colour per combination of the rest. Bars are means over every
 successful trial (repeats and seeds pooled), with the 95% confidence interval of the mean.
 """
@@ -83,7 +83,8 @@ def draw_figures(tables: Tables, out_dir: Path) -> list[Path]:
         return []
     x, panel, hue = layout(tables)
     if x is not None and f"{x}.preset" in ok.columns:
-        # A preset is its own bar: hybrid with Xen's rules is not hybrid with QEMU's.
+        # A preset is its own bar: a component under one preset's parameters is not the same
+        # treatment as under another's.
         ok = ok.with_columns(pl.coalesce(pl.col(f"{x}.preset"), pl.col(x).cast(pl.String)).alias(x))
     x_values = _ordered(ok, x)
     panel_values = _ordered(ok, panel)

@@ -69,7 +69,7 @@ def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
 
 
 # What would turn a value into markup: backslash, code, emphasis, links, raw HTML, a table's cell
-# border. An underscore inside a word (max_rounds) is no emphasis in CommonMark, so it stays as is.
+# border. An underscore inside a word (a_b) is no emphasis in CommonMark, so it stays as is.
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
@@ -139,7 +139,7 @@ def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
 
 
 def _applies_to(res: pl.DataFrame, column: str) -> str:
-    """For a parameter null in some trials: the components (or presets) that have it, e.g. "(hybrid only)".
+    """For a parameter null in some trials: the components (or presets) that have it, e.g. "(COMPONENT only)".
 
     A component all of whose trials have the parameter is named; where only some of its presets have
     it, those presets are named instead.

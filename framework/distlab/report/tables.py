@@ -38,7 +38,7 @@ class Tables:
         varying: the sweep's dimensions (see :func:`swept_columns`).
         provenance: every job's provenance record.
         study_name: the study's name.
-        treatment: the kind the study compares (e.g. ``strategy``), as provenance recorded it, if any.
+        treatment: the kind the study compares, as provenance recorded it, if any.
         notes: what a reader of the numbers should know about the data (copies counted once,
             incomplete jobs left out, mixed component versions).
     """
@@ -196,7 +196,7 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
     input file's content hash, first 12 hex digits) from provenance to every row.
 
     A case id includes both, so results of two versions of a plugin, or of two contents of one
-    trace file, are two cases with the same config; these columns tell them apart in the report.
+    input file, are two cases with the same config; these columns tell them apart in the report.
     """
     import polars as pl
 
@@ -209,7 +209,7 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
             code = comp.get("code") if isinstance(comp.get("code"), dict) else {}
             if code.get("sha256"):
                 row[f"{kind}.code"] = str(code["sha256"])[:12]
-        # An input file's content is part of the case, like a version: an edited trace is another case.
+        # An input file's content is part of the case, like a version: an edited input file is another case.
         for key, file in (prov.get("input_files") or {}).items():
             row[f"{key}.sha256"] = str(file.get("sha256", ""))[:12]
         records.append(row)
