@@ -27,15 +27,27 @@ from __future__ import annotations
 import operator
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from distlab.rpc.errors import EncodeError
+from distlab.rpc import (
+    Array,
+    Bool,
+    EncodeError,
+    Enum,
+    FixedArray,
+    FixedOpaque,
+    Float,
+    Int,
+    Opaque,
+    String,
+    Struct,
+    TypeVisitor,
+    Void,
+    WireType,
+    numeric,
+)
 from distlab.rpc import arrays
-from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, String, Struct, Void
-from distlab_serializers._positional_layout import PAD4, Enc
-
-if TYPE_CHECKING:
-    from distlab_serializers._positional_encode import EncoderCompiler
+from distlab_serializers._positional_layout import PAD4, Enc, Layout
 
 __all__ = ["struct_encoder"]
 
@@ -57,23 +69,32 @@ class _Packers(dict[int, Callable[..., bytes]]):
         return pack
 
 
-def struct_encoder(compiler: EncoderCompiler, t: Struct) -> Enc | None:
-    """A generated encoder of ``t`` for ``compiler``'s layout, or ``None`` where the layout needs the
-    generic one (NDR's alignment depends on the offset, varints on the values)."""
-    L = compiler.layout
-    if L.align or L.varint or L.strings != "counted" or not t.fields:
+def struct_encoder(layout: Layout, t: Struct, encoder: Callable[[WireType], Enc]) -> Enc | None:
+    """A generated encoder of ``t`` for ``layout``, or ``None`` where the layout needs the generic one
+    (NDR's alignment depends on the offset, varints on the values).
+
+    Args:
+        layout: the format's choices.
+        t: the struct.
+        encoder: the compiled encoder of a field type that is not written inline (nested structs,
+            unions, optional values, arrays of compound items).
+    """
+    if layout.align or layout.varint or layout.strings != "counted" or not t.fields:
         return None
-    return _Writer(compiler, t).build()
+    return _Writer(layout, t, encoder).build()
 
 
-class _Writer:
-    """Writes the source of one struct's encoder."""
+class _Writer(TypeVisitor[None]):
+    """Writes the source of one struct's encoder: one visit per field, at the field's cursor."""
 
-    def __init__(self, compiler: EncoderCompiler, t: Struct) -> None:
-        self.compiler = compiler
+    def __init__(self, layout: Layout, t: Struct, encoder: Callable[[WireType], Enc]) -> None:
+        self.layout = layout
+        self.encoder = encoder
         self.t = t
-        self.order = compiler.layout.order
-        self.unit4 = compiler.layout.unit4
+        self.order = layout.order
+        self.unit4 = layout.unit4
+        self.i = 0  # the field being written: its index and the name of its local variable
+        self.x = ""
         self.ns: dict[str, Any] = {"EncodeError": EncodeError, "PAD": PAD4, "NUM": arrays.numeric_bytes}
         self.lines: list[str] = []
         self.fmt = ""  # the pending run of fixed-size items
@@ -133,66 +154,101 @@ class _Writer:
         enc.source = source  # type: ignore[attr-defined]
         return enc
 
-    def field(self, i: int, x: str, ft: Any) -> None:  # noqa: C901 - one branch per wire type
-        L = self.compiler.layout
-        if isinstance(ft, (Int, Float)):
-            self.fixed(ft.code, x)
-        elif isinstance(ft, Bool):
-            # As the generic encoder: True, False, or an int equal to 1 or 0.
-            self.emit(f"if not ({x} is True or {x} is False or (isinstance({x}, int) and ({x} == 1 or {x} == 0))):")
-            self.emit("    " + self.fail(i, "expected a bool"))
-            self.fixed("I" if L.bool_size == 4 else "B", x)
-        elif isinstance(ft, Enum):
-            vals = self.const("V", ft.values)
-            self.emit(f"if {x} not in {vals} or isinstance({x}, bool):")
-            self.emit("    " + self.fail(i, f"not a value of enum {ft.name}"))
-            self.fixed("i", x)
-        elif isinstance(ft, Void):
-            self.emit(f"if {x} is not None:")
-            self.emit("    " + self.fail(i, "a void arm carries None"))
-        elif isinstance(ft, (String, Opaque)):
-            b, n = f"b{i}", f"n{i}"
-            if isinstance(ft, String):
-                self.emit(f"{b} = {x}.encode('utf-8')")
-            else:
-                self.emit(f"if not isinstance({x}, (bytes, bytearray, memoryview)):")
-                self.emit("    " + self.fail(i, "expected bytes"))
-                self.emit(f"{b} = {x}")
-            self.emit(f"{n} = len({b})")
-            self.emit(f"if {n} > {ft.bound}:")
-            self.emit("    " + self.fail(i, f"more bytes than the bound {ft.bound}"))
-            self.fixed("I", n)
-            self.close_run()
-            self.pieces.append(b)
-            if self.unit4:
-                self.pieces.append(f"PAD[{n} & 3]")
-        elif isinstance(ft, FixedOpaque):
-            self.emit(f"if len({x}) != {ft.size} or not isinstance({x}, (bytes, bytearray, memoryview)):")
-            self.emit("    " + self.fail(i, f"fixed opaque needs exactly {ft.size} bytes"))
-            self.close_run()
-            self.pieces.append(x)
-            if self.unit4 and ft.size & 3:
-                self.fmt += f"{-ft.size % 4}x"  # zero padding, packed with the next run
-        elif isinstance(ft, (Array, FixedArray)) and isinstance(ft.elem, (Int, Float)):
-            n, a = f"n{i}", f"a{i}"
-            fixed = isinstance(ft, FixedArray)
-            bound = ft.size if isinstance(ft, FixedArray) else ft.bound
-            self.emit(f"{n} = len({x})")
-            self.emit(f"if {n} {'!=' if fixed else '>'} {bound}:")
-            self.emit("    " + self.fail(i, f"the number of items does not fit the bound {bound}"))
-            if not fixed:
-                self.fixed("I", n)
-            self.close_run()
-            packers = self.const("K", _Packers(self.order, ft.elem.code))
-            elem = self.const("E", ft.elem)
-            # Short lists: one struct call, which checks every item's type and range as the
-            # generic path's struct.pack does; numpy arrays and long lists: the array path.
-            self.emit(f"if type({x}) is list and {n} < {_SHORT}:")
-            self.emit(f"    {a} = {packers}[{n}](*{x})")
-            self.emit("else:")
-            self.emit(f"    {a} = NUM({x}, {elem}, {self.order!r})")
-            self.pieces.append(a)
+    def field(self, i: int, x: str, ft: WireType) -> None:
+        """Write field ``i`` (held in local ``x``) of type ``ft``."""
+        self.i, self.x = i, x
+        ft.accept(self)
+
+    def visit_int(self, t: Int) -> None:
+        self.fixed(t.code, self.x)
+
+    def visit_float(self, t: Float) -> None:
+        self.fixed(t.code, self.x)
+
+    def visit_bool(self, t: Bool) -> None:
+        i, x = self.i, self.x
+        # As the generic encoder: True, False, or an int equal to 1 or 0.
+        self.emit(f"if not ({x} is True or {x} is False or (isinstance({x}, int) and ({x} == 1 or {x} == 0))):")
+        self.emit("    " + self.fail(i, "expected a bool"))
+        self.fixed("I" if self.layout.bool_size == 4 else "B", x)
+
+    def visit_enum(self, t: Enum) -> None:
+        i, x = self.i, self.x
+        vals = self.const("V", t.values)
+        self.emit(f"if {x} not in {vals} or isinstance({x}, bool):")
+        self.emit("    " + self.fail(i, f"not a value of enum {t.name}"))
+        self.fixed("i", x)
+
+    def visit_void(self, t: Void) -> None:
+        self.emit(f"if {self.x} is not None:")
+        self.emit("    " + self.fail(self.i, "a void arm carries None"))
+
+    def visit_string(self, t: String) -> None:
+        self.counted(t.bound, text=True)
+
+    def visit_opaque(self, t: Opaque) -> None:
+        self.counted(t.bound, text=False)
+
+    def counted(self, bound: int, text: bool) -> None:
+        """A string or opaque, inline: its bytes, the bound check, the length word and the padding."""
+        i, x = self.i, self.x
+        b, n = f"b{i}", f"n{i}"
+        if text:
+            self.emit(f"{b} = {x}.encode('utf-8')")
         else:
-            self.flush()
-            enc = self.const("C", self.compiler.encoder(ft))
-            self.emit(f"{enc}(buf, {x})")
+            self.emit(f"if not isinstance({x}, (bytes, bytearray, memoryview)):")
+            self.emit("    " + self.fail(i, "expected bytes"))
+            self.emit(f"{b} = {x}")
+        self.emit(f"{n} = len({b})")
+        self.emit(f"if {n} > {bound}:")
+        self.emit("    " + self.fail(i, f"more bytes than the bound {bound}"))
+        self.fixed("I", n)
+        self.close_run()
+        self.pieces.append(b)
+        if self.unit4:
+            self.pieces.append(f"PAD[{n} & 3]")
+
+    def visit_fixed_opaque(self, t: FixedOpaque) -> None:
+        i, x = self.i, self.x
+        self.emit(f"if len({x}) != {t.size} or not isinstance({x}, (bytes, bytearray, memoryview)):")
+        self.emit("    " + self.fail(i, f"fixed opaque needs exactly {t.size} bytes"))
+        self.close_run()
+        self.pieces.append(x)
+        if self.unit4 and t.size & 3:
+            self.fmt += f"{-t.size % 4}x"  # zero padding, packed with the next run
+
+    def visit_array(self, t: Array) -> None:
+        self.array(t, fixed=False, bound=t.bound)
+
+    def visit_fixed_array(self, t: FixedArray) -> None:
+        self.array(t, fixed=True, bound=t.size)
+
+    def array(self, t: Array | FixedArray, fixed: bool, bound: int) -> None:
+        """A numeric array inline (its count, then its items packed at once); any other, as a call."""
+        num = numeric(t.elem)
+        if num is None:
+            self.default(t)
+            return
+        i, x = self.i, self.x
+        n, a = f"n{i}", f"a{i}"
+        self.emit(f"{n} = len({x})")
+        self.emit(f"if {n} {'!=' if fixed else '>'} {bound}:")
+        self.emit("    " + self.fail(i, f"the number of items does not fit the bound {bound}"))
+        if not fixed:
+            self.fixed("I", n)
+        self.close_run()
+        packers = self.const("K", _Packers(self.order, num.code))
+        elem = self.const("E", num)
+        # Short lists: one struct call, which checks every item's type and range as the
+        # generic path's struct.pack does; numpy arrays and long lists: the array path.
+        self.emit(f"if type({x}) is list and {n} < {_SHORT}:")
+        self.emit(f"    {a} = {packers}[{n}](*{x})")
+        self.emit("else:")
+        self.emit(f"    {a} = NUM({x}, {elem}, {self.order!r})")
+        self.pieces.append(a)
+
+    def default(self, t: WireType) -> None:
+        # Nested structs, unions, optional values, arrays of compound items: their own encoder.
+        self.flush()
+        enc = self.const("C", self.encoder(t))
+        self.emit(f"{enc}(buf, {self.x})")

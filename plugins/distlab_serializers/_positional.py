@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from distlab.rpc.errors import DecodeError, EncodeError
+from distlab.rpc import DecodeError, EncodeError, WireType, validate
 from distlab.rpc import arrays
-from distlab.rpc.types import WireType, validate
 from distlab_serializers._positional_decode import DecoderCompiler
 from distlab_serializers._positional_encode import EncoderCompiler
 from distlab_serializers._positional_layout import Dec, Layout

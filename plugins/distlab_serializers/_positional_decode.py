@@ -12,9 +12,29 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from distlab.rpc.errors import DecodeError
+from distlab.rpc import (
+    Array,
+    Bool,
+    DecodeError,
+    Enum,
+    FixedArray,
+    FixedOpaque,
+    Float,
+    Int,
+    Opaque,
+    Optional,
+    Ref,
+    String,
+    Struct,
+    TypeVisitor,
+    Union,
+    UnionValue,
+    Void,
+    WireType,
+    integer,
+    numeric,
+)
 from distlab.rpc import arrays, kernels
-from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, UnionValue, Void, WireType
 from distlab_serializers._positional_layout import ZEROS, Dec, Layout, TypeCompiler
 
 __all__ = ["DecoderCompiler"]
@@ -49,6 +69,7 @@ class DecoderCompiler(TypeCompiler[Dec]):
 
     def __init__(self, layout: Layout) -> None:
         super().__init__(layout, (layout.key, "dec"))
+        self._minsize = _MinSize(layout)
 
     def decoder(self, t: WireType) -> Dec:
         """The decoder of ``t`` (compiled on first use)."""
@@ -56,31 +77,7 @@ class DecoderCompiler(TypeCompiler[Dec]):
 
     def minsize(self, t: WireType) -> int:
         """The fewest bytes an encoding of ``t`` takes (so a count can be checked against what is left)."""
-        L = self.layout
-        small = 1 if L.varint else 4
-        if isinstance(t, (Int, Float)):
-            return 1 if L.varint and isinstance(t, Int) else t.size
-        if isinstance(t, Bool):
-            return L.bool_size
-        if isinstance(t, Enum):
-            return small
-        if isinstance(t, String):
-            return 13 if L.strings == "ndr" else small
-        if isinstance(t, Opaque):
-            return small
-        if isinstance(t, FixedOpaque):
-            return t.size + (-t.size % 4 if L.unit4 else 0)
-        if isinstance(t, Array):
-            return small
-        if isinstance(t, FixedArray):
-            return t.size * self.minsize(t.elem)
-        if isinstance(t, Struct):
-            return sum(self.minsize(ft) for _, ft in t.fields)
-        if isinstance(t, Union):
-            return self.minsize(t.discriminant)
-        if isinstance(t, Optional):
-            return 4 if L.optional == "referent" or L.unit4 else 1
-        return 0
+        return t.accept(self._minsize)
 
     def _get_len(self) -> Callable[[bytes, int], tuple[int, int]]:
         """The reader of a length or count."""
@@ -100,106 +97,126 @@ class DecoderCompiler(TypeCompiler[Dec]):
 
         return get_len
 
-    def _compile(self, t: WireType) -> Dec:  # noqa: C901 - one branch per wire type
+    def visit_int(self, t: Int) -> Dec:
+        if not self.layout.varint:
+            return self._fixed_decoder(self.layout.order + t.code, t.size)
+        lo, hi, signed = t.lo, t.hi, t.signed
+
+        def dec_varint(data: bytes, pos: int) -> tuple[int, int]:
+            u, end = _read_varint(data, pos)
+            v = (u >> 1) ^ -(u & 1) if signed else u
+            if not lo <= v <= hi:
+                raise DecodeError(pos, f"{v} is outside the range of {t.dtype}")
+            return v, end
+
+        return dec_varint
+
+    def visit_float(self, t: Float) -> Dec:
+        return self._fixed_decoder(self.layout.order + t.code, t.size)
+
+    def visit_bool(self, t: Bool) -> Dec:
         L = self.layout
-        o = L.origin
-        if isinstance(t, Int) and L.varint:
-            lo, hi, signed = t.lo, t.hi, t.signed
+        raw = self._fixed_decoder(L.order + ("I" if L.bool_size == 4 else "B"), L.bool_size)
 
-            def dec_varint(data: bytes, pos: int) -> tuple[int, int]:
-                u, end = _read_varint(data, pos)
-                v = (u >> 1) ^ -(u & 1) if signed else u
-                if not lo <= v <= hi:
-                    raise DecodeError(pos, f"{v} is outside the range of {t.dtype}")
-                return v, end
+        def dec_bool(data: bytes, pos: int) -> tuple[bool, int]:
+            x, end = raw(data, pos)
+            if x > 1:
+                raise DecodeError(end - L.bool_size, f"a bool is 0 or 1, not {x}")
+            return x == 1, end
 
-            return dec_varint
-        if isinstance(t, (Int, Float)):
-            return self._fixed_decoder(L.order + t.code, t.size)
-        if isinstance(t, Bool):
-            raw = self._fixed_decoder(L.order + ("I" if L.bool_size == 4 else "B"), L.bool_size)
+        return dec_bool
 
-            def dec_bool(data: bytes, pos: int) -> tuple[bool, int]:
-                x, end = raw(data, pos)
-                if x > 1:
-                    raise DecodeError(end - L.bool_size, f"a bool is 0 or 1, not {x}")
-                return x == 1, end
+    def visit_enum(self, t: Enum) -> Dec:
+        values = t.values
+        inner = self.decoder(Int(32, True))
 
-            return dec_bool
-        if isinstance(t, Enum):
-            values = t.values
-            inner = self.decoder(Int(32, True))
+        def dec_enum(data: bytes, pos: int) -> tuple[int, int]:
+            x, end = inner(data, pos)
+            if x not in values:
+                raise DecodeError(pos, f"{x} is not a value of enum {t.name}")
+            return x, end
 
-            def dec_enum(data: bytes, pos: int) -> tuple[int, int]:
-                x, end = inner(data, pos)
-                if x not in values:
-                    raise DecodeError(pos, f"{x} is not a value of enum {t.name}")
-                return x, end
+        return dec_enum
 
-            return dec_enum
-        if isinstance(t, Void):
-            return lambda data, pos: (None, pos)
-        if isinstance(t, (String, Opaque)):
-            return self._counted_decoder(t)
-        if isinstance(t, FixedOpaque):
-            size = t.size
-            pad = -size % 4 if L.unit4 else 0
+    def visit_void(self, t: Void) -> Dec:
+        return lambda data, pos: (None, pos)
 
-            def dec_fixed_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
-                end = pos + size
-                if end + pad > len(data):
-                    raise _truncated(pos, size + pad, data)
-                return data[pos:end], _check_pad(data, end, pad)
+    def visit_string(self, t: String) -> Dec:
+        return self._counted_decoder(t.bound, text=True)
 
-            return dec_fixed_opaque
-        if isinstance(t, (Array, FixedArray)):
-            return self._array_decoder(t)
-        if isinstance(t, Struct):
-            return self._struct_decoder(t)
-        if isinstance(t, Union):
-            dd = self.decoder(t.discriminant)
-            arms = {c: self.decoder(a) for c, _, a in t.arms}
-            default = self.decoder(t.default[1]) if t.default is not None else None
+    def visit_opaque(self, t: Opaque) -> Dec:
+        return self._counted_decoder(t.bound, text=False)
 
-            def dec_union(data: bytes, pos: int) -> tuple[Any, int]:
-                d, end = dd(data, pos)
-                f = arms.get(d, default)
-                if f is None:
-                    raise DecodeError(pos, f"discriminant {d} has no arm in union {t.name}")
-                x, end = f(data, end)
-                return UnionValue(d, x), end
+    def visit_fixed_opaque(self, t: FixedOpaque) -> Dec:
+        size = t.size
+        pad = -size % 4 if self.layout.unit4 else 0
 
-            return dec_union
-        if isinstance(t, Optional):
-            inner_dec = self.decoder(t.elem)
-            if L.optional == "referent":
-                get_len = self._get_len()
+        def dec_fixed_opaque(data: bytes, pos: int) -> tuple[bytes, int]:
+            end = pos + size
+            if end + pad > len(data):
+                raise _truncated(pos, size + pad, data)
+            return data[pos:end], _check_pad(data, end, pad)
 
-                def dec_pointer(data: bytes, pos: int) -> tuple[Any, int]:
-                    ref, end = get_len(data, pos)
-                    if ref == 0:
-                        return None, end
-                    return inner_dec(data, end)
+        return dec_fixed_opaque
 
-                return dec_pointer
-            flag = self._fixed_decoder(L.order + ("I" if L.unit4 else "B"), 4 if L.unit4 else 1)
+    def visit_array(self, t: Array) -> Dec:
+        return self._array_decoder(t.elem, fixed=False, bound=t.bound)
 
-            def dec_optional(data: bytes, pos: int) -> tuple[Any, int]:
-                x, end = flag(data, pos)
-                if x == 0:
+    def visit_fixed_array(self, t: FixedArray) -> Dec:
+        return self._array_decoder(t.elem, fixed=True, bound=t.size)
+
+    def visit_struct(self, t: Struct) -> Dec:
+        return self._struct_decoder(t)
+
+    def visit_union(self, t: Union) -> Dec:
+        dd = self.decoder(t.discriminant)
+        arms = {c: self.decoder(a) for c, _, a in t.arms}
+        default = self.decoder(t.default[1]) if t.default is not None else None
+
+        def dec_union(data: bytes, pos: int) -> tuple[Any, int]:
+            d, end = dd(data, pos)
+            f = arms.get(d, default)
+            if f is None:
+                raise DecodeError(pos, f"discriminant {d} has no arm in union {t.name}")
+            x, end = f(data, end)
+            return UnionValue(d, x), end
+
+        return dec_union
+
+    def visit_optional(self, t: Optional) -> Dec:
+        L = self.layout
+        inner_dec = self.decoder(t.elem)
+        if L.optional == "referent":
+            get_len = self._get_len()
+
+            def dec_pointer(data: bytes, pos: int) -> tuple[Any, int]:
+                ref, end = get_len(data, pos)
+                if ref == 0:
                     return None, end
-                if x != 1:
-                    raise DecodeError(pos, f"an optional's flag is 0 or 1, not {x}")
                 return inner_dec(data, end)
 
-            return dec_optional
-        if isinstance(t, Ref):
-            ref = t
+            return dec_pointer
+        flag = self._fixed_decoder(L.order + ("I" if L.unit4 else "B"), 4 if L.unit4 else 1)
 
-            def dec_ref(data: bytes, pos: int) -> tuple[Any, int]:
-                return self.decoder(ref.target)(data, pos)
+        def dec_optional(data: bytes, pos: int) -> tuple[Any, int]:
+            x, end = flag(data, pos)
+            if x == 0:
+                return None, end
+            if x != 1:
+                raise DecodeError(pos, f"an optional's flag is 0 or 1, not {x}")
+            return inner_dec(data, end)
 
-            return dec_ref
+        return dec_optional
+
+    def visit_ref(self, t: Ref) -> Dec:
+        ref = t
+
+        def dec_ref(data: bytes, pos: int) -> tuple[Any, int]:
+            return self.decoder(ref.target)(data, pos)
+
+        return dec_ref
+
+    def default(self, t: WireType) -> Dec:
         raise TypeError(f"{t!r} is not a wire type")
 
     def _fixed_decoder(self, fmt: str, size: int) -> Dec:
@@ -224,10 +241,8 @@ class DecoderCompiler(TypeCompiler[Dec]):
 
         return dec_fixed
 
-    def _counted_decoder(self, t: String | Opaque) -> Dec:
+    def _counted_decoder(self, bound: int, text: bool) -> Dec:
         L = self.layout
-        bound = t.bound
-        text = isinstance(t, String)
         get_len = self._get_len()
         if text and L.strings == "ndr":
             get3 = struct.Struct(L.order + "III").unpack_from
@@ -266,11 +281,8 @@ class DecoderCompiler(TypeCompiler[Dec]):
 
         return dec_counted
 
-    def _array_decoder(self, t: Array | FixedArray) -> Dec:
+    def _array_decoder(self, elem: WireType, fixed: bool, bound: int) -> Dec:
         L = self.layout
-        elem = t.elem
-        fixed = isinstance(t, FixedArray)
-        bound = t.size if isinstance(t, FixedArray) else t.bound
         get_len = self._get_len()
 
         def count(data: bytes, pos: int) -> tuple[int, int]:
@@ -281,8 +293,9 @@ class DecoderCompiler(TypeCompiler[Dec]):
                 raise DecodeError(pos, f"count {n} exceeds the bound {bound}")
             return n, end
 
-        if isinstance(elem, (Int, Float)) and not (L.varint and isinstance(elem, Int)):
-            size = elem.size
+        num, whole = numeric(elem), integer(elem)
+        if num is not None and not (L.varint and whole is not None):
+            size = num.size
             order = L.order
             m = size - 1 if L.align else 0
             o = L.origin
@@ -293,16 +306,16 @@ class DecoderCompiler(TypeCompiler[Dec]):
                     start = _skip_pad(data, start, (o - start) & m)
                 if start + n * size > len(data):
                     raise _truncated(start, n * size, data)
-                return arrays.get_numeric(data, start, n, elem, order), start + n * size
+                return arrays.get_numeric(data, start, n, num, order), start + n * size
 
             return dec_numeric
-        if isinstance(elem, Int):  # varint layout
-            lo, hi, dtype = elem.lo, elem.hi, elem.dtype
+        if whole is not None:  # varint layout
+            lo, hi, dtype, signed = whole.lo, whole.hi, whole.dtype, whole.signed
 
             def dec_varints(data: bytes, pos: int) -> tuple[Any, int]:
                 n, start = count(data, pos)
                 u, end = arrays.get_varints(data, start, n)
-                if elem.signed:
+                if signed:
                     v = kernels.zigzag_decode(u)
                     if n and (v.min() < lo or v.max() > hi):
                         raise DecodeError(start, f"an item is outside the range of {dtype}")
@@ -381,3 +394,51 @@ def _utf8(data: bytes, start: int, end: int) -> str:
     except UnicodeDecodeError as err:
         raise DecodeError(start + err.start, f"invalid UTF-8: {err.reason}") from None
 
+
+
+class _MinSize(TypeVisitor[int]):
+    """The fewest bytes an encoding of each kind takes in one layout."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.small = 1 if layout.varint else 4  # a length, count or enum
+
+    def visit_int(self, t: Int) -> int:
+        return 1 if self.layout.varint else t.size
+
+    def visit_float(self, t: Float) -> int:
+        return t.size
+
+    def visit_bool(self, t: Bool) -> int:
+        return self.layout.bool_size
+
+    def visit_enum(self, t: Enum) -> int:
+        return self.small
+
+    def visit_string(self, t: String) -> int:
+        return 13 if self.layout.strings == "ndr" else self.small
+
+    def visit_opaque(self, t: Opaque) -> int:
+        return self.small
+
+    def visit_fixed_opaque(self, t: FixedOpaque) -> int:
+        return t.size + (-t.size % 4 if self.layout.unit4 else 0)
+
+    def visit_array(self, t: Array) -> int:
+        return self.small
+
+    def visit_fixed_array(self, t: FixedArray) -> int:
+        return t.size * t.elem.accept(self)
+
+    def visit_struct(self, t: Struct) -> int:
+        return sum(ft.accept(self) for _, ft in t.fields)
+
+    def visit_union(self, t: Union) -> int:
+        return t.discriminant.accept(self)
+
+    def visit_optional(self, t: Optional) -> int:
+        return 4 if self.layout.optional == "referent" or self.layout.unit4 else 1
+
+    def default(self, t: WireType) -> int:
+        # VOID takes nothing; a reference is not followed (it may be the type being compiled).
+        return 0

@@ -15,9 +15,28 @@ from typing import Any
 
 import numpy as np
 
-from distlab.rpc.errors import EncodeError
+from distlab.rpc import (
+    Array,
+    Bool,
+    EncodeError,
+    Enum,
+    FixedArray,
+    FixedOpaque,
+    Float,
+    Int,
+    Opaque,
+    Optional,
+    Ref,
+    String,
+    Struct,
+    Union,
+    Void,
+    WireType,
+    integer,
+    numeric,
+    validate,
+)
 from distlab.rpc import arrays
-from distlab.rpc.types import Array, Bool, Enum, FixedArray, FixedOpaque, Float, Int, Opaque, Optional, Ref, String, Struct, Union, Void, WireType, validate
 from distlab_serializers._codegen import struct_encoder
 from distlab_serializers._positional_layout import NDR_REFERENT, PAD4, ZEROS, Enc, Layout, TypeCompiler
 
@@ -91,117 +110,137 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return put_len
 
-    def _compile(self, t: WireType) -> Enc:  # noqa: C901 - one branch per wire type
+    def visit_int(self, t: Int) -> Enc:
+        if not self.layout.varint:
+            return self._fixed(self.layout.order + t.code, t.size)
+        lo, hi, signed = t.lo, t.hi, t.signed
+
+        def enc_varint(buf: bytearray, v: int) -> None:
+            if not lo <= v <= hi:
+                raise EncodeError("value", f"{v} out of range")
+            buf += _varint(((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF if signed else v)
+
+        return enc_varint
+
+    def visit_float(self, t: Float) -> Enc:
+        return self._fixed(self.layout.order + t.code, t.size)
+
+    def visit_bool(self, t: Bool) -> Enc:
         L = self.layout
         o = L.origin
-        if isinstance(t, Int) and L.varint:
-            lo, hi, signed = t.lo, t.hi, t.signed
+        one = struct.pack(L.order + ("I" if L.bool_size == 4 else "B"), 1)
+        zero = bytes(len(one))
+        m = L.bool_size - 1 if L.align else 0
 
-            def enc_varint(buf: bytearray, v: int) -> None:
-                if not lo <= v <= hi:
-                    raise EncodeError("value", f"{v} out of range")
-                buf += _varint(((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF if signed else v)
+        def enc_bool(buf: bytearray, v: Any) -> None:
+            if m:
+                p = (o - len(buf)) & m
+                if p:
+                    buf += ZEROS[p]
+            if v is True or (v == 1 and isinstance(v, int)):
+                buf += one
+            elif v is False or (v == 0 and isinstance(v, int)):
+                buf += zero
+            else:
+                raise EncodeError("value", f"expected a bool, got {v!r}")
 
-            return enc_varint
-        if isinstance(t, (Int, Float)):
-            return self._fixed(L.order + t.code, t.size)
-        if isinstance(t, Bool):
-            one = struct.pack(L.order + ("I" if L.bool_size == 4 else "B"), 1)
-            zero = bytes(len(one))
-            m = L.bool_size - 1 if L.align else 0
+        return enc_bool
 
-            def enc_bool(buf: bytearray, v: Any) -> None:
-                if m:
-                    p = (o - len(buf)) & m
-                    if p:
-                        buf += ZEROS[p]
-                if v is True or (v == 1 and isinstance(v, int)):
-                    buf += one
-                elif v is False or (v == 0 and isinstance(v, int)):
-                    buf += zero
-                else:
-                    raise EncodeError("value", f"expected a bool, got {v!r}")
+    def visit_enum(self, t: Enum) -> Enc:
+        values = t.values
+        inner = self.encoder(Int(32, True))
 
-            return enc_bool
-        if isinstance(t, Enum):
-            values = t.values
-            inner = self.encoder(Int(32, True))
+        def enc_enum(buf: bytearray, v: int) -> None:
+            if v not in values or isinstance(v, bool):
+                raise EncodeError("value", f"{v!r} is not a value of enum {t.name}")
+            inner(buf, v)
 
-            def enc_enum(buf: bytearray, v: int) -> None:
-                if v not in values or isinstance(v, bool):
-                    raise EncodeError("value", f"{v!r} is not a value of enum {t.name}")
-                inner(buf, v)
+        return enc_enum
 
-            return enc_enum
-        if isinstance(t, Void):
+    def visit_void(self, t: Void) -> Enc:
+        def enc_void(buf: bytearray, v: Any) -> None:
+            if v is not None:
+                raise EncodeError("value", "a void arm carries None")
 
-            def enc_void(buf: bytearray, v: Any) -> None:
-                if v is not None:
-                    raise EncodeError("value", "a void arm carries None")
+        return enc_void
 
-            return enc_void
-        if isinstance(t, (String, Opaque)):
-            return self._counted_bytes(t)
-        if isinstance(t, FixedOpaque):
-            size = t.size
-            pad = PAD4[size & 3] if L.unit4 else b""
+    def visit_string(self, t: String) -> Enc:
+        return self._counted_bytes(t.bound, text=True)
 
-            def enc_fixed_opaque(buf: bytearray, v: bytes) -> None:
-                if len(v) != size or not isinstance(v, (bytes, bytearray, memoryview)):
-                    raise EncodeError("value", f"fixed opaque needs exactly {size} bytes")
-                buf += v
-                buf += pad
+    def visit_opaque(self, t: Opaque) -> Enc:
+        return self._counted_bytes(t.bound, text=False)
 
-            return enc_fixed_opaque
-        if isinstance(t, (Array, FixedArray)):
-            return self._array_encoder(t)
-        if isinstance(t, Struct):
-            return self._struct_encoder(t)
-        if isinstance(t, Union):
-            de = self.encoder(t.discriminant)
-            arms = {c: self.encoder(a) for c, _, a in t.arms}
-            default = self.encoder(t.default[1]) if t.default is not None else None
+    def visit_fixed_opaque(self, t: FixedOpaque) -> Enc:
+        size = t.size
+        pad = PAD4[size & 3] if self.layout.unit4 else b""
 
-            def enc_union(buf: bytearray, v: Any) -> None:
-                d, x = v
-                de(buf, d)
-                f = arms.get(d, default)
-                if f is None:
-                    raise EncodeError("value", f"discriminant {d!r} has no arm")
-                f(buf, x)
+        def enc_fixed_opaque(buf: bytearray, v: bytes) -> None:
+            if len(v) != size or not isinstance(v, (bytes, bytearray, memoryview)):
+                raise EncodeError("value", f"fixed opaque needs exactly {size} bytes")
+            buf += v
+            buf += pad
 
-            return enc_union
-        if isinstance(t, Optional):
-            inner_enc = self.encoder(t.elem)
-            if L.optional == "referent":
-                put_len = self._put_len()
+        return enc_fixed_opaque
 
-                def enc_pointer(buf: bytearray, v: Any) -> None:
-                    if v is None:
-                        put_len(buf, 0)
-                    else:
-                        put_len(buf, NDR_REFERENT)
-                        inner_enc(buf, v)
+    def visit_array(self, t: Array) -> Enc:
+        return self._array_encoder(t.elem, fixed=False, bound=t.bound)
 
-                return enc_pointer
-            fmt = L.order + ("I" if L.unit4 else "B")
-            present, absent = struct.pack(fmt, 1), struct.pack(fmt, 0)
+    def visit_fixed_array(self, t: FixedArray) -> Enc:
+        return self._array_encoder(t.elem, fixed=True, bound=t.size)
 
-            def enc_optional(buf: bytearray, v: Any) -> None:
+    def visit_struct(self, t: Struct) -> Enc:
+        return self._struct_encoder(t)
+
+    def visit_union(self, t: Union) -> Enc:
+        de = self.encoder(t.discriminant)
+        arms = {c: self.encoder(a) for c, _, a in t.arms}
+        default = self.encoder(t.default[1]) if t.default is not None else None
+
+        def enc_union(buf: bytearray, v: Any) -> None:
+            d, x = v
+            de(buf, d)
+            f = arms.get(d, default)
+            if f is None:
+                raise EncodeError("value", f"discriminant {d!r} has no arm")
+            f(buf, x)
+
+        return enc_union
+
+    def visit_optional(self, t: Optional) -> Enc:
+        L = self.layout
+        inner_enc = self.encoder(t.elem)
+        if L.optional == "referent":
+            put_len = self._put_len()
+
+            def enc_pointer(buf: bytearray, v: Any) -> None:
                 if v is None:
-                    buf += absent
+                    put_len(buf, 0)
                 else:
-                    buf += present
+                    put_len(buf, NDR_REFERENT)
                     inner_enc(buf, v)
 
-            return enc_optional
-        if isinstance(t, Ref):
-            ref = t
+            return enc_pointer
+        fmt = L.order + ("I" if L.unit4 else "B")
+        present, absent = struct.pack(fmt, 1), struct.pack(fmt, 0)
 
-            def enc_ref(buf: bytearray, v: Any) -> None:
-                self.encoder(ref.target)(buf, v)
+        def enc_optional(buf: bytearray, v: Any) -> None:
+            if v is None:
+                buf += absent
+            else:
+                buf += present
+                inner_enc(buf, v)
 
-            return enc_ref
+        return enc_optional
+
+    def visit_ref(self, t: Ref) -> Enc:
+        ref = t
+
+        def enc_ref(buf: bytearray, v: Any) -> None:
+            self.encoder(ref.target)(buf, v)
+
+        return enc_ref
+
+    def default(self, t: WireType) -> Enc:
         raise TypeError(f"{t!r} is not a wire type")
 
     def _fixed(self, fmt: str, size: int) -> Enc:
@@ -222,10 +261,8 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_fixed
 
-    def _counted_bytes(self, t: String | Opaque) -> Enc:
+    def _counted_bytes(self, bound: int, text: bool) -> Enc:
         L = self.layout
-        bound = t.bound
-        text = isinstance(t, String)
         put_len = self._put_len()
         if text and L.strings == "ndr":
             put3 = struct.Struct(L.order + "III").pack
@@ -260,11 +297,8 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_counted
 
-    def _array_encoder(self, t: Array | FixedArray) -> Enc:
+    def _array_encoder(self, elem: WireType, fixed: bool, bound: int) -> Enc:
         L = self.layout
-        elem = t.elem
-        fixed = isinstance(t, FixedArray)
-        bound = t.size if isinstance(t, FixedArray) else t.bound
         put_len = self._put_len()
 
         def count(buf: bytearray, v: Any) -> int:
@@ -276,9 +310,10 @@ class EncoderCompiler(TypeCompiler[Enc]):
                 put_len(buf, n)
             return n
 
-        if isinstance(elem, (Int, Float)) and not (L.varint and isinstance(elem, Int)):
+        num, whole = numeric(elem), integer(elem)
+        if num is not None and not (L.varint and whole is not None):
             order = L.order
-            m = elem.size - 1 if L.align else 0
+            m = num.size - 1 if L.align else 0
             o = L.origin
 
             def enc_numeric(buf: bytearray, v: Any) -> None:
@@ -287,13 +322,13 @@ class EncoderCompiler(TypeCompiler[Enc]):
                     p = (o - len(buf)) & m
                     if p:
                         buf += ZEROS[p]
-                arrays.put_numeric(buf, v, elem, order)
+                arrays.put_numeric(buf, v, num, order)
 
             if not L.align and not L.varint:
-                enc_numeric.numeric = (elem, fixed, bound, order)  # type: ignore[attr-defined]
+                enc_numeric.numeric = (num, fixed, bound, order)  # type: ignore[attr-defined]
             return enc_numeric
-        if isinstance(elem, Int):  # varint layout
-            dtype = elem.dtype
+        if whole is not None:  # varint layout
+            dtype = whole.dtype
 
             def enc_varints(buf: bytearray, v: Any) -> None:
                 n = count(buf, v)
@@ -301,12 +336,12 @@ class EncoderCompiler(TypeCompiler[Enc]):
                 if a.dtype.kind not in "iu":
                     if isinstance(v, np.ndarray):
                         raise EncodeError("value", f"expected integers, got {a.dtype}")
-                    validate(v, Array(elem))  # big Python ints make an object array
+                    validate(v, Array(whole))  # big Python ints make an object array
                     a = np.array(v, dtype=object)
                 elif a.dtype != dtype:
-                    validate(a, Array(elem))
+                    validate(a, Array(whole))
                 a = a.astype(dtype)
-                arrays.put_varints(buf, arrays.zigzag(a) if elem.signed else a)
+                arrays.put_varints(buf, arrays.zigzag(a) if whole.signed else a)
 
             return enc_varints
         ee = self.encoder(elem)
@@ -322,7 +357,7 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
     def _struct_encoder(self, t: Struct) -> Enc:
         if self.specialize:
-            generated = struct_encoder(self, t)
+            generated = struct_encoder(self.layout, t, self.encoder)
             if generated is not None:
                 return generated
         names = [n for n, _ in t.fields]

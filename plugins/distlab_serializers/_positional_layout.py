@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from distlab.rpc.types import Array, Bool, Enum, FixedArray, Float, Int, Opaque, Optional, String, Struct, Union, WireType
+from distlab.rpc import (
+    Array,
+    Bool,
+    Enum,
+    FixedArray,
+    Float,
+    Int,
+    Opaque,
+    Optional,
+    String,
+    Struct,
+    TypeVisitor,
+    Union,
+    WireType,
+)
 
 __all__ = ["Dec", "Enc", "Layout", "NDR_REFERENT", "PAD4", "TypeCompiler", "ZEROS"]
 
@@ -62,8 +76,11 @@ class Layout:
 F = TypeVar("F")
 
 
-class TypeCompiler(Generic[F]):
+class TypeCompiler(TypeVisitor[F]):
     """Compiles wire types into closures of one kind (``F``) for one layout, each type once.
+
+    A subclass is a :class:`~distlab.rpc.TypeVisitor`: its ``visit_<kind>`` methods build the
+    closure of each kind of type, and :meth:`compiled` runs them once per type and layout.
 
     Args:
         layout: the format's choices.
@@ -73,31 +90,56 @@ class TypeCompiler(Generic[F]):
     def __init__(self, layout: Layout, key: tuple[str, ...]) -> None:
         self.layout = layout
         self.key = key
+        self._alignment = _Alignment(layout)
 
     def compiled(self, t: WireType) -> F:
         """The closure of ``t``: compiled on first use, then taken from ``t``'s cache."""
-        return t.compiled(self.key, self._compile)
-
-    def _compile(self, t: WireType) -> F:
-        raise NotImplementedError
+        return t.compiled(self.key, self.visit)
 
     def alignment(self, t: WireType) -> int:
         """NDR alignment of ``t`` (1 when the layout does not align)."""
-        L = self.layout
-        if not L.align:
-            return 1
-        if isinstance(t, (Int, Float)):
-            return t.size
-        if isinstance(t, Bool):
-            return L.bool_size
-        if isinstance(t, (Enum, String, Opaque, Optional)):
-            return 4
-        if isinstance(t, Array):
-            return max(4, self.alignment(t.elem))
-        if isinstance(t, FixedArray):
-            return self.alignment(t.elem)
-        if isinstance(t, Struct):
-            return max([self.alignment(ft) for _, ft in t.fields] or [1])
-        if isinstance(t, Union):
-            return max([self.alignment(t.discriminant)] + [self.alignment(a) for _, _, a in t.arms])
+        return t.accept(self._alignment) if self.layout.align else 1
+
+
+class _Alignment(TypeVisitor[int]):
+    """NDR alignment of each kind: a primitive's own size, a constructed type's largest member's."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def visit_int(self, t: Int) -> int:
+        return t.size
+
+    def visit_float(self, t: Float) -> int:
+        return t.size
+
+    def visit_bool(self, t: Bool) -> int:
+        return self.layout.bool_size
+
+    def visit_enum(self, t: Enum) -> int:
+        return 4
+
+    def visit_string(self, t: String) -> int:
+        return 4
+
+    def visit_opaque(self, t: Opaque) -> int:
+        return 4
+
+    def visit_optional(self, t: Optional) -> int:
+        return 4
+
+    def visit_array(self, t: Array) -> int:
+        return max(4, t.elem.accept(self))
+
+    def visit_fixed_array(self, t: FixedArray) -> int:
+        return t.elem.accept(self)
+
+    def visit_struct(self, t: Struct) -> int:
+        return max([ft.accept(self) for _, ft in t.fields] or [1])
+
+    def visit_union(self, t: Union) -> int:
+        return max([t.discriminant.accept(self)] + [a.accept(self) for _, _, a in t.arms])
+
+    def default(self, t: WireType) -> int:
+        # VOID, fixed opaque (bytes) and a reference (not followed, as before) need no alignment.
         return 1

@@ -40,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from distlab.rpc.errors import DecodeError
-from distlab.rpc.types import (
+from distlab.rpc import (
     Array,
     Bool,
+    DecodeError,
+    EncodeError,
     Enum,
     FixedArray,
     FixedOpaque,
@@ -54,11 +55,14 @@ from distlab.rpc.types import (
     Ref,
     String,
     Struct,
+    TypeVisitor,
     Union,
     UnionValue,
     Void,
     WireType,
     brief,
+    integer,
+    numeric,
     validate,
 )
 
@@ -95,17 +99,16 @@ class PlainCodec:
 
     def __init__(self, plain: Plain) -> None:
         self.plain = plain
-        self.tkey = (plain.key, "to")
-        self.fkey = (plain.key, "from")
+        self._to = _ToPlain(plain)
+        self._from = _FromPlain(plain)
 
     def to_plain(self, value: Any, t: WireType) -> Any:
         """The plain value of ``value`` (which the caller has validated)."""
-        f = t._cache.get(self.tkey) or self._compile_to(t)
-        return f(value)
+        return self._to.compiled(t)(value)
 
     def from_plain(self, plain: Any, t: WireType) -> Any:
         """The typed value of ``plain``; :class:`DecodeError` (offset 0) if it does not fit."""
-        f = t._cache.get(self.fkey) or self._compile_from(t)
+        f = self._from.compiled(t)
         try:
             return f(plain, "value")
         except Mismatch as err:
@@ -113,237 +116,303 @@ class PlainCodec:
         except RecursionError:
             raise DecodeError(0, "nested too deeply") from None
 
-    # -- to plain -------------------------------------------------------------------------------
 
-    def _compile_to(self, t: WireType) -> ToPlain:
-        return t.compiled(self.tkey, self._to)
+class _ToPlain(TypeVisitor[ToPlain]):
+    """The ``to_plain(value)`` of each wire type, for one plain model."""
 
-    def _to(self, t: WireType) -> ToPlain:  # noqa: C901 - one branch per wire type
-        P = self.plain
-        if isinstance(t, Float):
-            if P.nonfinite:
-                return float
-            return lambda v: float(v) if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
-        if isinstance(t, (Int, Enum)):
-            return int
-        if isinstance(t, Bool):
-            return bool
-        if isinstance(t, (String, Void)):
-            return lambda v: v
-        if isinstance(t, (Opaque, FixedOpaque)):
-            if P.binary:
-                return bytes
-            return lambda v: base64.b64encode(v).decode("ascii")
-        if isinstance(t, (Array, FixedArray)):
-            elem = t.elem
-            if isinstance(elem, (Int, Float)):
-                item = self._compile_to(elem)
+    def __init__(self, plain: Plain) -> None:
+        self.plain = plain
+        self.key = (plain.key, "to")
 
-                def numeric_to(v: Any) -> list[Any]:
-                    items = v.tolist() if isinstance(v, np.ndarray) else list(v)
-                    if isinstance(elem, Float) and not P.nonfinite:
-                        return [item(x) for x in items]
-                    return items
+    def compiled(self, t: WireType) -> ToPlain:
+        return t._cache.get(self.key) or t.compiled(self.key, self.visit)
 
-                return numeric_to
-            each = self._compile_to(elem)
-            return lambda v: [each(x) for x in v]
-        if isinstance(t, Struct):
-            fields = [(n, self._compile_to(ft)) for n, ft in t.fields]
+    def visit_float(self, t: Float) -> ToPlain:
+        if self.plain.nonfinite:
+            return float
+        return lambda v: float(v) if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
 
-            def struct_to(v: Any) -> dict[str, Any]:
-                if isinstance(v, dict):
-                    return {n: f(v[n]) for n, f in fields}
-                return {n: f(getattr(v, n)) for n, f in fields}
+    def visit_int(self, t: Int) -> ToPlain:
+        return int
 
-            return struct_to
-        if isinstance(t, Union):
-            disc = self._compile_to(t.discriminant)
-            arms = {c: self._compile_to(a) for c, _, a in t.arms}
-            default = self._compile_to(t.default[1]) if t.default is not None else None
+    def visit_enum(self, t: Enum) -> ToPlain:
+        return int
 
-            def union_to(v: Any) -> list[Any]:
-                d, x = v
-                return [disc(d), (arms.get(d) or default)(x)]  # type: ignore[misc]
+    def visit_bool(self, t: Bool) -> ToPlain:
+        return bool
 
-            return union_to
-        if isinstance(t, Optional):
-            inner = self._compile_to(t.elem)
-            return lambda v: None if v is None else inner(v)
-        if isinstance(t, Ref):
-            ref = t
-            return lambda v: self._compile_to(ref.target)(v)
+    def visit_string(self, t: String) -> ToPlain:
+        return _same
+
+    def visit_void(self, t: Void) -> ToPlain:
+        return _same
+
+    def visit_opaque(self, t: Opaque) -> ToPlain:
+        return self._bytes()
+
+    def visit_fixed_opaque(self, t: FixedOpaque) -> ToPlain:
+        return self._bytes()
+
+    def _bytes(self) -> ToPlain:
+        if self.plain.binary:
+            return bytes
+        return lambda v: base64.b64encode(v).decode("ascii")
+
+    def visit_array(self, t: Array) -> ToPlain:
+        return self._array(t.elem)
+
+    def visit_fixed_array(self, t: FixedArray) -> ToPlain:
+        return self._array(t.elem)
+
+    def _array(self, elem: WireType) -> ToPlain:
+        num = numeric(elem)
+        if num is not None:
+            item = self.compiled(num)
+            # Only floats need an item-by-item pass, and only where the plain model lacks NaN.
+            itemwise = integer(num) is None and not self.plain.nonfinite
+
+            def numeric_to(v: Any) -> list[Any]:
+                items = v.tolist() if isinstance(v, np.ndarray) else list(v)
+                if itemwise:
+                    return [item(x) for x in items]
+                return items
+
+            return numeric_to
+        each = self.compiled(elem)
+        return lambda v: [each(x) for x in v]
+
+    def visit_struct(self, t: Struct) -> ToPlain:
+        fields = [(n, self.compiled(ft)) for n, ft in t.fields]
+
+        def struct_to(v: Any) -> dict[str, Any]:
+            if isinstance(v, dict):
+                return {n: f(v[n]) for n, f in fields}
+            return {n: f(getattr(v, n)) for n, f in fields}
+
+        return struct_to
+
+    def visit_union(self, t: Union) -> ToPlain:
+        disc = self.compiled(t.discriminant)
+        arms = {c: self.compiled(a) for c, _, a in t.arms}
+        default = self.compiled(t.default[1]) if t.default is not None else None
+
+        def union_to(v: Any) -> list[Any]:
+            d, x = v
+            return [disc(d), (arms.get(d) or default)(x)]  # type: ignore[misc]
+
+        return union_to
+
+    def visit_optional(self, t: Optional) -> ToPlain:
+        inner = self.compiled(t.elem)
+        return lambda v: None if v is None else inner(v)
+
+    def visit_ref(self, t: Ref) -> ToPlain:
+        ref = t
+        return lambda v: self.compiled(ref.target)(v)
+
+    def default(self, t: WireType) -> ToPlain:
         raise TypeError(f"{t!r} is not a wire type")
 
-    # -- from plain -----------------------------------------------------------------------------
 
-    def _compile_from(self, t: WireType) -> FromPlain:
-        return t.compiled(self.fkey, self._from)
+def _same(v: Any) -> Any:
+    return v
 
-    def _from(self, t: WireType) -> FromPlain:  # noqa: C901 - one branch per wire type
-        P = self.plain
-        if isinstance(t, Int):
-            lo, hi = t.lo, t.hi
 
-            def int_from(x: Any, path: str) -> int:
-                if type(x) is int:
-                    n: int = x
-                elif isinstance(x, int) and not isinstance(x, bool):
-                    n = int(x)  # a subclass of int, as a plain int
-                else:
-                    raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
-                if not lo <= n <= hi:
-                    raise Mismatch(f"{path}: {brief(n)} is outside [{lo}, {hi}]")
-                return n
+class _FromPlain(TypeVisitor[FromPlain]):
+    """The ``from_plain(plain, path)`` of each wire type, for one plain model: checks and shapes."""
 
-            return int_from
-        if isinstance(t, Float):
-            small = t.bits == 32
+    def __init__(self, plain: Plain) -> None:
+        self.plain = plain
+        self.key = (plain.key, "from")
 
-            def float_from(x: Any, path: str) -> float:
-                if isinstance(x, str) and not P.nonfinite and x in _SPECIAL:
-                    return _SPECIAL[x]
-                if isinstance(x, bool) or not isinstance(x, (int, float)):
-                    raise Mismatch(f"{path}: expected a number, got {type(x).__name__}")
-                try:
-                    f = float(x)
-                except OverflowError:
-                    raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
-                if small and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
-                    raise Mismatch(f"{path}: {f} does not fit a 32-bit float")
-                return f
+    def compiled(self, t: WireType) -> FromPlain:
+        return t._cache.get(self.key) or t.compiled(self.key, self.visit)
 
-            return float_from
-        if isinstance(t, Bool):
+    def visit_int(self, t: Int) -> FromPlain:
+        lo, hi = t.lo, t.hi
 
-            def bool_from(x: Any, path: str) -> bool:
-                if not isinstance(x, bool):
-                    raise Mismatch(f"{path}: expected a bool, got {type(x).__name__}")
-                return x
+        def int_from(x: Any, path: str) -> int:
+            if type(x) is int:
+                n: int = x
+            elif isinstance(x, int) and not isinstance(x, bool):
+                n = int(x)  # a subclass of int, as a plain int
+            else:
+                raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
+            if not lo <= n <= hi:
+                raise Mismatch(f"{path}: {brief(n)} is outside [{lo}, {hi}]")
+            return n
 
-            return bool_from
-        if isinstance(t, Enum):
-            values = t.values
+        return int_from
 
-            def enum_from(x: Any, path: str) -> int:
-                if type(x) is not int or x not in values:
-                    raise Mismatch(f"{path}: {brief(x)} is not a value of enum {t.name}")
-                return x
+    def visit_float(self, t: Float) -> FromPlain:
+        small = t.bits == 32
+        nonfinite = self.plain.nonfinite
 
-            return enum_from
-        if isinstance(t, Void):
+        def float_from(x: Any, path: str) -> float:
+            if isinstance(x, str) and not nonfinite and x in _SPECIAL:
+                return _SPECIAL[x]
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise Mismatch(f"{path}: expected a number, got {type(x).__name__}")
+            try:
+                f = float(x)
+            except OverflowError:
+                raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
+            if small and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
+                raise Mismatch(f"{path}: {f} does not fit a 32-bit float")
+            return f
 
-            def void_from(x: Any, path: str) -> None:
-                if x is not None:
-                    raise Mismatch(f"{path}: a void arm carries null")
+        return float_from
 
-            return void_from
-        if isinstance(t, String):
-            bound = t.bound
+    def visit_bool(self, t: Bool) -> FromPlain:
+        def bool_from(x: Any, path: str) -> bool:
+            if not isinstance(x, bool):
+                raise Mismatch(f"{path}: expected a bool, got {type(x).__name__}")
+            return x
 
-            def string_from(x: Any, path: str) -> str:
+        return bool_from
+
+    def visit_enum(self, t: Enum) -> FromPlain:
+        values = t.values
+
+        def enum_from(x: Any, path: str) -> int:
+            if type(x) is not int or x not in values:
+                raise Mismatch(f"{path}: {brief(x)} is not a value of enum {t.name}")
+            return x
+
+        return enum_from
+
+    def visit_void(self, t: Void) -> FromPlain:
+        def void_from(x: Any, path: str) -> None:
+            if x is not None:
+                raise Mismatch(f"{path}: a void arm carries null")
+
+        return void_from
+
+    def visit_string(self, t: String) -> FromPlain:
+        bound = t.bound
+
+        def string_from(x: Any, path: str) -> str:
+            if not isinstance(x, str):
+                raise Mismatch(f"{path}: expected a string, got {type(x).__name__}")
+            try:
+                n = len(x.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise Mismatch(f"{path}: not valid Unicode text (a lone surrogate)") from None
+            if n > bound:
+                raise Mismatch(f"{path}: {n} bytes exceed the bound {bound}")
+            return x
+
+        return string_from
+
+    def visit_opaque(self, t: Opaque) -> FromPlain:
+        return self._bytes(0, t.bound)
+
+    def visit_fixed_opaque(self, t: FixedOpaque) -> FromPlain:
+        return self._bytes(t.size, t.size)
+
+    def _bytes(self, lo_n: int, hi_n: int) -> FromPlain:
+        binary = self.plain.binary
+
+        def opaque_from(x: Any, path: str) -> bytes:
+            if binary:
+                if not isinstance(x, bytes):
+                    raise Mismatch(f"{path}: expected a byte string, got {type(x).__name__}")
+                b = x
+            else:
                 if not isinstance(x, str):
-                    raise Mismatch(f"{path}: expected a string, got {type(x).__name__}")
+                    raise Mismatch(f"{path}: expected base64 text, got {type(x).__name__}")
                 try:
-                    n = len(x.encode("utf-8"))
-                except UnicodeEncodeError:
-                    raise Mismatch(f"{path}: not valid Unicode text (a lone surrogate)") from None
-                if n > bound:
-                    raise Mismatch(f"{path}: {n} bytes exceed the bound {bound}")
-                return x
+                    b = base64.b64decode(x.encode("ascii"), validate=True)
+                except (binascii.Error, UnicodeEncodeError, ValueError):
+                    raise Mismatch(f"{path}: invalid base64") from None
+            if not lo_n <= len(b) <= hi_n:
+                raise Mismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
+            return b
 
-            return string_from
-        if isinstance(t, (Opaque, FixedOpaque)):
-            lo_n, hi_n = (t.size, t.size) if isinstance(t, FixedOpaque) else (0, t.bound)
-            binary = P.binary
+        return opaque_from
 
-            def opaque_from(x: Any, path: str) -> bytes:
-                if binary:
-                    if not isinstance(x, bytes):
-                        raise Mismatch(f"{path}: expected a byte string, got {type(x).__name__}")
-                    b = x
-                else:
-                    if not isinstance(x, str):
-                        raise Mismatch(f"{path}: expected base64 text, got {type(x).__name__}")
-                    try:
-                        b = base64.b64decode(x.encode("ascii"), validate=True)
-                    except (binascii.Error, UnicodeEncodeError, ValueError):
-                        raise Mismatch(f"{path}: invalid base64") from None
-                if not lo_n <= len(b) <= hi_n:
-                    raise Mismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
-                return b
+    def visit_array(self, t: Array) -> FromPlain:
+        return self._array(t.elem, 0, t.bound)
 
-            return opaque_from
-        if isinstance(t, (Array, FixedArray)):
-            lo_n, hi_n = (t.size, t.size) if isinstance(t, FixedArray) else (0, t.bound)
-            elem = t.elem
-            each = self._compile_from(elem)
+    def visit_fixed_array(self, t: FixedArray) -> FromPlain:
+        return self._array(t.elem, t.size, t.size)
 
-            def items(x: Any, path: str) -> list[Any]:
-                if not isinstance(x, list):
-                    raise Mismatch(f"{path}: expected an array, got {type(x).__name__}")
-                if not lo_n <= len(x) <= hi_n:
-                    raise Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
-                return x
+    def _array(self, elem: WireType, lo_n: int, hi_n: int) -> FromPlain:
+        each = self.compiled(elem)
 
-            if isinstance(elem, (Int, Float)):
-                dtype = np.dtype(elem.dtype)
+        def items(x: Any, path: str) -> list[Any]:
+            if not isinstance(x, list):
+                raise Mismatch(f"{path}: expected an array, got {type(x).__name__}")
+            if not lo_n <= len(x) <= hi_n:
+                raise Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
+            return x
 
-                def numeric_from(x: Any, path: str) -> np.ndarray:
-                    x = items(x, path)
-                    if isinstance(elem, Int) and all(type(v) is int for v in x):
-                        if x and not (elem.lo <= min(x) and max(x) <= elem.hi):
-                            return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
-                        return np.array(x, dtype)
-                    return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
+        num = numeric(elem)
+        if num is not None:
+            dtype = np.dtype(num.dtype)
+            whole = integer(num)
 
-                return numeric_from
+            def numeric_from(x: Any, path: str) -> np.ndarray:
+                x = items(x, path)
+                if whole is not None and all(type(v) is int for v in x):
+                    if x and not (whole.lo <= min(x) and max(x) <= whole.hi):
+                        return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
+                    return np.array(x, dtype)
+                return np.array([each(v, f"{path}[{i}]") for i, v in enumerate(x)], dtype)
 
-            def array_from(x: Any, path: str) -> list[Any]:
-                return [each(v, f"{path}[{i}]") for i, v in enumerate(items(x, path))]
+            return numeric_from
 
-            return array_from
-        if isinstance(t, Struct):
-            fields = [(n, self._compile_from(ft)) for n, ft in t.fields]
-            names = {n for n, _ in t.fields}
-            cls = t.cls
+        def array_from(x: Any, path: str) -> list[Any]:
+            return [each(v, f"{path}[{i}]") for i, v in enumerate(items(x, path))]
 
-            def struct_from(x: Any, path: str) -> Any:
-                if not isinstance(x, dict):
-                    raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
-                if x.keys() != names:
-                    keys = ", ".join(sorted(map(brief, x)))
-                    raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {keys}")
-                kw = {n: f(x[n], f"{path}.{n}") for n, f in fields}
-                if cls is None:
-                    return kw
-                try:
-                    return cls(**kw)
-                except Exception as err:
-                    raise Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
+        return array_from
 
-            return struct_from
-        if isinstance(t, Union):
-            disc = self._compile_from(t.discriminant)
-            arms = {c: self._compile_from(a) for c, _, a in t.arms}
-            default = self._compile_from(t.default[1]) if t.default is not None else None
+    def visit_struct(self, t: Struct) -> FromPlain:
+        fields = [(n, self.compiled(ft)) for n, ft in t.fields]
+        names = {n for n, _ in t.fields}
+        cls = t.cls
 
-            def union_from(x: Any, path: str) -> UnionValue:
-                if not isinstance(x, list) or len(x) != 2:
-                    raise Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
-                d = disc(x[0], f"{path}.discriminant")
-                f = arms.get(d, default)
-                if f is None:
-                    raise Mismatch(f"{path}: discriminant {d} has no arm in union {t.name}")
-                return UnionValue(d, f(x[1], f"{path}.value"))
+        def struct_from(x: Any, path: str) -> Any:
+            if not isinstance(x, dict):
+                raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
+            if x.keys() != names:
+                keys = ", ".join(sorted(map(brief, x)))
+                raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {keys}")
+            kw = {n: f(x[n], f"{path}.{n}") for n, f in fields}
+            if cls is None:
+                return kw
+            try:
+                return cls(**kw)
+            except Exception as err:
+                raise Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
 
-            return union_from
-        if isinstance(t, Optional):
-            inner = self._compile_from(t.elem)
-            return lambda x, path: None if x is None else inner(x, path)
-        if isinstance(t, Ref):
-            ref = t
-            return lambda x, path: self._compile_from(ref.target)(x, path)
+        return struct_from
+
+    def visit_union(self, t: Union) -> FromPlain:
+        disc = self.compiled(t.discriminant)
+        arms = {c: self.compiled(a) for c, _, a in t.arms}
+        default = self.compiled(t.default[1]) if t.default is not None else None
+
+        def union_from(x: Any, path: str) -> UnionValue:
+            if not isinstance(x, list) or len(x) != 2:
+                raise Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
+            d = disc(x[0], f"{path}.discriminant")
+            f = arms.get(d, default)
+            if f is None:
+                raise Mismatch(f"{path}: discriminant {d} has no arm in union {t.name}")
+            return UnionValue(d, f(x[1], f"{path}.value"))
+
+        return union_from
+
+    def visit_optional(self, t: Optional) -> FromPlain:
+        inner = self.compiled(t.elem)
+        return lambda x, path: None if x is None else inner(x, path)
+
+    def visit_ref(self, t: Ref) -> FromPlain:
+        ref = t
+        return lambda x, path: self.compiled(ref.target)(x, path)
+
+    def default(self, t: WireType) -> FromPlain:
         raise TypeError(f"{t!r} is not a wire type")
 
 
@@ -365,13 +434,16 @@ class SchemalessSerializer:
         """The library's decoding of ``data`` into a plain value (:class:`DecodeError` on bad input)."""
         raise NotImplementedError
 
+    def loads_prefix(self, data: bytes) -> tuple[Any, int]:
+        """The plain value at the start of ``data`` and the offset where it ends (:class:`DecodeError`
+        on bad input; bytes after it are left alone)."""
+        raise NotImplementedError
+
     def encode(self, value: Any, type: WireType) -> bytes:
         """Validate ``value`` (:class:`EncodeError` names the field), map it to plain, encode it."""
         try:
             validate(value, type)
         except RecursionError:
-            from distlab.rpc.errors import EncodeError
-
             raise EncodeError("value", "nested too deeply") from None
         return self.dumps(self._codec.to_plain(value, type))
 
@@ -380,3 +452,10 @@ class SchemalessSerializer:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(0, f"expected bytes, got {data.__class__.__name__}")
         return self._codec.from_plain(self.loads(bytes(data)), type)
+
+    def decode_prefix(self, data: bytes, type: WireType) -> tuple[Any, int]:
+        """The value of ``type`` at the start of ``data``, and the offset where its encoding ends."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise DecodeError(0, f"expected bytes, got {data.__class__.__name__}")
+        plain, end = self.loads_prefix(bytes(data))
+        return self._codec.from_plain(plain, type), end

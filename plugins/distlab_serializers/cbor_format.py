@@ -12,7 +12,7 @@ from typing import Any
 
 import cbor2
 
-from distlab.rpc.errors import DecodeError
+from distlab.rpc import DecodeError
 from distlab_serializers._schemaless import Plain, SchemalessSerializer
 from distlab_serializers.params import CborParams
 
@@ -34,6 +34,13 @@ class Cbor(SchemalessSerializer):
 
     def loads(self, data: bytes) -> Any:
         """One CBOR item that is all of ``data``."""
+        value, end = self.loads_prefix(data)
+        if end != len(data):
+            raise DecodeError(end, f"{len(data) - end} trailing bytes")
+        return value
+
+    def loads_prefix(self, data: bytes) -> tuple[Any, int]:
+        """The CBOR item at the start of ``data`` and the offset where it ends."""
         fp = io.BytesIO(data)
         try:
             value = cbor2.CBORDecoder(fp).decode()
@@ -41,6 +48,4 @@ class Cbor(SchemalessSerializer):
             raise DecodeError(fp.tell(), "CBOR nested too deeply") from None
         except Exception as err:  # CBORDecodeError and whatever a tag's decoder raises
             raise DecodeError(fp.tell(), f"invalid CBOR: {type(err).__name__}: {err}") from None
-        if fp.tell() != len(data):
-            raise DecodeError(fp.tell(), f"{len(data) - fp.tell()} trailing bytes")
-        return value
+        return value, fp.tell()

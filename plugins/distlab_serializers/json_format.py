@@ -9,13 +9,17 @@ strict: the bare tokens ``NaN`` and ``Infinity`` that Python's json accepts are 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from distlab.rpc.errors import DecodeError
+from distlab.rpc import DecodeError
 from distlab_serializers._schemaless import Plain, SchemalessSerializer
 from distlab_serializers.params import JsonParams
 
 __all__ = ["Json"]
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -31,6 +35,7 @@ class Json(SchemalessSerializer):
         super().__init__()
         self.params = params or JsonParams()
         self._separators = (",", ":") if self.params.compact else (", ", ": ")
+        self._decoder = json.JSONDecoder(parse_constant=_refuse_constant)
 
     def dumps(self, plain: Any) -> bytes:
         """Compact UTF-8 JSON."""
@@ -50,3 +55,20 @@ class Json(SchemalessSerializer):
             raise DecodeError(0, "JSON nested too deeply") from None
         except ValueError as err:  # e.g. an integer with more digits than Python converts
             raise DecodeError(0, f"invalid JSON: {err}") from None
+
+    def loads_prefix(self, data: bytes) -> tuple[Any, int]:
+        """The JSON value at the start of ``data`` (after any whitespace) and the byte offset where it ends."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            text = data[: err.start].decode("utf-8")  # the value may end before the bad byte
+        try:
+            start = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+            plain, end = self._decoder.raw_decode(text, start)
+        except json.JSONDecodeError as err:
+            raise DecodeError(len(text[: err.pos].encode("utf-8")), f"invalid JSON: {err.msg}") from None
+        except RecursionError:
+            raise DecodeError(0, "JSON nested too deeply") from None
+        except ValueError as err:
+            raise DecodeError(0, f"invalid JSON: {err}") from None
+        return plain, len(text[:end].encode("utf-8"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgpack
 
-from distlab.rpc.errors import DecodeError
+from distlab.rpc import DecodeError
 from distlab_serializers._schemaless import Plain, SchemalessSerializer
 from distlab_serializers.params import MsgpackParams
 
@@ -42,3 +42,18 @@ class Msgpack(SchemalessSerializer):
             raise DecodeError(0, "msgpack nested too deeply") from None
         except Exception as err:  # the library's errors are ValueError, TypeError, and its own
             raise DecodeError(0, f"invalid msgpack: {type(err).__name__}: {err}") from None
+
+    def loads_prefix(self, data: bytes) -> tuple[Any, int]:
+        """The msgpack item at the start of ``data`` and the offset where it ends."""
+        # Limits at the input's length, as unpackb sets them: a declared length beyond it fails at once.
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(len(data), 1))
+        unpacker.feed(data)
+        try:
+            plain = unpacker.unpack()
+        except msgpack.OutOfData:
+            raise DecodeError(len(data), "truncated msgpack item") from None
+        except RecursionError:
+            raise DecodeError(0, "msgpack nested too deeply") from None
+        except Exception as err:
+            raise DecodeError(0, f"invalid msgpack: {type(err).__name__}: {err}") from None
+        return plain, unpacker.tell()

@@ -20,8 +20,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from distlab.rpc.errors import DecodeError
-from distlab.rpc.types import WireType
+from distlab.rpc import DecodeError, WireType
 from distlab_serializers._positional import Layout, Positional, _as_bytes
 from distlab_serializers._positional_decode import DecoderCompiler
 from distlab_serializers.params import NdrParams

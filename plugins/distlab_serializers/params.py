@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from distlab.params import param
+from distlab import param
 
 __all__ = [
     "CborParams",

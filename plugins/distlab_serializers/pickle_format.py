@@ -23,8 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from distlab.rpc.errors import DecodeError, EncodeError
-from distlab.rpc.types import Array, FixedArray, Optional, Ref, Struct, Union, UnionValue, WireType, validate
+from distlab.rpc import (
+    Array,
+    DecodeError,
+    EncodeError,
+    FixedArray,
+    Optional,
+    Ref,
+    Struct,
+    TypeVisitor,
+    Union,
+    UnionValue,
+    WireType,
+    validate,
+)
 from distlab_serializers.params import PickleParams
 
 __all__ = ["Pickle"]
@@ -112,29 +124,59 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def _classes(t: WireType, seen: set[int] | None = None) -> set[type]:
+def _classes(t: WireType) -> set[type]:
     """The classes a value of ``t`` may hold besides builtins (struct classes and UnionValue)."""
-    seen = set() if seen is None else seen
-    if id(t) in seen:
-        return set()
-    seen.add(id(t))
-    out: set[type] = set()
-    if isinstance(t, Struct):
-        if t.cls is not None:
-            out.add(t.cls)
-        for _, ft in t.fields:
-            out |= _classes(ft, seen)
-    elif isinstance(t, Union):
-        out.add(UnionValue)
-        for _, _, a in t.arms:
-            out |= _classes(a, seen)
-        if t.default is not None:
-            out |= _classes(t.default[1], seen)
-    elif isinstance(t, Ref):
-        out |= _classes(t.target, seen)
-    elif isinstance(t, (Optional, Array, FixedArray)):
-        out |= _classes(t.elem, seen)
-    return out
+    found = _Classes()
+    t.accept(found)
+    return found.classes
+
+
+class _Classes(TypeVisitor[None]):
+    """Collects the classes of a type's structs and unions, each type visited once (types recur)."""
+
+    def __init__(self) -> None:
+        self.classes: set[type] = set()
+        self.seen: set[int] = set()
+
+    def _first(self, t: WireType) -> bool:
+        if id(t) in self.seen:
+            return False
+        self.seen.add(id(t))
+        return True
+
+    def visit_struct(self, t: Struct) -> None:
+        if self._first(t):
+            if t.cls is not None:
+                self.classes.add(t.cls)
+            for _, ft in t.fields:
+                ft.accept(self)
+
+    def visit_union(self, t: Union) -> None:
+        if self._first(t):
+            self.classes.add(UnionValue)
+            for _, _, a in t.arms:
+                a.accept(self)
+            if t.default is not None:
+                t.default[1].accept(self)
+
+    def visit_ref(self, t: Ref) -> None:
+        if self._first(t):
+            t.target.accept(self)
+
+    def visit_optional(self, t: Optional) -> None:
+        if self._first(t):
+            t.elem.accept(self)
+
+    def visit_array(self, t: Array) -> None:
+        if self._first(t):
+            t.elem.accept(self)
+
+    def visit_fixed_array(self, t: FixedArray) -> None:
+        if self._first(t):
+            t.elem.accept(self)
+
+    def default(self, t: WireType) -> None:
+        return None  # scalars, strings and bytes hold no class
 
 
 class _Unpickler(pickle.Unpickler):
@@ -172,6 +214,18 @@ class Pickle:
 
     def decode(self, data: bytes, type: WireType) -> Any:
         """Unpickle ``data`` (only if allowed) and check the result against ``type``."""
+        value, end, size = self._load(data, type)
+        if end != size:
+            raise DecodeError(end, f"{size - end} trailing bytes")
+        return self._checked(value, type)
+
+    def decode_prefix(self, data: bytes, type: WireType) -> tuple[Any, int]:
+        """Unpickle the pickle at the start of ``data`` (only if allowed), check it, and say where it ends."""
+        value, end, _ = self._load(data, type)
+        return self._checked(value, type), end
+
+    def _load(self, data: bytes, type: WireType) -> tuple[Any, int, int]:
+        """The unpickled value, the offset where its pickle ends, and the size of ``data``."""
         if not self.params.allow_untrusted:
             raise DecodeError(
                 0,
@@ -187,8 +241,10 @@ class Pickle:
             value = _Unpickler(fp, allowed).load()
         except Exception as err:  # UnpicklingError, EOFError, and whatever a constructor raises
             raise DecodeError(min(fp.tell(), len(data)), f"invalid pickle: {err.__class__.__name__}: {err}") from None
-        if fp.tell() != len(data):
-            raise DecodeError(fp.tell(), f"{len(data) - fp.tell()} trailing bytes")
+        return value, fp.tell(), len(data)
+
+    @staticmethod
+    def _checked(value: Any, type: WireType) -> Any:
         try:
             validate(value, type)
         except EncodeError as err:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from distlab.rpc.types import (
+from distlab.rpc import (
     BOOL,
     FLOAT32,
     FLOAT64,

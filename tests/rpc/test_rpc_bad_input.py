@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from rpc_helpers import make
 
-from distlab.rpc.errors import DecodeError, EncodeError
-from distlab.rpc.types import (
+from distlab.rpc import DecodeError, EncodeError
+from distlab.rpc import (
     BOOL,
     FLOAT32,
     INT32,

@@ -11,8 +11,8 @@ import cbor2
 import pytest
 from rpc_helpers import make, shared_data
 
-from distlab.rpc.errors import DecodeError
-from distlab.rpc.types import BOOL, FLOAT64, INT64, UINT64, Array, Opaque, Optional, String, WireType, equal
+from distlab.rpc import DecodeError
+from distlab.rpc import BOOL, FLOAT64, INT64, UINT64, Array, Opaque, Optional, String, WireType, equal
 
 _UTC = datetime.timezone.utc
 # Diagnostic notation of the vectors that JSON cannot carry, as the Python values cbor2 gives.

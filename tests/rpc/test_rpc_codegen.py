@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rpc_strategies import COLOR, leaves, values, wire_types
 
-from distlab.rpc.errors import EncodeError
-from distlab.rpc.types import BOOL, FLOAT32, FLOAT64, INT32, INT64, UINT32, Array, FixedArray, FixedOpaque, Opaque, String, Struct, equal
+from distlab.rpc import EncodeError
+from distlab.rpc import BOOL, FLOAT32, FLOAT64, INT32, INT64, UINT32, Array, FixedArray, FixedOpaque, Opaque, String, Struct, equal
 from distlab_serializers import xdr as xdr_module
 from distlab_serializers._positional import Layout, Positional
 

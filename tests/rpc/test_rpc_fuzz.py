@@ -17,8 +17,8 @@ import numpy as np
 from rpc_helpers import CONFIGS, config_serializer
 from test_rpc_bad_input import GOOD, ORDER
 
-from distlab.rpc.errors import DecodeError
-from distlab.rpc.types import FLOAT64, INT64, UINT32, Array, Opaque, Optional, String, Struct, Union
+from distlab.rpc import DecodeError
+from distlab.rpc import FLOAT64, INT64, UINT32, Array, Opaque, Optional, String, Struct, Union
 
 HERE = Path(__file__).resolve().parent
 

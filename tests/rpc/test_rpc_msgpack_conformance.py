@@ -9,7 +9,7 @@ import msgpack
 import pytest
 from rpc_helpers import make, shared_data
 
-from distlab.rpc.types import BOOL, FLOAT64, INT64, UINT64, Array, Opaque, Optional, String, WireType, equal
+from distlab.rpc import BOOL, FLOAT64, INT64, UINT64, Array, Opaque, Optional, String, WireType, equal
 
 
 def _cases() -> list[tuple[str, str, Any, list[str]]]:

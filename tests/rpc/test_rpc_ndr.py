@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rpc_helpers import make
 
-from distlab.rpc.types import BOOL, FLOAT64, INT32, INT64, Array, Optional, String, Struct
+from distlab.rpc import BOOL, FLOAT64, INT32, INT64, Array, Optional, String, Struct
 
 T = Struct("t", (("flag", BOOL), ("big", INT64), ("name", String()), ("xs", Array(INT32)), ("p", Optional(FLOAT64))))
 V = {"flag": True, "big": -2, "name": "hé", "xs": [1, 2], "p": 0.5}

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from rpc_helpers import make, shared_data
 
-from distlab.rpc.errors import DecodeError
+from distlab.rpc import DecodeError
 from distlab.rpc import oncrpc
-from distlab.rpc.types import UINT32
+from distlab.rpc import UINT32
 
 
 def _messages() -> list[dict[str, Any]]:

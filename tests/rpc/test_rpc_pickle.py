@@ -20,8 +20,8 @@ import pytest
 from rpc_helpers import make
 from test_rpc_bad_input import GOOD, ORDER
 
-from distlab.rpc.errors import DecodeError, EncodeError
-from distlab.rpc.types import FLOAT64, INT32, INT64, UINT64, Array, Opaque, Ref, String, Struct, equal
+from distlab.rpc import DecodeError, EncodeError
+from distlab.rpc import FLOAT64, INT32, INT64, UINT64, Array, Opaque, Ref, String, Struct, equal
 
 HERE = Path(__file__).resolve().parent
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rpc_helpers import CONFIGS, config_serializer
 from rpc_strategies import typed_values, values
 
-from distlab.rpc.types import FLOAT32, FLOAT64, INT32, INT64, UINT64, Array, FixedArray, Float, Int, equal, is_numeric
+from distlab.rpc import FLOAT32, FLOAT64, INT32, INT64, UINT64, Array, FixedArray, Float, Int, equal, is_numeric
 
 SERIALIZERS = {name: config_serializer(name) for name in sorted(CONFIGS)}
 

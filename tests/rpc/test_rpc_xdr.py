@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from rpc_helpers import shared_data
 
-from distlab.rpc.errors import DecodeError
-from distlab.rpc.types import (
+from distlab.rpc import DecodeError
+from distlab.rpc import (
     BOOL,
     FLOAT32,
     FLOAT64,

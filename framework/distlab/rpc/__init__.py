@@ -1,14 +1,18 @@
 """The rpc study's world: the wire type model, the serializer contract, and the marshaling engine.
 
-The public surface for plugin authors: the wire types, the :class:`Serializer` contract and the
-study's errors are importable from here (``from distlab.rpc import Struct, INT32, DecodeError``).
-Cheap to import: nothing here imports numba; the kernels in :mod:`distlab.rpc.kernels` are imported by
-the serializers that use them.
+The public surface for plugin authors: the wire types and their :class:`TypeVisitor` (the one way
+every codec walks a type), the value checks (:func:`validate`, :func:`equal`), the
+:class:`Serializer` contract, a :class:`TrivialSerializer` fake for tests, and the study's errors
+are importable from here (``from distlab.rpc import Struct, INT32, DecodeError``). Cheap to import:
+nothing here imports numba. Two more public modules hold the hot paths, for serializers that lay
+numeric arrays out themselves: :mod:`distlab.rpc.arrays` (numeric arrays and varints to and from
+bytes) and :mod:`distlab.rpc.kernels` (their numba kernels).
 """
 
 from __future__ import annotations
 
 from distlab.rpc.errors import DecodeError, EncodeError, RpcError
+from distlab.rpc.fakes import TrivialSerializer
 from distlab.rpc.kinds import Serializer
 from distlab.rpc.types import (
     BOOL,
@@ -32,15 +36,17 @@ from distlab.rpc.types import (
     Ref,
     String,
     Struct,
+    TypeVisitor,
     Union,
     UnionValue,
     Void,
     WireType,
     brief,
-    equal,
+    integer,
     is_numeric,
-    validate,
+    numeric,
 )
+from distlab.rpc.values import equal, float32, validate
 from distlab.rpc.world import SHAPES, RpcWorld
 
 __all__ = [
@@ -71,12 +77,17 @@ __all__ = [
     "Serializer",
     "String",
     "Struct",
+    "TrivialSerializer",
+    "TypeVisitor",
     "Union",
     "UnionValue",
     "Void",
     "WireType",
     "brief",
     "equal",
+    "float32",
+    "integer",
     "is_numeric",
+    "numeric",
     "validate",
 ]

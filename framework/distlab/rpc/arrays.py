@@ -19,7 +19,8 @@ import numpy as np
 
 from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc import kernels
-from distlab.rpc.types import Float, Int, _validate_numeric_array
+from distlab.rpc.types import Float, Int
+from distlab.rpc.values import check_numeric_array
 
 __all__ = ["encode_array", "get_numeric", "swapped", "LARGE", "get_varints", "numeric_bytes", "put_numeric", "put_varints", "zigzag"]
 
@@ -64,7 +65,7 @@ def encode_array(value: np.ndarray, elem: Int | Float, order: str, head: bytes) 
     """``head`` followed by the items of the numpy array ``value`` in byte order ``order``: one pass
     into a preallocated buffer (the swap when the orders differ) and one copy into ``bytes``."""
     if value.dtype != elem.dtype:
-        _validate_numeric_array(value, elem, "value")
+        check_numeric_array(value, elem, "value")
         value = value.astype(elem.dtype)
     value = np.ascontiguousarray(value)
     if order == NATIVE:
@@ -95,7 +96,7 @@ def numeric_bytes(value: Any, elem: Int | Float, order: str) -> Any:
         if value.ndim != 1:
             raise EncodeError("value", f"expected a one-dimensional array, got shape {value.shape}")
         if value.dtype != elem.dtype:
-            _validate_numeric_array(value, elem, "value")
+            check_numeric_array(value, elem, "value")
             value = value.astype(elem.dtype)
         if order == NATIVE:
             return np.ascontiguousarray(value).data.cast("B")

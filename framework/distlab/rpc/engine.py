@@ -8,7 +8,7 @@ from typing import Any
 
 from distlab.rpc.kinds import Serializer
 from distlab.rpc.payloads import make_payload
-from distlab.rpc.types import equal
+from distlab.rpc.values import equal
 from distlab.rpc.world import RpcWorld
 from distlab.study import TrialResult
 

@@ -32,18 +32,43 @@ decoders (:class:`DecodeError`) alike; ``max_len=None`` means the wire limit, 2*
 Every type is a frozen, hashable dataclass, so a later IDL compiler can emit them as module-level
 constants; each carries a private cache in which serializers keep what they compiled for it.
 
+Walking the types: one visitor
+------------------------------
+Every codec is a walk over a type: the positional encoders, decoders and layout rules, the
+schema-less mapping, pickle's allowed classes, the generated struct encoders, the value checks of
+:mod:`distlab.rpc.values`, and later the IDL compiler and the ONC RPC stubs. They all dispatch the
+same way: a :class:`TypeVisitor` has one method per wire type (``visit_int``, ``visit_struct``, ...),
+and each type's ``accept(visitor)`` calls its own method (double dispatch). Why this one:
+
+- It is the shape of rpcgen-style code generation: a generator walks a type and emits code per
+  kind, so an IDL compiler or a stub writer is one more :class:`TypeVisitor` subclass with the same
+  methods, and a new wire type is one new method that every visitor gets a default for.
+- Dispatch costs a method call, once per type and never per value: a codec visits a type to build
+  a closure (or source text), keeps it in the type's cache (:meth:`WireType.compiled`), and runs
+  that for every value, so the hot paths are as fast as before.
+- It is typed: ``visit_struct`` receives a :class:`Struct`, so mypy checks each rule's use of its
+  type's attributes, which a chain of ``isinstance`` tests (or ``functools.singledispatch`` over
+  free functions, which cannot carry a codec's layout without globals) did not give.
+
+A visitor overrides the methods of the types it handles; every other one calls
+:meth:`TypeVisitor.default`, which refuses (``TypeError``) unless the visitor says otherwise.
+
 Examples:
     >>> point = Struct("point", (("x", INT32), ("y", INT32)))
-    >>> validate({"x": 1, "y": 2}, point)
+    >>> class FieldCount(TypeVisitor[int]):
+    ...     def visit_struct(self, t: Struct) -> int:
+    ...         return len(t.fields)
+    ...     def default(self, t: WireType) -> int:
+    ...         return 1
+    >>> point.accept(FieldCount()), INT32.accept(FieldCount())
+    (2, 1)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import struct as _struct
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from distlab.rpc.errors import EncodeError
 
@@ -69,22 +94,22 @@ __all__ = [
     "Ref",
     "String",
     "Struct",
+    "TypeVisitor",
     "Union",
     "UnionValue",
     "Void",
     "WireType",
     "brief",
-    "equal",
+    "integer",
     "is_numeric",
-    "validate",
+    "numeric",
 ]
 
 _F = TypeVar("_F")
+R = TypeVar("R")
 
 MAX_LEN = 2**32 - 1
 """The largest length a 4-byte length word can carry: the bound of an unbounded ``<>`` type."""
-
-_FLOAT32_MAX = 3.4028234663852886e38
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +130,10 @@ class WireType:
             f = compile(self)
             self._cache[key] = f
         return f
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor``'s rule for this type: its ``visit_<kind>`` method (here, its default)."""
+        return visitor.default(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +172,10 @@ class Int(WireType):
         """The numpy dtype name (this machine's byte order)."""
         return ("int" if self.signed else "uint") + str(self.bits)
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_int(self)``."""
+        return visitor.visit_int(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class Float(WireType):
@@ -169,15 +202,27 @@ class Float(WireType):
         """The numpy dtype name (this machine's byte order)."""
         return "float32" if self.bits == 32 else "float64"
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_float(self)``."""
+        return visitor.visit_float(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class Bool(WireType):
     """A boolean (``True`` or ``False``; ``0`` and ``1`` are accepted when encoding)."""
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_bool(self)``."""
+        return visitor.visit_bool(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class Void(WireType):
     """No value (``None``): the empty arm of a union."""
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_void(self)``."""
+        return visitor.visit_void(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,6 +258,10 @@ class Enum(WireType):
         """The value of the member named ``name``."""
         return next(v for n, v in self.members if n == name)
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_enum(self)``."""
+        return visitor.visit_enum(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class String(WireType):
@@ -224,6 +273,10 @@ class String(WireType):
     def bound(self) -> int:
         """The largest allowed length in bytes."""
         return MAX_LEN if self.max_len is None else self.max_len
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_string(self)``."""
+        return visitor.visit_string(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,12 +290,20 @@ class Opaque(WireType):
         """The largest allowed length."""
         return MAX_LEN if self.max_len is None else self.max_len
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_opaque(self)``."""
+        return visitor.visit_opaque(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class FixedOpaque(WireType):
     """Exactly ``size`` bytes."""
 
     size: int
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_fixed_opaque(self)``."""
+        return visitor.visit_fixed_opaque(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,6 +318,10 @@ class Array(WireType):
         """The largest allowed number of items."""
         return MAX_LEN if self.max_len is None else self.max_len
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_array(self)``."""
+        return visitor.visit_array(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class FixedArray(WireType):
@@ -264,6 +329,10 @@ class FixedArray(WireType):
 
     elem: WireType
     size: int
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_fixed_array(self)``."""
+        return visitor.visit_fixed_array(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -305,6 +374,10 @@ class Struct(WireType):
             raise ValueError(f"Struct.of({dataclass.__name__}): types and fields differ on {sorted(missing)}")
         return cls(dataclass.__name__, tuple((n, types[n]) for n in names), dataclass)
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_struct(self)``."""
+        return visitor.visit_struct(self)
+
 
 class UnionValue(NamedTuple):
     """The value of a :class:`Union`: the discriminant and the value of its arm (any 2-tuple works)."""
@@ -331,14 +404,14 @@ class Union(WireType):
     default: tuple[str, WireType] | None = None
 
     def __post_init__(self) -> None:
-        d = self.discriminant
-        if not (isinstance(d, (Enum, Bool)) or (isinstance(d, Int) and d.bits == 32)):
+        check = self.discriminant.accept(_CaseCheck())
+        if check is None:
             raise ValueError(f"union {self.name}: the discriminant must be a 32-bit int, an enum or bool")
         cases = [c for c, _, _ in self.arms]
         if len(set(cases)) != len(cases):
             raise ValueError(f"union {self.name} has duplicate case values")
         for c in cases:
-            validate(c, d, f"{self.name} case")
+            check(c, f"{self.name} case")
         object.__setattr__(self, "_by_case", {c: t for c, _, t in self.arms})
 
     def arm(self, discriminant: int) -> WireType | None:
@@ -348,6 +421,10 @@ class Union(WireType):
             return self.default[1]
         return t  # type: ignore[no-any-return]
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_union(self)``."""
+        return visitor.visit_union(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class Optional(WireType):
@@ -356,9 +433,13 @@ class Optional(WireType):
     elem: WireType
 
     def __post_init__(self) -> None:
-        if isinstance(self.elem, (Optional, Void)) or isinstance(self.elem, Ref) and self.elem._cell and isinstance(self.elem.target, (Optional, Void)):
+        if self.elem.accept(_Nullable(follow_ref=True)):
             # None could not tell the two levels apart in a schema-less format.
             raise ValueError("Optional of Optional or of VOID is not a wire type")
+
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_optional(self)``."""
+        return visitor.visit_optional(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -388,6 +469,10 @@ class Ref(WireType):
             raise ValueError(f"reference {self.name} is not bound")
         return self._cell[0]
 
+    def accept(self, visitor: TypeVisitor[R]) -> R:
+        """``visitor.visit_ref(self)``."""
+        return visitor.visit_ref(self)
+
 
 INT32 = Int(32, True)
 UINT32 = Int(32, False)
@@ -399,9 +484,194 @@ BOOL = Bool()
 VOID = Void()
 
 
+class TypeVisitor(Generic[R]):
+    """A rule per wire type: what a codec, a check or a code generator makes of each kind of type.
+
+    ``t.accept(visitor)`` (or ``visitor.visit(t)``) calls the method of ``t``'s kind; a subclass
+    overrides those it handles, and every other one calls :meth:`default`. A visitor usually
+    returns a closure that it keeps in the type's cache, so it runs once per type, not per value.
+    A rule that needs the rule of a child type (an array's element, a struct's fields) visits
+    the child; a :class:`Ref` is visited as itself, so that a recursive type's rule can look its
+    target up when it runs instead of looping while it is built.
+
+    Examples:
+        >>> class Width(TypeVisitor[int]):
+        ...     def visit_int(self, t: Int) -> int:
+        ...         return t.size
+        ...     def default(self, t: WireType) -> int:
+        ...         return 0
+        >>> Width().visit(INT64), Width().visit(BOOL)
+        (8, 0)
+    """
+
+    def visit(self, t: WireType) -> R:
+        """The rule for ``t``: ``t.accept(self)``."""
+        return t.accept(self)
+
+    def default(self, t: WireType) -> R:
+        """The rule for every kind the visitor does not handle (raises ``TypeError``)."""
+        raise TypeError(f"{t!r} is not a wire type {type(self).__name__} handles")
+
+    def visit_int(self, t: Int) -> R:
+        """The rule for :class:`Int` (``INT32``, ``UINT32``, ``INT64``, ``UINT64``)."""
+        return self.default(t)
+
+    def visit_float(self, t: Float) -> R:
+        """The rule for :class:`Float` (``FLOAT32``, ``FLOAT64``)."""
+        return self.default(t)
+
+    def visit_bool(self, t: Bool) -> R:
+        """The rule for ``BOOL``."""
+        return self.default(t)
+
+    def visit_void(self, t: Void) -> R:
+        """The rule for ``VOID``."""
+        return self.default(t)
+
+    def visit_enum(self, t: Enum) -> R:
+        """The rule for :class:`Enum`."""
+        return self.default(t)
+
+    def visit_string(self, t: String) -> R:
+        """The rule for :class:`String`."""
+        return self.default(t)
+
+    def visit_opaque(self, t: Opaque) -> R:
+        """The rule for :class:`Opaque`."""
+        return self.default(t)
+
+    def visit_fixed_opaque(self, t: FixedOpaque) -> R:
+        """The rule for :class:`FixedOpaque`."""
+        return self.default(t)
+
+    def visit_array(self, t: Array) -> R:
+        """The rule for :class:`Array`."""
+        return self.default(t)
+
+    def visit_fixed_array(self, t: FixedArray) -> R:
+        """The rule for :class:`FixedArray`."""
+        return self.default(t)
+
+    def visit_struct(self, t: Struct) -> R:
+        """The rule for :class:`Struct`."""
+        return self.default(t)
+
+    def visit_union(self, t: Union) -> R:
+        """The rule for :class:`Union`."""
+        return self.default(t)
+
+    def visit_optional(self, t: Optional) -> R:
+        """The rule for :class:`Optional`."""
+        return self.default(t)
+
+    def visit_ref(self, t: Ref) -> R:
+        """The rule for :class:`Ref` (a recursive type's name)."""
+        return self.default(t)
+
+
+class _Numeric(TypeVisitor["Int | Float | None"]):
+    """The numeric type itself, or ``None``."""
+
+    def visit_int(self, t: Int) -> Int:
+        return t
+
+    def visit_float(self, t: Float) -> Float:
+        return t
+
+    def default(self, t: WireType) -> None:
+        return None
+
+
+class _Integer(TypeVisitor["Int | None"]):
+    """The integer type itself, or ``None``."""
+
+    def visit_int(self, t: Int) -> Int:
+        return t
+
+    def default(self, t: WireType) -> None:
+        return None
+
+
+_NUMERIC = _Numeric()
+_INTEGER = _Integer()
+
+
+def numeric(t: WireType) -> Int | Float | None:
+    """``t`` if arrays of it take the numpy fast path (an :class:`Int` or a :class:`Float`), else ``None``.
+
+    Examples:
+        >>> numeric(FLOAT64) is FLOAT64, numeric(BOOL)
+        (True, None)
+    """
+    return t.accept(_NUMERIC)
+
+
+def integer(t: WireType) -> Int | None:
+    """``t`` if it is an :class:`Int`, else ``None``."""
+    return t.accept(_INTEGER)
+
+
 def is_numeric(t: WireType) -> bool:
     """Whether arrays of ``t`` take the numpy fast path (integers and floats)."""
-    return isinstance(t, (Int, Float))
+    return t.accept(_NUMERIC) is not None
+
+
+class _Nullable(TypeVisitor[bool]):
+    """Whether ``None`` is a value of the type (what an :class:`Optional` may not hold)."""
+
+    def __init__(self, follow_ref: bool) -> None:
+        self.follow_ref = follow_ref
+
+    def visit_optional(self, t: Optional) -> bool:
+        return True
+
+    def visit_void(self, t: Void) -> bool:
+        return True
+
+    def visit_ref(self, t: Ref) -> bool:
+        # One level only: a reference still unbound (or bound to another reference) is accepted.
+        return self.follow_ref and bool(t._cell) and t.target.accept(_Nullable(follow_ref=False))
+
+    def default(self, t: WireType) -> bool:
+        return False
+
+
+_CaseRule = Callable[[Any, str], None]
+
+
+class _CaseCheck(TypeVisitor["_CaseRule | None"]):
+    """The check of a union's case values against its discriminant type, or ``None`` for a type
+    that cannot be a discriminant. The same rules and words as :func:`distlab.rpc.values.validate`,
+    written here because the model cannot import the value checks (they import the model)."""
+
+    def visit_int(self, t: Int) -> _CaseRule | None:
+        if t.bits != 32:
+            return None
+
+        def check_int(value: Any, path: str) -> None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise EncodeError(path, f"expected an integer, got {type(value).__name__}")
+            if not t.lo <= value <= t.hi:
+                raise EncodeError(path, f"{brief(value)} is outside [{t.lo}, {t.hi}] of {t.dtype}")
+
+        return check_int
+
+    def visit_enum(self, t: Enum) -> _CaseRule:
+        def check_enum(value: Any, path: str) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value not in t.values:
+                raise EncodeError(path, f"{brief(value)} is not a value of enum {t.name} {dict(t.members)}")
+
+        return check_enum
+
+    def visit_bool(self, t: Bool) -> _CaseRule:
+        def check_bool(value: Any, path: str) -> None:
+            if not isinstance(value, int) or value not in (True, False):
+                raise EncodeError(path, f"expected a bool, got {brief(value)}")
+
+        return check_bool
+
+    def default(self, t: WireType) -> None:
+        return None
 
 
 def brief(value: Any) -> str:
@@ -420,186 +690,3 @@ def brief(value: Any) -> str:
         return repr(value)
     except Exception:  # a container holding such an integer, or an object whose __repr__ fails
         return f"a {type(value).__name__} that cannot be shown"
-
-
-def _is_array(value: Any) -> bool:
-    return type(value).__module__ == "numpy" and hasattr(value, "dtype")
-
-
-def validate(value: Any, t: WireType, path: str = "value") -> None:
-    """Check that ``value`` fits ``t``; the error names the offending field.
-
-    Args:
-        value: a Python value.
-        t: its wire type.
-        path: the name of ``value`` in error messages.
-
-    Raises:
-        EncodeError: naming the field path (e.g. ``value.items[3].name``) and what the type allows.
-    """
-    if isinstance(t, Int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            if _is_array(value) and value.ndim == 0 and value.dtype.kind in "iu":  # type: ignore[union-attr]
-                value = int(value)
-            else:
-                raise EncodeError(path, f"expected an integer, got {type(value).__name__}")
-        if not t.lo <= value <= t.hi:
-            raise EncodeError(path, f"{brief(value)} is outside [{t.lo}, {t.hi}] of {t.dtype}")
-    elif isinstance(t, Float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            if not (_is_array(value) and value.ndim == 0 and value.dtype.kind in "iuf"):  # type: ignore[union-attr]
-                raise EncodeError(path, f"expected a number, got {type(value).__name__}")
-        try:
-            x = float(value)
-        except OverflowError:  # an int beyond the largest double
-            raise EncodeError(path, f"{brief(value)} does not fit a {t.bits}-bit float") from None
-        if t.bits == 32 and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
-            raise EncodeError(path, f"{value} does not fit a 32-bit float")
-    elif isinstance(t, Bool):
-        # isinstance first: `array in (True, False)` would raise instead of answering.
-        if not isinstance(value, int) or value not in (True, False):
-            raise EncodeError(path, f"expected a bool, got {brief(value)}")
-    elif isinstance(t, Void):
-        if value is not None:
-            raise EncodeError(path, f"a void arm carries None, got {type(value).__name__}")
-    elif isinstance(t, Enum):
-        if isinstance(value, bool) or not isinstance(value, int) or value not in t.values:
-            raise EncodeError(path, f"{brief(value)} is not a value of enum {t.name} {dict(t.members)}")
-    elif isinstance(t, String):
-        if not isinstance(value, str):
-            raise EncodeError(path, f"expected a str, got {type(value).__name__}")
-        try:
-            n = len(value.encode("utf-8"))
-        except UnicodeEncodeError as err:
-            raise EncodeError(path, f"not encodable as UTF-8: {err.reason}") from None
-        if n > t.bound:
-            raise EncodeError(path, f"{n} UTF-8 bytes exceed the bound {t.bound}")
-    elif isinstance(t, (Opaque, FixedOpaque)):
-        if not isinstance(value, (bytes, bytearray, memoryview)):
-            raise EncodeError(path, f"expected bytes, got {type(value).__name__}")
-        n = len(value)
-        if isinstance(t, Opaque) and n > t.bound:
-            raise EncodeError(path, f"{n} bytes exceed the bound {t.bound}")
-        if isinstance(t, FixedOpaque) and n != t.size:
-            raise EncodeError(path, f"fixed opaque needs exactly {t.size} bytes, got {n}")
-    elif isinstance(t, (Array, FixedArray)):
-        _validate_array(value, t, path)
-    elif isinstance(t, Struct):
-        getter = value.__getitem__ if isinstance(value, Mapping) else lambda k: getattr(value, k)
-        for name, ft in t.fields:
-            try:
-                item = getter(name)
-            except (KeyError, AttributeError):
-                raise EncodeError(f"{path}.{name}", f"missing field of struct {t.name}") from None
-            validate(item, ft, f"{path}.{name}")
-    elif isinstance(t, Union):
-        if not isinstance(value, tuple) or len(value) != 2:
-            raise EncodeError(path, f"a union value is (discriminant, value), got {type(value).__name__}")
-        validate(value[0], t.discriminant, f"{path}.discriminant")
-        arm = t.arm(value[0])
-        if arm is None:
-            raise EncodeError(path, f"discriminant {value[0]!r} has no arm in union {t.name} and there is no default")
-        validate(value[1], arm, f"{path}.value")
-    elif isinstance(t, Optional):
-        if value is not None:
-            validate(value, t.elem, path)
-    elif isinstance(t, Ref):
-        validate(value, t.target, path)
-    else:
-        raise EncodeError(path, f"{t!r} is not a wire type")
-
-
-def _validate_array(value: Any, t: Array | FixedArray, path: str) -> None:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) and not _is_array(value):
-        raise EncodeError(path, f"expected a sequence, got {type(value).__name__}")
-    if _is_array(value) and value.ndim != 1:
-        raise EncodeError(path, f"expected a one-dimensional array, got shape {value.shape}")
-    n = len(value)
-    if isinstance(t, Array) and n > t.bound:
-        raise EncodeError(path, f"{n} items exceed the bound {t.bound}")
-    if isinstance(t, FixedArray) and n != t.size:
-        raise EncodeError(path, f"fixed array needs exactly {t.size} items, got {n}")
-    if _is_array(value) and is_numeric(t.elem):
-        _validate_numeric_array(value, t.elem, path)  # type: ignore[arg-type]
-        return
-    for i, item in enumerate(value):
-        validate(item, t.elem, f"{path}[{i}]")
-
-
-def _validate_numeric_array(value: Any, elem: Int | Float, path: str) -> None:
-    import numpy as np
-
-    kind = value.dtype.kind
-    if isinstance(elem, Int):
-        if kind not in "iu":
-            raise EncodeError(path, f"an array of {elem.dtype} cannot hold dtype {value.dtype}")
-        if len(value):
-            lo, hi = int(value.min()), int(value.max())
-            if lo < elem.lo or hi > elem.hi:
-                bad = int(np.flatnonzero((value < elem.lo) | (value > elem.hi))[0])
-                raise EncodeError(f"{path}[{bad}]", f"{value[bad]} is outside [{elem.lo}, {elem.hi}] of {elem.dtype}")
-    else:
-        if kind not in "iuf":
-            raise EncodeError(path, f"an array of {elem.dtype} cannot hold dtype {value.dtype}")
-        if elem.bits == 32 and kind == "f" and value.dtype.itemsize > 4 and len(value):
-            finite = np.isfinite(value)
-            over = finite & (np.abs(value) > _FLOAT32_MAX)
-            if over.any():
-                bad = int(np.flatnonzero(over)[0])
-                raise EncodeError(f"{path}[{bad}]", f"{value[bad]} does not fit a 32-bit float")
-
-
-def equal(a: Any, b: Any, t: WireType) -> bool:
-    """Whether two values of ``t`` are the same wire value (NaN equals NaN; arrays by item).
-
-    Examples:
-        >>> equal([1.0, float("nan")], [1.0, float("nan")], Array(FLOAT64))
-        True
-    """
-    if isinstance(t, Float):
-        a, b = float(a), float(b)
-        if t.bits == 32 and math.isfinite(a) and math.isfinite(b) and max(abs(a), abs(b)) <= _FLOAT32_MAX:
-            a, b = float32(a), float32(b)
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(t, (Array, FixedArray)):
-        if len(a) != len(b):
-            return False
-        if is_numeric(t.elem) and (_is_array(a) or _is_array(b)):
-            import numpy as np
-
-            dtype = t.elem.dtype  # type: ignore[attr-defined]
-            try:
-                x, y = (v.astype(dtype) if _is_array(v) else np.array(v, dtype=dtype) for v in (a, b))
-            except (TypeError, ValueError, OverflowError):
-                return False
-            return bool(np.array_equal(x, y, equal_nan=isinstance(t.elem, Float)))
-        return all(equal(x, y, t.elem) for x, y in zip(_items(a), _items(b)))
-    if isinstance(t, Struct):
-        ga = a.__getitem__ if isinstance(a, Mapping) else lambda k: getattr(a, k)
-        gb = b.__getitem__ if isinstance(b, Mapping) else lambda k: getattr(b, k)
-        return all(equal(ga(n), gb(n), ft) for n, ft in t.fields)
-    if isinstance(t, Union):
-        if a[0] != b[0]:
-            return False
-        arm = t.arm(a[0])
-        return arm is not None and equal(a[1], b[1], arm)
-    if isinstance(t, Optional):
-        if a is None or b is None:
-            return a is None and b is None
-        return equal(a, b, t.elem)
-    if isinstance(t, (Opaque, FixedOpaque)):
-        return bytes(a) == bytes(b)
-    if isinstance(t, Ref):
-        return equal(a, b, t.target)
-    if isinstance(t, Bool):
-        return bool(a) == bool(b)
-    return bool(a == b)
-
-
-def _items(value: Any) -> list[Any]:
-    return value.tolist() if _is_array(value) else list(value)
-
-
-def float32(x: float) -> float:
-    """``x`` rounded to the nearest 32-bit float (what a FLOAT32 field carries)."""
-    return float(_struct.unpack("<f", _struct.pack("<f", x))[0])
