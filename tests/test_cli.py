@@ -285,7 +285,7 @@ def test_sweeps_that_cannot_expand_are_exit_2(sweep: str, message: str, tmp_path
 
 
 def test_glob_expands_in_preflight(tmp_path: Path) -> None:
-    from distlab.cli import preflight
+    from distlab.hydra.preflight import preflight
     from distlab.host import get_registry
 
     get_registry()

@@ -41,7 +41,7 @@ def builtin_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _preflight_fails(*overrides: str, multirun: bool = False) -> str:
-    from distlab.cli import preflight
+    from distlab.hydra.preflight import preflight
 
     with pytest.raises(ConfigError) as caught:
         preflight(list(overrides), multirun=multirun)
@@ -156,7 +156,7 @@ def test_the_study_from_the_overrides_when_the_error_does_not_say(builtin_regist
     from hydra.errors import ConfigCompositionException
 
     from distlab.host import get_registry
-    from distlab.hydra_errors import explain
+    from distlab.hydra.errors import explain
 
     err = ConfigCompositionException("Could not override 'strategy'. No match in the defaults list.\n"
                                      "To append to your default list use +strategy=precopy")
@@ -171,7 +171,7 @@ def test_anything_else_keeps_hydras_words_without_its_internals(builtin_registry
     from hydra.errors import HydraException
 
     from distlab.host import get_registry
-    from distlab.hydra_errors import explain
+    from distlab.hydra.errors import explain
 
     said = explain(HydraException("Something new\n    full_key: a.b\n    object_type=X"), get_registry())
     assert said == "Something new"

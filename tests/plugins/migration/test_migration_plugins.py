@@ -108,7 +108,7 @@ def test_bad_world_values_name_their_key(values: dict[str, Any], key: str) -> No
 
 
 def test_preflight_rejects_a_page_larger_than_the_vm_before_any_run() -> None:
-    from distlab.cli import preflight
+    from distlab.hydra.preflight import preflight
 
     with pytest.raises(ParameterError) as info:
         preflight(["study=migration", "world.vm.memory_mib=1", "world.vm.page_size_bytes=2097152"], multirun=False)

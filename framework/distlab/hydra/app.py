@@ -1,0 +1,112 @@
+"""The Hydra application: one Hydra job is one case, and a command line is preflight, then Hydra.
+
+Exit status (README, "Exit status"): 0 when everything ran, 2 for a usage error (raised as a
+:class:`~distlab.errors.ConfigError` for the command line to report), and 1 when a single run had a
+failed trial. In a sweep, failures are data: the sweep goes on and exits 0.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from distlab.case import Case
+from distlab.host import get_registry
+from distlab.hydra.compose import CONFIG_MODULE
+from distlab.hydra.config_store import stored_registry
+from distlab.hydra.flags import split
+from distlab.hydra.preflight import preflight
+from distlab.hydra.resolve import case_from_config
+from distlab.runner import run_case
+from distlab.status import FAILED, OK
+
+__all__ = ["main", "task"]
+
+log = logging.getLogger("distlab")
+
+
+def main(args: Sequence[str], *, checked: bool = False) -> int:
+    """Run a Hydra command line (a case, or a sweep with ``--multirun``): preflight, then Hydra.
+
+    Args:
+        args: Hydra's flags and the overrides, as given after ``distlab``.
+        checked: the caller ran :func:`~distlab.hydra.preflight.preflight` on these already.
+
+    Returns:
+        The exit status: 1 if a single run had a failed trial, else Hydra's (0 when all ran).
+
+    Raises:
+        ConfigError: an unknown name, an invalid parameter or flags that do not go together.
+    """
+    stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
+    line = split(args)
+    if not checked and line.runs:
+        preflight(line.overrides, multirun=line.multirun, config_name=line.config_name, config_dir=line.config_dir)
+    statuses: list[str] = []  # each single run's case status, as the task returned it
+
+    @functools.wraps(task)  # Hydra names the job after the task's module
+    def job(cfg: DictConfig) -> str:
+        status = task(cfg)
+        if HydraConfig.get().mode != RunMode.MULTIRUN:
+            statuses.append(status)
+        return status
+
+    hydra_main = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}", config_name="config")(job)
+    saved = sys.argv
+    sys.argv = ["distlab", *args]  # Hydra reads its command line from sys.argv
+    try:
+        hydra_main()
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = saved
+    # A single run is one experiment a script may depend on: its failure is the command's.
+    return 1 if FAILED in statuses else 0
+
+
+def task(cfg: DictConfig) -> str:
+    """Run one case: the task function Hydra calls once per job (in whichever process it likes).
+
+    Args:
+        cfg: the job's composed config.
+
+    Returns:
+        The case's status: ``ok``, ``failed``, or ``skipped`` when its results existed already.
+    """
+    hc = HydraConfig.get()
+    registry = get_registry()  # built afresh in a launcher's worker process
+    case = case_from_config(cfg, hc.runtime.choices, registry)
+    job_dir = Path(hc.runtime.output_dir)
+    root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
+    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=cfg.get("force") is True)
+    log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
+    if hc.mode != RunMode.MULTIRUN:
+        print(_summary(outcome.job_dir, case))
+    return str(outcome.status)
+
+
+def _summary(job_dir: Path, case: Case) -> str:
+    """A few lines for a person who ran one case: each metric's mean over the trials."""
+    import polars as pl
+
+    from distlab.store import RESULTS
+
+    rows = pl.read_parquet(job_dir / RESULTS)
+    ok = rows.filter(pl.col("status") == OK)
+    lines = [f"{case.study.name} case {case.case_id}: {ok.height} of {rows.height} trials ok; results in {job_dir}"]
+    for metric in case.study.metrics:
+        if ok.height and metric.name in ok.columns:
+            values = ok[metric.name].cast(pl.Float64)
+            mean, low, high = (float(v) for v in (values.mean(), values.min(), values.max()))  # type: ignore[arg-type]
+            lines.append(f"  {metric.name:<18} mean {mean:<14.6g} min {low:<14.6g} max {high:.6g}")
+    for message in rows.filter(pl.col("status") != OK)["error_message"].unique().to_list():
+        lines.append(f"  failed: {message}")
+    return "\n".join(lines)
