@@ -1,7 +1,10 @@
 """distlab's built-in wire formats: XDR, NDR, native, JSON, msgpack, CBOR and pickle serializers.
 
-Registration only: the parameter dataclasses and ``"module:attr"`` factories. The serializers (and
-numba, numpy and the format libraries) are imported when a case first uses one.
+Registration only: the parameter dataclasses and ``"module:attr"`` factories, and the ``serializers``
+benchmark suite (:mod:`distlab_serializers.bench`). The serializers (and numba, numpy and the format
+libraries) are imported when a case first uses one. Every module here imports the framework only
+through its public names (``distlab``, ``distlab.rpc``, and the hot paths ``distlab.rpc.arrays`` and
+``distlab.rpc.kernels``); ``tests/rpc/test_rpc_public_imports.py`` checks it.
 """
 
 from __future__ import annotations
@@ -40,3 +43,5 @@ def register_components(registrar: Registrar) -> None:
     """Register the serializers of the rpc study."""
     for name, params, factory, doc in _COMPONENTS:
         registrar.register("serializer", name, params, factory, doc=doc)
+    # The benchmarks that time a serializer (XDR against its baselines) need this plugin, so they live here.
+    registrar.add_benchmark("serializers", "distlab_serializers.bench:run")

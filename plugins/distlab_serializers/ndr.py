@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from distlab.rpc import DecodeError, WireType
-from distlab_serializers._positional import Layout, Positional, _as_bytes
+from distlab_serializers._positional import Layout, Positional, _as_bytes, _read
 from distlab_serializers._positional_decode import DecoderCompiler
 from distlab_serializers.params import NdrParams
 
@@ -54,14 +54,23 @@ class Ndr(Positional):
     def decode(self, data: bytes, type: WireType) -> Any:
         """Read the label, then the value in the order the label names (swapping only if it differs)."""
         data = _as_bytes(data)
-        if len(data) < 4:
-            raise DecodeError(0, f"truncated: a 4-byte NDR format label is needed, {len(data)} bytes given")
-        rep = data[0]
-        if rep & 0x0F:
-            raise DecodeError(0, f"character representation {rep & 0x0F} (EBCDIC) is not supported")
-        if rep >> 4 not in (0, 1):
-            raise DecodeError(0, f"unknown integer representation {rep >> 4} in the format label")
-        if data[1] != 0:
-            raise DecodeError(1, f"floating-point representation {data[1]} is not IEEE 754")
-        order = "<" if rep >> 4 == 1 else ">"
-        return self._decode_from(_DECODERS[order], data, 4, type)
+        return self._decode_from(_DECODERS[_label_order(data)], data, 4, type)
+
+    def decode_prefix(self, data: bytes, type: WireType) -> tuple[Any, int]:
+        """Read the label, then one value in the order it names; return it and the offset where it ends."""
+        data = _as_bytes(data)
+        return _read(_DECODERS[_label_order(data)], data, 4, type)
+
+
+def _label_order(data: bytes) -> str:
+    """The byte order the 4-byte format label at the start of ``data`` names ("<" or ">")."""
+    if len(data) < 4:
+        raise DecodeError(0, f"truncated: a 4-byte NDR format label is needed, {len(data)} bytes given")
+    rep = data[0]
+    if rep & 0x0F:
+        raise DecodeError(0, f"character representation {rep & 0x0F} (EBCDIC) is not supported")
+    if rep >> 4 not in (0, 1):
+        raise DecodeError(0, f"unknown integer representation {rep >> 4} in the format label")
+    if data[1] != 0:
+        raise DecodeError(1, f"floating-point representation {data[1]} is not IEEE 754")
+    return "<" if rep >> 4 == 1 else ">"
