@@ -93,7 +93,7 @@ def test_check_defaults_requires_frozen_and_valid_defaults() -> None:
 
 @dataclasses.dataclass(frozen=True)
 class WithFiles:
-    trace: str = param("", "a trace", file=True)
+    samples: str = param("", "a file of samples", file=True)
     table: str | None = param(None, "an optional table", file=True)
     inner: Inner = param(default_factory=Inner, doc="nested")
 
@@ -105,14 +105,14 @@ class NestsFiles:
 
 def test_file_params_are_listed_as_paths() -> None:
     infos = {p.key: p for p in describe(WithFiles)}
-    assert infos["trace"].file and infos["trace"].type == "path"
-    assert "relative to the working directory" in infos["trace"].allowed
-    assert "part of the case id" in infos["trace"].allowed and "or empty;" in infos["trace"].allowed
+    assert infos["samples"].file and infos["samples"].type == "path"
+    assert "relative to the working directory" in infos["samples"].allowed
+    assert "part of the case id" in infos["samples"].allowed and "or empty;" in infos["samples"].allowed
     assert "empty or null" in infos["table"].allowed
     assert not infos["inner.size"].file and infos["inner.size"].type == "integer"
-    assert build(WithFiles, {"trace": "a.csv"}).trace == "a.csv"
-    with pytest.raises(ParameterError, match="'trace': 5"):
-        build(WithFiles, {"trace": 5})
+    assert build(WithFiles, {"samples": "a.csv"}).samples == "a.csv"
+    with pytest.raises(ParameterError, match="'samples': 5"):
+        build(WithFiles, {"samples": 5})
 
 
 def test_input_files_are_the_non_empty_file_params() -> None:
@@ -121,7 +121,7 @@ def test_input_files_are_the_non_empty_file_params() -> None:
     assert input_files(WithFiles()) == {}
     assert input_files(WithFiles("", "")) == {}
     assert input_files(WithFiles("t.csv", "x.parquet"), "workload.") == {
-        "workload.trace": "t.csv",
+        "workload.samples": "t.csv",
         "workload.table": "x.parquet",
     }
     assert input_files(NestsFiles(WithFiles(table="x")), "world.") == {"world.files.table": "x"}

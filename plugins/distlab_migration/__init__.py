@@ -20,8 +20,8 @@ from distlab_migration.workloads.params import (
     HotsetParams,
     IdleParams,
     PhasedParams,
+    ReplayParams,
     SequentialParams,
-    TraceParams,
     UniformParams,
     ZipfParams,
 )
@@ -61,7 +61,7 @@ def register_components(registrar: Registrar) -> None:
                       doc="writes sweep memory in order (pre-copy's worst case)")
     registrar.register(workload, "phased", PhasedParams, f"{_W}.patterns:Phased",
                       doc="a working set that moves to a new region every phase")
-    registrar.register(workload, "trace", TraceParams, f"{_W}.trace:Trace",
-                      doc="replays a CSV or Parquet trace of (time_s, page, op)")
+    registrar.register(workload, "replay", ReplayParams, f"{_W}.replay:Replay",
+                      doc="replays a recorded access log, a CSV or Parquet file of (time_s, page, op)")
     # The end-to-end migration benchmarks use these strategies and workloads, so they live here.
     registrar.add_benchmark("migration_plugins", "distlab_migration.bench:run")

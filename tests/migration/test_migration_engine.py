@@ -20,7 +20,7 @@ from distlab.migration.world import MigrationWorld
 from distlab.params import build
 
 STRATEGIES = ["stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"]
-WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "phased", "trace"]
+WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "phased", "replay"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def world(**values: Any) -> MigrationWorld:
 
 
 def rate_kw(name: str, rate: float) -> dict[str, Any]:
-    return {} if name in ("idle", "trace") else {"write_rate_pages_s": rate}
+    return {} if name in ("idle", "replay") else {"write_rate_pages_s": rate}
 
 
 # -- every strategy x workload ------------------------------------------------------------------
@@ -374,7 +374,7 @@ def test_on_demand_postcopy_of_an_idle_guest_reaches_the_default_horizon_in_few_
     assert session.trace[-1]["pages_sent"] == 0 and session.trace[-1]["duration_s"] > 86399.0
 
 
-def _burst_trace(tmp_path: Any, at_s: float) -> str:
+def _burst_log(tmp_path: Any, at_s: float) -> str:
     # Half the pages at once at the start, then, after a long idle gap, every page at `at_s`.
     rows = [f"0.0,{p},r" for p in range(0, 4096, 2)] + [f"{at_s},{p},w" for p in range(4096)]
     path = tmp_path / "burst.csv"
@@ -386,11 +386,11 @@ def test_postcopy_metrics_do_not_depend_on_the_idle_step_growth(registry: Any, t
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from distlab.migration import session as session_module
 
-    path = _burst_trace(tmp_path, 3.0)
+    path = _burst_log(tmp_path, 3.0)
 
     class Counted:
         def __init__(self) -> None:
-            self.inner = make(registry, "workload", "trace", path=path)
+            self.inner = make(registry, "workload", "replay", path=path)
             self.calls = 0
 
         def start(self, guest: Guest) -> None:
@@ -426,11 +426,11 @@ def test_postcopy_fails_only_if_it_ends_past_the_horizon(registry: Any, tmp_path
                                                          finishes: bool) -> None:
     # A migration whose last page arrives just before the horizon succeeds, even though the chunk
     # of guest time that saw it end reaches past the horizon.
-    path = _burst_trace(tmp_path, 1.0)
+    path = _burst_log(tmp_path, 1.0)
 
     def run(max_time_s: float) -> Any:
         return simulate(world(max_time_s=max_time_s), make(registry, "strategy", "postcopy", background_push=False),
-                        make(registry, "workload", "trace", path=path), 3)
+                        make(registry, "workload", "replay", path=path), 3)
 
     free = run(1000.0).trial.metrics
     horizon = free["total_time_s"] + slack_s
@@ -458,7 +458,7 @@ def test_prepaging_and_in_flight_faults_behave_as_documented(registry: Any, tmp_
     monkeypatch.setattr(kernels, "postcopy_replay", spy)
     # On demand, prepage 3: the fault on page 100 brings 101, 99, 102 (nearest first, both sides),
     # then the touch of 99, already on its way, is a fault that only waits for it.
-    session = Session(w, make(registry, "workload", "trace", path=str(path)), 1, check=True)
+    session = Session(w, make(registry, "workload", "replay", path=str(path)), 1, check=True)
     with pytest.raises(MigrationTimeoutError):
         make(registry, "strategy", "postcopy", background_push=False, prepage_pages=3).migrate(session)
     assert np.flatnonzero(session.dst_versions >= 0).tolist() == [99, 100, 101, 102]  # what arrived
@@ -473,7 +473,7 @@ def test_prepaging_and_in_flight_faults_behave_as_documented(registry: Any, tmp_
     first = tmp_path / "first.csv"
     first.write_text("time_s,page,op\n0.0,0,r\n")
     m = run_trial(world(link={"bandwidth_mbit_s": 100.0, "latency_ms": 1.0}),
-                  {"strategy": make(registry, "strategy", "postcopy"), "workload": make(registry, "workload", "trace", path=str(first))}, 1).metrics
+                  {"strategy": make(registry, "strategy", "postcopy"), "workload": make(registry, "workload", "replay", path=str(first))}, 1).metrics
     assert m["remote_faults"] == 1 and m["degraded_time_s"] == pytest.approx(4096 * 8 / 100e6)
     assert m["converged"] is True
 

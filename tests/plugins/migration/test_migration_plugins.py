@@ -1,4 +1,4 @@
-"""The built-in migration plugin: registration, cheap import, parameter and trace errors."""
+"""The built-in migration plugin: registration, cheap import, parameter and access log errors."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from distlab.migration.world import MigrationWorld
 from distlab.params import build
 
 STRATEGIES = {"stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"}
-WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "phased", "trace"}
+WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "phased", "replay"}
 
 
 @pytest.fixture(scope="module")
@@ -116,17 +116,17 @@ def test_preflight_rejects_a_page_larger_than_the_vm_before_any_run() -> None:
     assert build(MigrationWorld, {"vm": {"memory_mib": 3, "page_size_bytes": 1 << 20}}).vm.page_size_bytes == 1 << 20
 
 
-# -- traces ---------------------------------------------------------------------------------------
+# -- access logs ---------------------------------------------------------------------------------
 
 
-def make_trace(registry: Any, path: Path | str, **values: Any) -> Any:
-    comp = registry.component("workload", "trace")
+def make_replay(registry: Any, path: Path | str, **values: Any) -> Any:
+    comp = registry.component("workload", "replay")
     return comp.create(build(comp.params, {"path": str(path), **values}, "workload."))
 
 
-def test_the_bundled_example_trace_loads(registry: Any) -> None:
-    trace = make_trace(registry, "")
-    assert len(trace.pages) == 3000 and trace.pages.max() < 4096 and trace.is_read.any()
+def test_the_bundled_example_access_log_loads(registry: Any) -> None:
+    replay = make_replay(registry, "")
+    assert len(replay.pages) == 3000 and replay.pages.max() < 4096 and replay.is_read.any()
 
 
 @pytest.mark.parametrize(
@@ -155,17 +155,17 @@ def test_the_bundled_example_trace_loads(registry: Any) -> None:
         ("time_s,page,op\n0.1,1,w\n0.2," + "9" * 200_000 + ",w\n", 3, "not a CSV line"),
     ],
 )
-def test_malformed_traces_name_file_and_line(registry: Any, tmp_path: Path, text: str, line: int, what: str) -> None:
+def test_malformed_access_logs_name_file_and_line(registry: Any, tmp_path: Path, text: str, line: int, what: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(text)
     with pytest.raises(AccessLogError) as info:
-        make_trace(registry, path)
+        make_replay(registry, path)
     assert f"{path}:{line}:" in str(info.value) and what in str(info.value)
 
 
-def test_a_missing_trace_file_is_named(registry: Any, tmp_path: Path) -> None:
-    with pytest.raises(AccessLogError, match="nope.csv: trace file not found"):
-        make_trace(registry, tmp_path / "nope.csv")
+def test_a_missing_access_log_file_is_named(registry: Any, tmp_path: Path) -> None:
+    with pytest.raises(AccessLogError, match="nope.csv: access log file not found"):
+        make_replay(registry, tmp_path / "nope.csv")
 
 
 def test_a_page_beyond_memory_names_its_line(registry: Any, tmp_path: Path) -> None:
@@ -174,52 +174,52 @@ def test_a_page_beyond_memory_names_its_line(registry: Any, tmp_path: Path) -> N
     comp = registry.component("strategy", "precopy")
     world = build(MigrationWorld, {"vm": {"memory_mib": 16}})
     with pytest.raises(AccessLogError, match=r"big.csv:3: page 99999 is beyond"):
-        simulate(world, comp.create(comp.params()), make_trace(registry, path), 1)
+        simulate(world, comp.create(comp.params()), make_replay(registry, path), 1)
 
 
-def test_parquet_traces_replay_like_csv(registry: Any, tmp_path: Path) -> None:
+def test_parquet_access_logs_replay_like_csv(registry: Any, tmp_path: Path) -> None:
     csv_path = tmp_path / "t.csv"
     csv_path.write_text("time_s,page,op\n0.0,3,w\n0.01,4,r\n0.02,5,W\n0.5,3,write\n")
     pq = tmp_path / "t.parquet"
     pl.DataFrame({"time_s": [0.0, 0.01, 0.02, 0.5], "page": [3, 4, 5, 3], "op": ["w", "r", "W", "write"]}).write_parquet(pq)
-    a, b = make_trace(registry, csv_path), make_trace(registry, pq)
+    a, b = make_replay(registry, csv_path), make_replay(registry, pq)
     assert (a.pages == b.pages).all() and (a.times == b.times).all() and (a.is_read == b.is_read).all()
     bad = tmp_path / "bad.parquet"
     pl.DataFrame({"time_s": [0.0, 1.0], "page": [1, 2], "op": ["w", "q"]}).write_parquet(bad)
     with pytest.raises(AccessLogError, match=r"bad.parquet:3: op must be"):
-        make_trace(registry, bad)
+        make_replay(registry, bad)
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"not parquet")
     with pytest.raises(AccessLogError, match="broken.parquet"):
-        make_trace(registry, broken)
+        make_replay(registry, broken)
 
 
-def test_a_looping_trace_repeats_its_writes(registry: Any) -> None:
+def test_a_looping_access_log_repeats_its_writes(registry: Any) -> None:
     from distlab.migration.guest import Guest
     import numpy as np
 
     def writes(loop: bool) -> int:
-        trace = make_trace(registry, "", loop=loop)
+        replay = make_replay(registry, "", loop=loop)
         guest = Guest(4096, 4096, 1, np.zeros(4096, np.uint8), np.zeros(0, np.int64))
-        trace.start(guest)
-        trace.run(guest, 0.0, 6.0)
+        replay.start(guest)
+        replay.run(guest, 0.0, 6.0)
         return guest.writes
 
     once = writes(False)
     assert once > 1000 and writes(True) >= 2.9 * once
 
 
-def test_a_trace_with_a_byte_order_mark_reads_like_one_without(registry: Any, tmp_path: Path) -> None:
+def test_an_access_log_with_a_byte_order_mark_reads_like_one_without(registry: Any, tmp_path: Path) -> None:
     text = "time_s,page,op\n0.0,3,w\n0.5,4,r\n"
     plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
     plain.write_text(text, encoding="utf-8")
     bom.write_text(text, encoding="utf-8-sig")  # what spreadsheet programs write
     assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
-    a, b = make_trace(registry, plain), make_trace(registry, bom)
+    a, b = make_replay(registry, plain), make_replay(registry, bom)
     assert (a.pages == b.pages).all() and (a.times == b.times).all() and (a.is_read == b.is_read).all()
 
 
-def test_malformed_parquet_traces_are_trace_format_errors(registry: Any, tmp_path: Path) -> None:
+def test_malformed_parquet_access_logs_are_access_log_errors(registry: Any, tmp_path: Path) -> None:
     cases = {
         "huge.parquet": (pl.DataFrame({"time_s": [0.0], "page": [2**63], "op": ["w"]},
                                       schema={"time_s": pl.Float64, "page": pl.UInt64, "op": pl.String}), "< 2**63"),
@@ -232,49 +232,49 @@ def test_malformed_parquet_traces_are_trace_format_errors(registry: Any, tmp_pat
     for name, (frame, what) in cases.items():
         frame.write_parquet(tmp_path / name)
         with pytest.raises(AccessLogError, match=f"{name}:2: .*{what.replace('*', '[*]')}"):
-            make_trace(registry, tmp_path / name)
+            make_replay(registry, tmp_path / name)
 
 
-def _replayed(trace: Any, edges: list[float]) -> tuple[list[int], list[float]]:
-    """The accesses a trace issues over consecutive intervals, as the destination collects them."""
+def _replayed(replay: Any, edges: list[float]) -> tuple[list[int], list[float]]:
+    """The accesses a replay issues over consecutive intervals, as the destination collects them."""
     from distlab.migration.guest import Guest
     import numpy as np
 
     guest = Guest(64, 4096, 1, np.zeros(64, np.uint8), np.zeros(0, np.int64))
     guest.at_destination()
-    trace.start(guest)
+    replay.start(guest)
     for a, b in zip(edges, edges[1:]):
-        trace.run(guest, a, b)
+        replay.run(guest, a, b)
     pages, times = guest.take_accesses()
     return pages.tolist(), times.tolist()
 
 
-def test_a_looping_trace_replays_the_accesses_at_its_last_time(registry: Any, tmp_path: Path) -> None:
+def test_a_looping_access_log_replays_the_accesses_at_its_last_time(registry: Any, tmp_path: Path) -> None:
     path = tmp_path / "loop.csv"
     path.write_text("time_s,page,op\n0.0,1,w\n0.5,2,r\n1.0,3,w\n1.0,4,w\n")
     # Period: the last time (1.0) plus the mean gap between distinct times (0.5).
-    trace = make_trace(registry, path, loop=True)
-    assert trace.period == 1.5
-    pages, times = _replayed(trace, [0.0, 4.5])
+    replay = make_replay(registry, path, loop=True)
+    assert replay.period == 1.5
+    pages, times = _replayed(replay, [0.0, 4.5])
     assert pages == [1, 2, 3, 4] * 3
     assert times == [0.0, 0.5, 1.0, 1.0, 1.5, 2.0, 2.5, 2.5, 3.0, 3.5, 4.0, 4.0]
     # However time is cut, at a repeat's edges included, each access comes exactly once.
     edges = [0.0, 0.3, 1.0, 1.5, 1.5, 2.9999999999999996, 3.0, 3.0000000000000004, 4.0, 4.5]
-    assert _replayed(make_trace(registry, path, loop=True), edges) == (pages, times)
+    assert _replayed(make_replay(registry, path, loop=True), edges) == (pages, times)
 
 
-def test_a_looping_trace_takes_an_explicit_period(registry: Any, tmp_path: Path) -> None:
+def test_a_looping_access_log_takes_an_explicit_period(registry: Any, tmp_path: Path) -> None:
     path = tmp_path / "loop.csv"
     path.write_text("time_s,page,op\n0.0,1,w\n0.5,2,r\n1.0,3,w\n")
-    trace = make_trace(registry, path, loop=True, period_s=2.0, time_scale=0.5)
-    assert trace.period == 1.0  # period_s is in the trace's seconds, scaled like them
-    assert _replayed(trace, [0.0, 0.3, 1.75]) == ([1, 2, 3, 1, 2, 3], [0.0, 0.25, 0.5, 1.0, 1.25, 1.5])
+    replay = make_replay(registry, path, loop=True, period_s=2.0, time_scale=0.5)
+    assert replay.period == 1.0  # period_s is in the log's seconds, scaled like them
+    assert _replayed(replay, [0.0, 0.3, 1.75]) == ([1, 2, 3, 1, 2, 3], [0.0, 0.25, 0.5, 1.0, 1.25, 1.5])
     for period in (1.0, 0.5):  # not beyond the last time: some accesses would overlap the next repeat
         with pytest.raises(ParameterError) as info:
-            make_trace(registry, path, loop=True, period_s=period)
+            make_replay(registry, path, loop=True, period_s=period)
         assert info.value.key == "workload.period_s" and "last time_s (1 s" in str(info.value)
     single = tmp_path / "single.csv"
     single.write_text("time_s,page,op\n0.25,1,w\n0.25,2,w\n")
     with pytest.raises(ParameterError, match="same time_s"):
-        make_trace(registry, single, loop=True)
-    assert make_trace(registry, single, loop=True, period_s=1.0).period == 1.0
+        make_replay(registry, single, loop=True)
+    assert make_replay(registry, single, loop=True, period_s=1.0).period == 1.0

@@ -1,4 +1,4 @@
-"""A trace file is an input of its case: editing it makes a new case, and provenance records its hash."""
+"""An access log file is an input of its case: editing it makes a new case, and provenance records its hash."""
 
 from __future__ import annotations
 
@@ -30,30 +30,30 @@ def registry() -> Any:
 def _case(registry: Any, path: Path | str) -> Any:
     config = {"study": "migration", "seed": 0, "repeats": 1, "world": {"vm": {"memory_mib": 16}},
               "workload": {"path": str(path)}}
-    return resolve_case(config, {"workload": "trace", "strategy": "precopy"}, registry)
+    return resolve_case(config, {"workload": "replay", "strategy": "precopy"}, registry)
 
 
-def test_an_edited_trace_runs_again_instead_of_being_skipped(registry: Any, tmp_path: Path) -> None:
-    trace, root = tmp_path / "trace.csv", tmp_path / "sweep"
-    trace.write_text(QUIET)
-    first = run_case(_case(registry, trace), root / "0", root=root)
+def test_an_edited_access_log_runs_again_instead_of_being_skipped(registry: Any, tmp_path: Path) -> None:
+    log, root = tmp_path / "log.csv", tmp_path / "sweep"
+    log.write_text(QUIET)
+    first = run_case(_case(registry, log), root / "0", root=root)
     assert first.status == OK
-    assert run_case(_case(registry, trace), root / "0", root=root).status == SKIPPED
+    assert run_case(_case(registry, log), root / "0", root=root).status == SKIPPED
     sent = pl.read_parquet(root / "0" / store.RESULTS)["pages_sent"].to_list()
 
-    trace.write_text(BUSY)
-    again = run_case(_case(registry, trace), root / "0", root=root)
+    log.write_text(BUSY)
+    again = run_case(_case(registry, log), root / "0", root=root)
     assert again.status == OK and again.case_id != first.case_id
     rows = pl.read_parquet(root / "0" / store.RESULTS)
     assert rows["case_id"].to_list() == [again.case_id] and rows["pages_sent"].to_list() != sent
     prov = json.loads((root / "0" / store.PROVENANCE).read_text())
     assert prov["case_id"] == again.case_id
     assert prov["input_files"] == {
-        "workload.path": {"path": str(trace.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()}
+        "workload.path": {"path": str(log.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()}
     }
 
 
-def test_a_relative_trace_path_is_recorded_absolute(registry: Any, tmp_path: Path, monkeypatch: Any) -> None:
+def test_a_relative_access_log_path_is_recorded_absolute(registry: Any, tmp_path: Path, monkeypatch: Any) -> None:
     (tmp_path / "t.csv").write_text(QUIET)
     monkeypatch.chdir(tmp_path)
     case = _case(registry, "t.csv")
@@ -61,41 +61,41 @@ def test_a_relative_trace_path_is_recorded_absolute(registry: Any, tmp_path: Pat
     prov = json.loads((tmp_path / "job" / store.PROVENANCE).read_text())
     assert prov["config"]["workload"]["path"] == "t.csv"
     assert prov["input_files"]["workload.path"]["path"] == str(tmp_path.resolve() / "t.csv")
-    # The bundled example trace (empty path) is no input file: the plugin's version covers it.
+    # The bundled example access log (empty path) is no input file: the plugin's version covers it.
     assert _case(registry, "").input_files() == {}
 
 
-def test_a_missing_trace_names_the_key_and_the_path(registry: Any, tmp_path: Path) -> None:
+def test_a_missing_access_log_names_the_key_and_the_path(registry: Any, tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match=r"'workload.path'.*nope.csv: No such file"):
         _case(registry, tmp_path / "nope.csv").case_id
 
 
-def test_the_cli_reruns_a_sweep_whose_trace_changed(tmp_path: Path) -> None:
+def test_the_cli_reruns_a_sweep_whose_access_log_changed(tmp_path: Path) -> None:
     from testkit import run_cli
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
-    trace, sweep = tmp_path / "trace.csv", tmp_path / "sweep"
-    args = ["-m", "workload=trace", "workload.path=trace.csv", "world.vm.memory_mib=16", f"hydra.sweep.dir={sweep}"]
+    log, sweep = tmp_path / "log.csv", tmp_path / "sweep"
+    args = ["-m", "workload=replay", "workload.path=log.csv", "world.vm.memory_mib=16", f"hydra.sweep.dir={sweep}"]
 
     def provenance() -> dict[str, Any]:
         return json.loads((sweep / "0" / store.PROVENANCE).read_text())
 
-    trace.write_text(QUIET)
+    log.write_text(QUIET)
     assert run_cli(args, env=env, cwd=tmp_path).returncode == 0
     first = provenance()
     assert run_cli(args, env=env, cwd=tmp_path).returncode == 0
     assert provenance() == first  # skipped: nothing rewritten
-    trace.write_text(BUSY)
+    log.write_text(BUSY)
     done = run_cli(args, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     second = provenance()
     assert second["case_id"] != first["case_id"]
-    # The old trace's results are moved aside (by the store), not overwritten in place.
+    # The old access log's results are moved aside (by the store), not overwritten in place.
     assert (sweep / f"case-{first['case_id']}" / store.RESULTS).is_file()
     assert second["input_files"]["workload.path"] == {
-        "path": str(trace.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()
+        "path": str(log.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()
     }
-    # The report keeps the two traces apart: their content hash is a sweep dimension.
+    # The report keeps the two access logs apart: their content hash is a sweep dimension.
     from distlab.report import load_tables
 
     tables = load_tables(sweep)
