@@ -7,7 +7,7 @@ tests (``pytest NAME``)::
       pyproject.toml        setuptools; depends on distlab; entry point ``distlab`` → ``NAME = "NAME"``;
                             a ``test`` extra with pytest and hypothesis
       README.md             what it is and the three commands to try it
-      NAME/__init__.py      registration only: ``@hookimpl def register_components(registry)``
+      NAME/__init__.py      registration only: ``@hookimpl def register_components(registrar)``
       NAME/component.py     the parameter dataclass (``param(...)``) and the component
       tests/test_NAME.py    the component through distlab.testing's contract check, and its registration
 
@@ -156,7 +156,7 @@ def _skeleton(protocol: type) -> dict[str, str]:
 
 _PYPROJECT = """\
 [build-system]
-requires = ["setuptools>=68"]
+requires = ["setuptools>=64"]  # 64: editable installs (PEP 660)
 build-backend = "setuptools.build_meta"
 
 [project]
@@ -205,9 +205,7 @@ when a case uses it (the factory is a ``"module:attr"`` string).
 
 from __future__ import annotations
 
-from typing import Any
-
-from distlab import hookimpl
+from distlab import Registrar, hookimpl
 
 from ${name}.component import ${cls}Params
 
@@ -215,9 +213,9 @@ __all__ = ["register_components"]
 
 
 @hookimpl
-def register_components(registry: Any) -> None:
+def register_components(registrar: Registrar) -> None:
     """Register the ${kind} ``${name}``."""
-    registry.register("${kind}", "${name}", ${cls}Params, "${name}.component:${cls}",
+    registrar.register("${kind}", "${name}", ${cls}Params, "${name}.component:${cls}",
                       doc="edit this line: what ${name} does, in one line")
 '''
 
@@ -234,7 +232,7 @@ def test_registration_names_the_component() -> None:
         def register(self, kind: str, name: str, params: type, factory: str, *, doc: str = "") -> None:
             calls.append((kind, name, params, factory))
 
-    ${name}.register_components(Recorder())
+    ${name}.register_components(Recorder())  # type: ignore[arg-type]
     assert [(k, n, p) for k, n, p, _ in calls] == [("${kind}", "${name}", ${cls}Params)]
     module, _, attr = calls[0][3].partition(":")
     assert getattr(importlib.import_module(module), attr) is ${cls}
