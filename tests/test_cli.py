@@ -310,3 +310,45 @@ def test_booleans_and_names_are_not_coerced(args: list[str], message: str, tmp_p
 def test_multirun_with_cfg_is_a_usage_error(toy_env) -> None:
     done = run_cli(["-m", "study=toy", "--cfg", "job"], env=toy_env)
     assert done.returncode == 2 and "do not go together" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_preflight_parses_expands_and_checks_in_steps() -> None:
+    from distlab.hydra.compose import composing
+    from distlab.hydra.config_store import stored_registry
+    from distlab.hydra.preflight import cases, check_cases, expand, parse
+
+    registry = stored_registry()
+    with composing() as composer:
+        parsed = parse(composer, ["strategy=precopy,stop_and_copy", "seed=0,1", "world.vm.memory_mib=16"], registry,
+                       multirun=True)
+        plan = expand(composer, parsed, registry, multirun=True)
+        assert plan.fixed == ("world.vm.memory_mib=16",) and plan.total == 4
+        resolved = list(cases(composer, plan, registry))
+    assert [combo for combo, _ in resolved] == plan.combinations()
+    assert {case.components["strategy"][0].name for _, case in resolved} == {"precopy", "stop_and_copy"}
+    check_cases(resolved)
+
+
+def test_a_large_sweep_is_checked_one_swept_value_at_a_time() -> None:
+    from distlab.hydra.preflight import Plan
+
+    plan = Plan((), (tuple(f"a={i}" for i in range(50)), tuple(f"b={i}" for i in range(50))), ())
+    assert plan.total == 2500
+    combos = plan.combinations()
+    assert len(combos) == 1 + 49 + 49 and len(set(combos)) == len(combos)
+    assert {c[0] for c in combos} == set(plan.axes[0]) and {c[1] for c in combos} == set(plan.axes[1])
+    assert len(plan.combinations(limit=2500)) == 2500
+
+
+def test_new_hands_its_arguments_to_the_scaffold(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from distlab.cli import main
+
+    seen: list[list[str]] = []
+    fake = types.ModuleType("distlab.scaffold")
+    fake.main = lambda args: seen.append(list(args)) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "distlab.scaffold", fake)
+    assert main(["new", "plugin", "myplug", "--kind", "strategy"]) == 0
+    assert seen == [["plugin", "myplug", "--kind", "strategy"]]

@@ -38,9 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"unknown command {args[0]!r}{f'; did you mean {guess!r}?' if guess else '.'} Commands: "
                 f"{', '.join(VERBS)}; or give overrides as key=value (e.g. strategy=precopy). See distlab --help."
             )
-        from distlab.hydra.app import main as hydra_main
+        from distlab.hydra.app import run as run_hydra
 
-        return hydra_main(args)
+        return run_hydra(args)
     except ConfigError as err:
         print(f"distlab: error: {err}", file=sys.stderr)
         return USAGE_EXIT
@@ -122,7 +122,7 @@ def _experiment(args: list[str]) -> int:
     analysis = folder / "analysis.py"
     if not opts.report_only:
         # Check every case before touching runs/: a typo in an override must not cost the last sweep.
-        from distlab.hydra.app import main as hydra_main
+        from distlab.hydra.app import run as run_hydra
         from distlab.hydra.preflight import preflight
 
         preflight([f"hydra.sweep.dir={runs}", *opts.overrides], multirun=True, config_name="sweep",
@@ -132,8 +132,8 @@ def _experiment(args: list[str]) -> int:
             import shutil
 
             shutil.rmtree(runs)
-        code = hydra_main(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
-                           f"hydra.sweep.dir={runs}", *opts.overrides], checked=True)
+        code = run_hydra(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
+                          f"hydra.sweep.dir={runs}", *opts.overrides], checked=True)
         if code != 0:
             return code
     from distlab.report import make_report

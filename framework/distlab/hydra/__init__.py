@@ -13,12 +13,12 @@ Importing this package imports Hydra: the command line imports it only when a co
 
 from __future__ import annotations
 
-from distlab.hydra.app import main, task
+from distlab.hydra.app import run, task
 from distlab.hydra.compose import CONFIG_MODULE
 from distlab.hydra.config_store import store_configs, stored_registry
 from distlab.hydra.errors import explain
 from distlab.hydra.preflight import preflight
 from distlab.hydra.resolve import case_from_config
 
-__all__ = ["CONFIG_MODULE", "case_from_config", "explain", "main", "preflight", "store_configs", "stored_registry",
+__all__ = ["CONFIG_MODULE", "case_from_config", "explain", "preflight", "run", "store_configs", "stored_registry",
            "task"]

@@ -28,12 +28,12 @@ from distlab.hydra.resolve import case_from_config
 from distlab.runner import run_case
 from distlab.status import FAILED, OK
 
-__all__ = ["main", "task"]
+__all__ = ["run", "task"]
 
 log = logging.getLogger("distlab")
 
 
-def main(args: Sequence[str], *, checked: bool = False) -> int:
+def run(args: Sequence[str], *, checked: bool = False) -> int:
     """Run a Hydra command line (a case, or a sweep with ``--multirun``): preflight, then Hydra.
 
     Args:
