@@ -87,13 +87,16 @@ def test_html_is_the_markdown_rendered_with_every_image_embedded(sweep: Path, tm
 
 def test_values_with_markup_stay_text_and_keep_tables_whole(sweep: Path, tmp_path: Path) -> None:
     evil = "<script>alert(1)</script> a|b *c* __init__"
+    from storekit import case_of, rehash
+
     for job in ("0", "4"):
-        path = sweep / job / "results.parquet"
+        path = case_of(sweep / job) / "results.parquet"
         rows = pl.read_parquet(path)
         rows = rows.with_columns(pl.lit(evil).alias("shape.label"))
         if job == "4":  # the failed case: its message too
             rows = rows.with_columns(pl.lit(f"boom {evil}").alias("error_message"))
         rows.write_parquet(path)
+        rehash(path.parent)
     out = tmp_path / "report"
     make_report(sweep, out)
     html = (out / "report.html").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import polars as pl
 import pytest
 from scipy import stats
 
+from storekit import case_of, rehash
+
+from distlab import store
 from distlab.case import resolve_case
 from distlab.errors import ReportError
 from distlab.host import load_registry
@@ -96,16 +100,45 @@ def test_numbers_read_as_written() -> None:
     assert _fmt(2.0) == "2" and _fmt(0.0) == "0" and _fmt(None) == "–"
 
 
-def test_a_damaged_job_file_is_named_not_a_traceback(sweep: Path) -> None:
-    (sweep / "1" / "results.parquet").write_bytes(b"PAR1 not really parquet")
-    with pytest.raises(ReportError, match=r"cannot read .*1/results.parquet"):
-        load_tables(sweep)
+@pytest.mark.parametrize("content", [b"PAR1 not really parquet", b""])
+def test_a_damaged_results_file_is_left_out_and_named_never_a_stop(sweep: Path, content: bytes) -> None:
+    damaged = case_of(sweep / "1") / "results.parquet"
+    damaged.write_bytes(content)
+    tables = load_tables(sweep)
+    assert tables.results.height == 3 * 5 + 2
+    assert any("could not be read" in n and f"{damaged.parent.name}/results.parquet" in n for n in tables.notes)
 
 
-def test_a_damaged_provenance_is_named(sweep: Path) -> None:
-    (sweep / "2" / "provenance.json").write_text("{ truncated")
-    with pytest.raises(ReportError, match=r"cannot read .*2/provenance.json"):
-        load_tables(sweep)
+@pytest.mark.parametrize("content", ["", "{ truncated", "[]", "null", '{"job_dir": 5}', '{"case_id": 5}'])
+def test_a_damaged_provenance_is_left_out_and_named_never_a_stop(sweep: Path, tmp_path: Path, content: str) -> None:
+    """Items 4 and 6: the report skips and names an unreadable provenance.json; every later report works too."""
+    damaged = case_of(sweep / "2") / "provenance.json"
+    damaged.write_text(content)
+    for _ in range(2):
+        tables = load_tables(sweep)
+        assert tables.results.height == 3 * 5 + 2
+        assert any(f"{damaged.parent.name}/provenance.json" in n for n in tables.notes)
+        make_report(sweep, tmp_path / "out")
+    assert not list(sweep.glob("case-unknown*"))
+
+
+def test_damage_inside_the_results_is_named_with_the_file(sweep: Path) -> None:
+    """Item 5: damage in the pages with the footer intact is caught, by hash or by decoding, naming the file."""
+    from storekit import damage_a_page
+
+    damaged = case_of(sweep / "1") / "results.parquet"
+    damage_a_page(damaged)
+    tables = load_tables(sweep)
+    assert tables.results.height == 3 * 5 + 2
+    assert any(f"{damaged.parent.name}/results.parquet" in n and "differs" in n for n in tables.notes)
+    # A job written before file hashes is caught by decoding it whole, and named too.
+    prov = damaged.parent / "provenance.json"
+    record = json.loads(prov.read_text())
+    record.pop("files")
+    prov.write_text(json.dumps(record))
+    tables = load_tables(sweep)
+    assert tables.results.height == 3 * 5 + 2
+    assert any(f"{damaged.parent.name}/results.parquet" in n and "could not be read" in n for n in tables.notes)
 
 
 def test_an_analysis_that_raises_is_a_report_error_naming_its_line(sweep: Path, tmp_path: Path) -> None:
@@ -118,17 +151,21 @@ def test_an_analysis_that_raises_is_a_report_error_naming_its_line(sweep: Path, 
 def test_a_case_in_two_job_dirs_counts_once(sweep: Path, tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(sweep / "0", sweep / "copy_of_0")
+    shutil.copytree(case_of(sweep / "0"), sweep / "copy_of_0")
     tables = load_tables(sweep)
     assert tables.results.height == 4 * 5 + 2
     assert tables.results.select("case_id", "repeat").is_duplicated().sum() == 0
-    assert any("more than one job directory" in n for n in tables.notes)
+    assert any("more than one directory" in n for n in tables.notes)
     make_report(sweep, tmp_path / "out")
     assert "## Notes on the data" in (tmp_path / "out" / "REPORT.md").read_text()
 
 
 def test_results_without_provenance_are_left_out_and_said(sweep: Path) -> None:
-    (sweep / "1" / "provenance.json").unlink()
+    # A job of an older distlab (files directly in the job dir) killed between its two files.
+    (sweep / "1" / "results.parquet").write_bytes((case_of(sweep / "1") / "results.parquet").read_bytes())
+    import shutil
+
+    shutil.rmtree(case_of(sweep / "1"))
     tables = load_tables(sweep)
     assert tables.results.height == 3 * 5 + 2
     assert any("without provenance.json" in n and "1" in n for n in tables.notes)
@@ -137,13 +174,14 @@ def test_results_without_provenance_are_left_out_and_said(sweep: Path) -> None:
 def test_two_versions_of_a_component_are_kept_apart(sweep: Path) -> None:
     import json
 
-    prov = sweep / "0" / "provenance.json"
+    prov = case_of(sweep / "0") / "provenance.json"
     record = json.loads(prov.read_text())
     record["components"]["shape"]["version"] = "9.9"
     record["case_id"] = "another_version"
     prov.write_text(json.dumps(record))
-    rows = pl.read_parquet(sweep / "0" / "results.parquet").with_columns(pl.lit("another_version").alias("case_id"))
-    rows.write_parquet(sweep / "0" / "results.parquet")
+    rows = pl.read_parquet(prov.parent / "results.parquet").with_columns(pl.lit("another_version").alias("case_id"))
+    rows.write_parquet(prov.parent / "results.parquet")
+    rehash(prov.parent)
     tables = load_tables(sweep)
     assert "shape.version" in tables.varying
     assert any("mix versions" in n for n in tables.notes)
@@ -152,7 +190,7 @@ def test_two_versions_of_a_component_are_kept_apart(sweep: Path) -> None:
 def test_a_directory_mixing_studies_is_refused(sweep: Path) -> None:
     import json
 
-    prov = sweep / "0" / "provenance.json"
+    prov = case_of(sweep / "0") / "provenance.json"
     record = json.loads(prov.read_text())
     record["study"] = "migration"
     prov.write_text(json.dumps(record))
@@ -189,3 +227,118 @@ def test_the_report_reads_rows_and_provenance_alone(sweep: Path, tmp_path: Path)
     assert there["treatment"] == "shape" and there["config"] == here.config_columns
     assert there["summary"] == here.summary.write_csv()
     assert "shape.value" in here.config_columns and "shape.count" in here.config_columns
+
+
+def _toy(registry, name: str = "uniform", **params):
+    config = {"study": "toy", "seed": 0, "repeats": 3, "shape": params}
+    return resolve_case(config, {"shape": name}, registry)
+
+
+@pytest.fixture
+def registry():
+    import toy_plugin
+
+    return load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {p.name: store.file_sha256(p) for p in folder.iterdir() if p.is_file()}
+
+
+def test_a_report_on_a_single_run_never_writes_over_its_files(tmp_path: Path, registry) -> None:
+    """Item 1: report a single run's directory twice; the job's files are untouched and it is still skipped."""
+    run = tmp_path / "r1"
+    first = run_case(_toy(registry), run)
+    (run / ".hydra").mkdir()  # as Hydra leaves it
+    before = _fingerprint(first.job_dir)
+    for _ in range(2):
+        files = make_report(run)
+        assert all(f.is_relative_to(run / "report") for f in files)
+        assert load_tables(run).results.height == 3
+    assert _fingerprint(first.job_dir) == before
+    assert run_case(_toy(registry), run).status == "skipped"
+    # One job directory of a sweep: the report goes beside its files, and follows its link to the case.
+    sweep = tmp_path / "sweep"
+    run_case(_toy(registry), sweep / "0", root=sweep)
+    run_case(_toy(registry, "constant"), sweep / "1", root=sweep)
+    make_report(sweep / "0")
+    assert pl.read_parquet(sweep / "0" / "report" / "results.parquet")["shape"].unique().to_list() == ["uniform"]
+    # A report's own table is never taken for a job's: the sweep's report sees two cases, no orphans.
+    tables = load_tables(sweep)
+    assert tables.results["case_id"].n_unique() == 2 and not tables.notes
+
+
+def test_a_report_on_an_old_single_run_goes_beside_its_files(tmp_path: Path, registry) -> None:
+    """The layout before case directories: results.parquet and provenance.json directly in the run dir."""
+    outcome = run_case(_toy(registry), tmp_path / "tmp")
+    old = tmp_path / "r1"
+    old.mkdir()
+    (old / "results.parquet").write_bytes((outcome.job_dir / "results.parquet").read_bytes())
+    record = json.loads((outcome.job_dir / "provenance.json").read_text())
+    record.pop("files")  # written before file hashes
+    (old / "provenance.json").write_text(json.dumps(record))
+    before = _fingerprint(old)
+    make_report(old)
+    make_report(old)
+    assert _fingerprint(old) == before and (old / "report" / "REPORT.md").is_file()
+
+
+def test_a_report_refuses_to_go_where_it_would_overwrite_a_job(tmp_path: Path, registry) -> None:
+    sweep = tmp_path / "sweep"
+    outcome = run_case(_toy(registry), sweep / "0", root=sweep)
+    before = _fingerprint(outcome.job_dir)
+    for out in (outcome.job_dir, outcome.job_dir / "figs", sweep / store.STATE_DIR):
+        with pytest.raises(ReportError, match="result store owns"):
+            make_report(sweep, out)
+    with pytest.raises(ReportError, match="is a case directory"):
+        make_report(outcome.job_dir)
+    old = tmp_path / "old_job"
+    old.mkdir()
+    (old / "results.parquet").write_bytes((outcome.job_dir / "results.parquet").read_bytes())
+    with pytest.raises(ReportError, match="would overwrite"):
+        make_report(sweep, old)
+    assert _fingerprint(outcome.job_dir) == before
+    make_report(outcome.job_dir, tmp_path / "elsewhere")  # with --out, a case directory can be reported
+
+
+def test_a_case_found_twice_prefers_the_ok_copy_then_the_newest(tmp_path: Path, registry) -> None:
+    """Item 3: a stale failed copy in job 10 never wins over the successful retry in job 2 (string order)."""
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    good = run_case(_toy(registry), sweep / "2", root=sweep)
+    stale = sweep / "10"
+    shutil.copytree(good.job_dir, stale)
+    rows = pl.read_parquet(stale / "results.parquet").with_columns(pl.lit("failed").alias("status"))
+    rows.write_parquet(stale / "results.parquet")
+    record = json.loads((stale / "provenance.json").read_text())
+    record.update(status="failed", finished_at="2999-01-01T00:00:00.000+00:00")  # newer, but failed
+    (stale / "provenance.json").write_text(json.dumps(record))
+    rehash(stale)
+    tables = load_tables(sweep)
+    assert set(tables.results["status"]) == {"ok"} and tables.results.height == 3
+    assert set(tables.results["job_dir"]) == {str(good.job_dir)}
+    assert any("finished ok copy, else the newest" in n and "left out 10" in n for n in tables.notes)
+    # Two ok copies: the newest by its recorded end time, whatever the directory names.
+    record["status"] = "ok"
+    (stale / "provenance.json").write_text(json.dumps(record))
+    rows.with_columns(pl.lit("ok").alias("status")).write_parquet(stale / "results.parquet")
+    rehash(stale)
+    assert set(load_tables(sweep).results["job_dir"]) == {str(stale)}
+
+
+def test_the_report_of_an_interrupted_sweep_says_how_many_cases_it_had(tmp_path: Path, registry) -> None:
+    """Item 10: with the sweep's plan recorded, the report says N of M planned cases have results."""
+    sweep = tmp_path / "sweep"
+    cases = [_toy(registry, "uniform"), _toy(registry, "constant"), _toy(registry, "uniform", low=0.5)]
+    store.plan_sweep(sweep, [c.case_id for c in cases])
+    run_case(cases[0], sweep / "0", root=sweep)
+    tables = load_tables(sweep)
+    note = next(n for n in tables.notes if "planned cases" in n)
+    assert note.startswith("1 of 3 planned cases have results; missing: ")
+    assert cases[1].case_id in note and cases[2].case_id in note
+    make_report(sweep, tmp_path / "out")
+    assert "1 of 3 planned cases have results" in (tmp_path / "out" / "REPORT.md").read_text()
+    for n, case in enumerate(cases[1:], 1):
+        run_case(case, sweep / str(n), root=sweep)
+    assert "3 of 3 planned cases have results." in load_tables(sweep).notes

@@ -18,6 +18,7 @@ from distlab.case import Case
 from distlab.errors import PluginError
 from distlab.provenance import now, provenance
 from distlab.status import FAILED, OK, SKIPPED
+from distlab.store.lock import kill_point
 
 __all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "run_case"]  # the statuses: until app.py imports distlab.status
 
@@ -48,37 +49,37 @@ def run_case(
     overrides: Sequence[str] = (),
     force: bool = False,
 ) -> CaseOutcome:
-    """Run every trial of ``case`` and write the job directory.
+    """Run every trial of ``case`` and store its case directory, ``root/case-<case id>/``.
+
+    The case's results.parquet, trace.parquet and provenance.json are put in place together, in one
+    rename (see :mod:`distlab.store`): a kill at any moment leaves the case as it was or complete.
+    ``job_dir`` (Hydra's job directory) gets a link ``case`` to it. A case that is finished already
+    (status ok, files intact) is skipped unless ``force``; a failed or damaged one runs again and its
+    directory is replaced whole.
 
     Args:
         case: the resolved case.
-        job_dir: where to write results.parquet, trace.parquet and provenance.json.
-        root: the run or sweep directory whose case index says what already ran (default: job_dir).
+        job_dir: Hydra's job directory of this case (for a single run, the run directory itself).
+        root: the run or sweep directory holding the case directories (default: ``job_dir``).
         overrides: the command-line overrides that made the case (recorded in provenance).
-        force: run even if complete results of the same case exist under ``root``.
+        force: run even if the case is finished under ``root``, and replace it.
 
     Returns:
-        The outcome.
+        The outcome; its ``job_dir`` is the case directory holding the results.
+
+    Raises:
+        StoreError: the results cannot be written (a full or read-only disk); what was stored is intact.
     """
     import polars as pl
 
     root = root or job_dir
     case_id = case.case_id
+    store.clean_staging(root)  # what a killed run left behind; another sweep's live writes are kept
     existing = store.find_case(root, case_id)
     if existing is not None and not force:
         log.info("case %s already has results in %s; skipped (force=true runs it again)", case_id, existing)
+        store.link_job(job_dir, existing)
         return CaseOutcome(case_id, SKIPPED, existing)
-    if existing is not None and existing.resolve() != job_dir.resolve():
-        # A forced re-run replaces the old results; keeping both would count the case twice.
-        for name in (store.RESULTS, store.TRACE):
-            old = existing / name
-            if old.exists():
-                old.replace(old.with_name(name + ".superseded"))
-
-    moved = store.displace(root, job_dir, case_id)
-    if moved is not None:
-        log.warning("%s held the results of another case (another sweep into this directory, or the same "
-                    "config with other component versions); moved them to %s", job_dir, moved)
 
     started = now()
     columns = case.columns()
@@ -111,43 +112,45 @@ def run_case(
             )
             row.update({m: None for m in metric_names})
         rows.append(row)
+        kill_point("trial")  # a test hook (DISTLAB_KILL_AT): killed with trials done and nothing written
 
     status = OK if all(r["status"] == OK for r in rows) else FAILED
-    store.write_parquet(job_dir / store.RESULTS, pl.DataFrame(rows, infer_schema_length=None, strict=False))
+    files = {store.RESULTS: store.parquet_bytes(pl.DataFrame(rows, infer_schema_length=None, strict=False))}
     if traces:
-        store.write_parquet(job_dir / store.TRACE, pl.concat(traces, how="diagonal_relaxed"))
-    elif (job_dir / store.TRACE).exists():
-        (job_dir / store.TRACE).unlink()
-    store.write_json(
-        job_dir / store.PROVENANCE,
-        provenance(
-            case_id=case_id,
-            seed_key=case.seed_key,
-            study=case.study.name,
-            # The study's declarations, so that a report needs nothing but the rows and this file:
-            # which columns are metrics (and how to draw them), and which kind is the treatment.
-            treatment=case.study.treatment,
-            metrics=[dataclasses.asdict(m) for m in case.study.metrics],
-            config=case.config(),
-            input_files=case.input_files(),
-            overrides=list(overrides),
-            seeds=seeds,
-            components={
-                kind: {
-                    "name": comp.name,
-                    "plugin": comp.plugin,
-                    "distribution": comp.distribution,
-                    "version": comp.version,
-                    "code": comp.code(),
-                }
-                for kind, (comp, _) in case.components.items()
-            },
-            started_at=started,
-            finished_at=now(),
-            status=status,
-            trials={OK: sum(r["status"] == OK for r in rows), FAILED: sum(r["status"] == FAILED for r in rows)},
-        ),
+        files[store.TRACE] = store.parquet_bytes(pl.concat(traces, how="diagonal_relaxed"))
+    record = provenance(
+        case_id=case_id,
+        seed_key=case.seed_key,
+        study=case.study.name,
+        # The study's declarations, so that a report needs nothing but the rows and this file:
+        # which columns are metrics (and how to draw them), and which kind is the treatment.
+        treatment=case.study.treatment,
+        metrics=[dataclasses.asdict(m) for m in case.study.metrics],
+        config=case.config(),
+        input_files=case.input_files(),
+        overrides=list(overrides),
+        seeds=seeds,
+        components={
+            kind: {
+                "name": comp.name,
+                "plugin": comp.plugin,
+                "distribution": comp.distribution,
+                "version": comp.version,
+                "code": comp.code(),
+            }
+            for kind, (comp, _) in case.components.items()
+        },
+        started_at=started,
+        finished_at=now(),
+        status=status,
+        trials={OK: sum(r["status"] == OK for r in rows), FAILED: sum(r["status"] == FAILED for r in rows)},
     )
-    if status == OK:
-        store.mark_case(root, case_id, job_dir)
-    return CaseOutcome(case_id, status, job_dir)
+    folder, written = store.commit_case(root, case_id, files, record, force=force)
+    if not written:
+        # Another sweep into this directory finished the same case meanwhile: same id, same rows.
+        log.info("case %s was finished meanwhile by another run into %s; its results are kept", case_id, root)
+        status = OK
+    if existing is not None and existing != folder:
+        store.supersede(existing)  # a forced re-run of a case of an older layout: count it once
+    store.link_job(job_dir, folder)
+    return CaseOutcome(case_id, status, folder)

@@ -86,13 +86,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
     prov = tables.provenance
+    # The records are shape-checked (distlab.report.jobs.normalized), but old ones may lack a key.
     commits = Counter(
         f"{p['code'].get('version')} @ {p['code'].get('git_commit') or 'no git'}"
         + (" (dirty)" if p["code"].get("git_dirty") else "")
         for p in prov
     )
     plugins = Counter(
-        f"{c['distribution'] or c['plugin']} {c['version']}".strip()
+        f"{c.get('distribution') or c.get('plugin')} {c.get('version')}".strip()
         for p in prov
         for c in p.get("components", {}).values()
     )
@@ -104,7 +105,8 @@ def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
         ("plugins", "; ".join(sorted(plugins)) or "–"),
         ("python", ", ".join(sorted({p.get("python", "?") for p in prov}))),
         ("platform", ", ".join(sorted({p.get("platform", "?") for p in prov}))),
-        ("base seeds", ", ".join(str(s) for s in sorted({p["config"]["seed"] for p in prov if "config" in p}))),
+        ("base seeds", ", ".join(str(s) for s in sorted({p["config"].get("seed") for p in prov if "config" in p},
+                                                 key=lambda v: (not isinstance(v, int), v if isinstance(v, int) else 0, str(v))))),
         ("ran from", f"{starts[0] if starts else '?'} to {ends[-1] if ends else '?'}"),
     ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,15 +60,17 @@ class Tables:
         return self.results.filter(pl.col("status") != OK)
 
 
-def _union_schema(files: list[Path]) -> dict[str, Any]:
+def _union_schema(files: list[Path]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
     import polars as pl
 
     union: dict[str, Any] = {}
+    bad: list[tuple[Path, str]] = []
     for path in files:
         try:
             schema = pl.read_parquet_schema(path)
         except Exception as err:  # polars raises several types for a damaged file
-            raise _unreadable(path, err) from None
+            bad.append((path, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
+            continue
         for name, dtype in schema.items():
             have = union.get(name)
             if have is None or have == pl.Null:
@@ -77,84 +78,106 @@ def _union_schema(files: list[Path]) -> dict[str, Any]:
             elif dtype != pl.Null and dtype != have:
                 # Int in one job, float in another (or a column that was null): the wider type wins.
                 union[name] = pl.Float64 if have.is_numeric() and dtype.is_numeric() else pl.String
-    return union
+    return union, bad
 
 
 def load_tables(run_dir: Path) -> Tables:
     """Read every job's results under ``run_dir`` and summarize them.
 
-    A job is a directory holding ``results.parquet`` and ``provenance.json``. Rows of a case found
-    in several jobs (copies, or one case swept twice) count once; results without provenance (a job
-    interrupted between its two files) are left out. Both are said in :attr:`Tables.notes`.
+    A job is a directory holding ``results.parquet`` and ``provenance.json``: a case directory
+    (``case-<id>/``), a job directory of a sweep written before case directories, or the case that a
+    Hydra job directory's ``case`` link names when ``run_dir`` is one. A case found in several
+    directories counts once, from its finished ok copy, else the newest by recorded end time. A file
+    that cannot be read (or differs from the SHA-256 its case recorded) is left out and named. When the
+    sweep recorded its plan (:func:`distlab.store.plan_sweep`), how many planned cases have results is
+    said. All of it goes into :attr:`Tables.notes`.
 
     Raises:
-        ReportError: if ``run_dir`` is not a directory, holds no job, holds results of more than one
-            study, or holds a file that cannot be read.
+        ReportError: if ``run_dir`` is not a directory, holds no readable job, or holds results of more
+            than one study.
     """
     import polars as pl
+
+    from distlab.report.jobs import find_jobs
 
     if not run_dir.exists():
         raise ReportError(f"{run_dir} does not exist; give a run or sweep directory (e.g. multirun/DATE/TIME)")
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir} is not a directory; give a run or sweep directory (e.g. multirun/DATE/TIME)")
-    found = sorted(run_dir.rglob(store.RESULTS))
-    # Only job directories (with provenance beside their rows): a report's own results.parquet is not a job.
-    files = [p for p in found if (p.parent / store.PROVENANCE).is_file()]
-    orphans = [p.parent for p in found if p not in files and p.parent != run_dir]
-    if not files:
-        if orphans:
+    found = find_jobs(run_dir)
+    notes = list(found.notes)
+    jobs = list(found.jobs)
+    if not jobs:
+        if found.unreadable:
             raise ReportError(
-                f"no complete job in {run_dir}: {len(orphans)} directories hold {store.RESULTS} but no "
-                f"{store.PROVENANCE} beside it (e.g. {orphans[0]}), as a job interrupted between writing the "
+                f"no readable results in {run_dir}: "
+                + "; ".join(f"{path}: {why}" for path, why in found.unreadable[:5])
+                + ". Re-run the sweep into the same directory: these cases run again."
+            )
+        if found.orphans:
+            raise ReportError(
+                f"no complete job in {run_dir}: {len(found.orphans)} directories hold {store.RESULTS} but no "
+                f"{store.PROVENANCE} beside it (e.g. {found.orphans[0]}), as a job interrupted between writing the "
                 "two leaves it; re-run the sweep into the same directory to complete them."
             )
         raise ReportError(
             f"no results in {run_dir}: no {store.RESULTS} below it. Run 'distlab' (one case) or "
             "'distlab --multirun ...' (a sweep) first, then report on its output directory."
         )
-    provenance = [_read_provenance(path.parent / store.PROVENANCE) for path in files]
-    studies = sorted({str(p.get("study")) for p in provenance})
+    studies = sorted({str(j.provenance.get("study")) for j in jobs})
     if len(studies) > 1:
-        by_study = {s: next(str(f.parent) for f, p in zip(files, provenance) if str(p.get("study")) == s) for s in studies}
+        by_study = {s: next(str(j.folder) for j in jobs if str(j.provenance.get("study")) == s) for s in studies}
         raise ReportError(
             f"{run_dir} holds results of several studies ({', '.join(studies)}); a report covers one. Report on "
             "each study's own run or sweep directory, e.g. " + "; ".join(f"{s}: {d}" for s, d in by_study.items())
         )
-    scan = pl.scan_parquet(
-        files,
-        schema=_union_schema(files),
-        missing_columns="insert",
-        include_file_paths="job_dir",
-        cast_options=pl.ScanCastOptions(integer_cast="allow-float", float_cast="upcast"),
-    )
-    try:
-        results = (
-            scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
-            .sort("case_id", "repeat", "job_dir")
-            .collect()
-        )
-    except Exception as err:  # a file whose footer reads but whose pages do not
-        raise ReportError(f"cannot read the results under {run_dir}: {type(err).__name__}: {err}") from None
+    unreadable = list(found.unreadable)
+    while True:
+        results, bad = _scan([j.folder / store.RESULTS for j in jobs])
+        if not bad:
+            break
+        # A file whose footer reads but whose pages do not (one written before file hashes): leave it out.
+        unreadable += bad
+        jobs = [j for j in jobs if j.folder / store.RESULTS not in {path for path, _ in bad}]
+        if not jobs:
+            raise ReportError(f"no readable results in {run_dir}: "
+                              + "; ".join(f"{path}: {why}" for path, why in unreadable[:5]))
     missing = [c for c in ROW_COLUMNS if c not in results.columns]
     if missing:
         raise ReportError(f"the results under {run_dir} lack the columns {missing}; they were not written by distlab")
-
-    notes: list[str] = []
-    copies = results.group_by("case_id").agg(pl.col("job_dir").unique().sort()).filter(pl.col("job_dir").list.len() > 1)
-    if copies.height:
-        # The same case id is the same config and component versions: its trials are the same trials
-        # (same seeds), and counting them twice would narrow every confidence interval for nothing.
-        results = results.unique(["case_id", "repeat"], keep="first", maintain_order=True)
-        first = copies.row(0, named=True)
+    # Rows whose case id is not their job's (a results file copied over another's) would count twice.
+    own = pl.col("case_id") == pl.col("job_dir").replace_strict(
+        {str(j.folder): j.case_id for j in jobs}, default=None, return_dtype=pl.String)
+    strays = results.filter(~own.fill_null(False))
+    if strays.height:
+        results = results.filter(own.fill_null(False))
+        notes.append(f"{strays.height} rows are left out because their case_id is not the one their job's "
+                     f"{store.PROVENANCE} records (e.g. in {_rel(strays['job_dir'][0], run_dir)}).")
+    if found.planned is not None:
+        have = {j.case_id for j in jobs}
+        absent = [c for c in found.planned if c not in have]
         notes.append(
-            f"{copies.height} cases have results in more than one job directory (e.g. {first['case_id']} in "
-            f"{', '.join(_rel(d, run_dir) for d in first['job_dir'])}); each trial is counted once, from the first."
+            f"{len(found.planned) - len(absent)} of {len(found.planned)} planned cases have results"
+            + (f"; missing: {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''} (an interrupted sweep, or cases "
+               "that could not be written: run the same sweep into the same directory to complete it)."
+               if absent else ".")
         )
+    if unreadable:
+        notes.append(
+            f"{len(unreadable)} files could not be read and their jobs are left out (re-run the sweep into the same "
+            "directory: these cases run again): "
+            + "; ".join(f"{_rel(str(path), run_dir)}: {why}" for path, why in unreadable[:5])
+            + (" ..." if len(unreadable) > 5 else "") + "."
+        )
+    orphans = found.orphans
     if orphans:
         notes.append(
-            f"{len(orphans)} job directories hold {store.RESULTS} without {store.PROVENANCE} (interrupted jobs) and "
-            f"are left out: {', '.join(_rel(str(d), run_dir) for d in orphans[:5])}{' ...' if len(orphans) > 5 else ''}."
+            f"{len(orphans)} job directories hold {store.RESULTS} without {store.PROVENANCE} (jobs of an older "
+            f"distlab interrupted between its two files) and are left out: "
+            f"{', '.join(_rel(str(d), run_dir) for d in orphans[:5])}{' ...' if len(orphans) > 5 else ''}."
         )
+    files = [j.folder / store.RESULTS for j in jobs]
+    provenance = [j.provenance for j in jobs]
     results = _with_versions(results, files, provenance)
 
     # The report reads rows and provenance alone: the same directory gives the same report whether
@@ -174,20 +197,42 @@ def load_tables(run_dir: Path) -> Tables:
     return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes)
 
 
+def _scan(files: list[Path]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
+    """Every row of ``files`` in one lazy scan, with its ``job_dir``; or the files that cannot be decoded."""
+    import polars as pl
+
+    schema, bad = _union_schema(files)
+    if not bad:
+        scan = pl.scan_parquet(
+            files,
+            schema=schema,
+            missing_columns="insert",
+            include_file_paths="job_dir",
+            cast_options=pl.ScanCastOptions(integer_cast="allow-float", float_cast="upcast"),
+        )
+        try:
+            frame = (
+                scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
+                .sort("case_id", "repeat", "job_dir")
+                .collect()
+            )
+            return frame, []
+        except Exception:  # a file whose footer reads but whose pages do not: find which, one by one
+            pass
+    for path in [f for f in files if f not in {b for b, _ in bad}]:
+        try:
+            pl.read_parquet(path)
+        except Exception as err:  # polars raises several types for a damaged file
+            bad.append((path, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
+    if not bad:  # every file reads alone: the union of their schemas is what fails
+        raise ReportError("cannot read the results together: " + ", ".join(str(f) for f in files[:3]))
+    return pl.DataFrame(), bad
+
+
 def _rel(path: str, root: Path) -> str:
     import os
 
     return os.path.relpath(path, root)
-
-
-def _read_provenance(path: Path) -> dict[str, Any]:
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise _unreadable(path, err) from None
-    if not isinstance(record, dict) or "case_id" not in record:
-        raise _unreadable(path, ValueError("not a distlab provenance record (no case_id)"))
-    return record
 
 
 def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[dict[str, Any]]) -> pl.DataFrame:
@@ -217,14 +262,6 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
     # The scan's job_dir is the file's parent as written by the scan: match it the same way.
     versions = versions.with_columns(pl.col("job_dir").str.replace(r"[/\\]$", ""))
     return results.join(versions, on="job_dir", how="left", coalesce=True)
-
-
-def _unreadable(path: Path, err: Exception) -> ReportError:
-    return ReportError(
-        f"cannot read {path}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}. "
-        f"The file is damaged or not distlab's; move its job directory ({path.parent}) away, or re-run that "
-        "case with force=true, then report again."
-    )
 
 
 def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]:

@@ -1,0 +1,196 @@
+"""Which jobs a report reads: every readable case below a directory, each case once.
+
+A report never stops at a file it cannot read: the job is left out and the file named in the report's
+notes, with the reason. Neither does it guess: a case directory whose results differ from the SHA-256
+its provenance recorded is left out too (its numbers are not the ones the case computed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from distlab import store
+from distlab.status import OK
+
+__all__ = ["REPORT_MARKERS", "Job", "Jobs", "find_jobs", "is_report_dir", "normalized"]
+
+REPORT_MARKERS = ("summary.parquet", "REPORT.md")
+"""Files beside a results.parquet that make it a report's own table, not a job's results."""
+
+# Folders that hold no job: Hydra's and the store's own bookkeeping, and the legacy case index.
+_NOT_JOBS = {".hydra", store.STATE_DIR, ".cases", "__pycache__"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One case's directory as the report reads it.
+
+    Attributes:
+        folder: the directory holding results.parquet and provenance.json.
+        provenance: its provenance record, shape-checked (see :func:`normalized`).
+    """
+
+    folder: Path
+    provenance: dict[str, Any]
+
+    @property
+    def case_id(self) -> str:
+        """The case id its provenance records."""
+        return str(self.provenance["case_id"])
+
+
+@dataclasses.dataclass
+class Jobs:
+    """What :func:`find_jobs` found.
+
+    Attributes:
+        jobs: one readable job per case id, in path order.
+        unreadable: each file left out, with why.
+        orphans: directories holding results.parquet without provenance.json (written before case
+            directories, by a job killed between its two files).
+        notes: what the reader of the report should know about the choices made.
+        planned: the case ids the sweep plans under the directory list, or None without a plan.
+    """
+
+    jobs: list[Job]
+    unreadable: list[tuple[Path, str]]
+    orphans: list[Path]
+    notes: list[str]
+    planned: list[str] | None
+
+
+def is_report_dir(folder: Path) -> bool:
+    """Whether ``folder`` holds a report (its own results.parquet is a table, not a job's results)."""
+    return not (folder / store.PROVENANCE).exists() and any((folder / m).is_file() for m in REPORT_MARKERS)
+
+
+def _candidates(run_dir: Path) -> tuple[list[Path], list[Path], list[str] | None]:
+    """Folders with provenance.json, folders with results.parquet alone, and the union of sweep plans."""
+    folders: list[Path] = []
+    orphans: list[Path] = []
+    plans: list[list[str]] = []
+    link = run_dir / store.JOB_LINK
+    # One Hydra job directory: its case lives beside it, under the sweep directory.
+    if link.is_symlink() and (link / store.PROVENANCE).is_file():
+        folders.append(link.resolve())
+    for here, dirs, names in os.walk(run_dir):  # links are not followed: each case is found once, by its path
+        folder = Path(here)
+        if store.STATE_DIR in dirs:
+            plan = store.read_plan(folder)
+            if plan is not None:
+                plans.append(plan)
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_JOBS)
+        if store.PROVENANCE in names:
+            folders.append(folder)
+        elif store.RESULTS in names and not is_report_dir(folder):
+            orphans.append(folder)
+    planned: list[str] | None = None
+    if plans:
+        planned = list(dict.fromkeys(c for plan in plans for c in plan))
+    return sorted(set(folders)), orphans, planned
+
+
+def normalized(record: dict[str, Any]) -> dict[str, Any]:
+    """A provenance record with each field the report reads in the shape it expects (or dropped).
+
+    Valid JSON of another shape (``"components": 5``) must not crash the report: a field of the wrong
+    shape is treated as absent.
+    """
+    out = dict(record)
+
+    def dict_of_dicts(key: str) -> None:
+        value = out.get(key)
+        if value is not None:
+            if isinstance(value, dict):
+                out[key] = {str(k): v for k, v in value.items() if isinstance(v, dict)}
+            else:
+                out.pop(key)
+
+    for key in ("code", "config"):
+        if key in out and not isinstance(out[key], dict):
+            out.pop(key)
+    dict_of_dicts("components")
+    dict_of_dicts("input_files")
+    if "metrics" in out and not isinstance(out["metrics"], list):
+        out.pop("metrics")
+    for key in ("study", "treatment", "status", "started_at", "finished_at", "python", "platform"):
+        if key in out and out[key] is not None and not isinstance(out[key], str):
+            out[key] = str(out[key])
+    out.setdefault("code", {})
+    return out
+
+
+def _read(folder: Path) -> tuple[Job | None, tuple[Path, str] | None]:
+    """The job in ``folder``, or the file that could not be read and why."""
+    import polars as pl
+
+    try:
+        record = store.read_provenance(folder / store.PROVENANCE)
+    except (OSError, ValueError) as err:
+        return None, (folder / store.PROVENANCE, _reason(err))
+    if not (folder / store.RESULTS).is_file():
+        return None, (folder / store.RESULTS, "missing beside its provenance.json")
+    if isinstance(record.get("files"), dict):
+        problem = store.case_problem(folder, record)
+        if problem is not None:
+            return None, problem
+    try:
+        pl.read_parquet_schema(folder / store.RESULTS)
+    except Exception as err:  # polars raises several types for a damaged file
+        return None, (folder / store.RESULTS, _reason(err))
+    return Job(folder, normalized(record)), None
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _preference(job: Job) -> tuple[bool, str, str]:
+    # A finished ok copy first, then the newest by its recorded end time; the path only breaks ties.
+    return job.provenance.get("status") == OK, str(job.provenance.get("finished_at") or ""), str(job.folder)
+
+
+def find_jobs(run_dir: Path) -> Jobs:
+    """Every readable job below ``run_dir``, one per case id, and what was left out.
+
+    Args:
+        run_dir: a run or sweep directory, a Hydra job directory (its ``case`` link is followed), or a
+            case directory.
+
+    Returns:
+        The jobs, the unreadable files, the orphans, notes on copies, and the sweep plan if any.
+    """
+    folders, orphans, planned = _candidates(run_dir)
+    unreadable: list[tuple[Path, str]] = []
+    by_case: dict[str, list[Job]] = {}
+    for folder in folders:
+        job, bad = _read(folder)
+        if bad is not None:
+            unreadable.append(bad)
+        elif job is not None:
+            by_case.setdefault(job.case_id, []).append(job)
+    notes: list[str] = []
+    chosen: list[Job] = []
+    copies: list[tuple[Job, list[Job]]] = []
+    for found in by_case.values():
+        best = max(found, key=_preference)
+        chosen.append(best)
+        if len(found) > 1:
+            copies.append((best, [j for j in found if j is not best]))
+    if copies:
+        best, rest = copies[0]
+        notes.append(
+            f"{len(copies)} cases have results in more than one directory; each is counted once, from its "
+            "finished ok copy, else the newest by its recorded end time (e.g. "
+            f"{best.case_id}: used {_rel(best.folder, run_dir)}, left out "
+            f"{', '.join(_rel(j.folder, run_dir) for j in rest)})."
+        )
+    return Jobs(sorted(chosen, key=lambda j: str(j.folder)), unreadable, orphans, notes, planned)
+
+
+def _rel(path: Path, root: Path) -> str:
+    return os.path.relpath(path, root)
