@@ -27,6 +27,8 @@ __all__ = ["Case", "file_sha256", "resolve_case", "trial_seed"]
 
 # Top-level keys of the primary config that are not a kind, the study or the world.
 RUN_KEYS = ("seed", "repeats", "force")
+MAX_REPEATS = 10_000
+"""The most trials a case may run (a sweep of 10**8 trials would run for days before anything is reported)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,11 +237,12 @@ def resolve_case(
     if study is None:
         study = registry.study(str(config.get("study")))
     seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("seed", seed, "an integer >= 0")
+    # Below 2**63: the seed is an int64 column of the results, where larger ones would merge or overflow.
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ParameterError("seed", seed, "an integer >= 0 and < 2**63")
     repeats = config.get("repeats", 1)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ParameterError("repeats", repeats, "an integer >= 1")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= MAX_REPEATS:
+        raise ParameterError("repeats", repeats, f"an integer >= 1 and <= {MAX_REPEATS}")
     world: Any = build(study.world, config.get("world") or {}, "world.")
     components: dict[str, tuple[Component, Any]] = {}
     for kind in study.kinds:

@@ -29,6 +29,7 @@ import numpy as np
 
 from distlab.errors import PluginError
 from distlab.migration.errors import CheckFailedError, MigrationTimeoutError
+from distlab.migration.guest import Guest
 from distlab.migration.session import Round, Session
 from distlab.migration.world import MigrationWorld
 from distlab.study import TrialResult
@@ -105,12 +106,18 @@ _TRACE_SCHEMA = {
 
 
 def check_case(world: MigrationWorld, components: Mapping[str, Any]) -> None:
-    """Preflight's check of a case: set up a session, so the workload meets the VM it will run on.
+    """Preflight's check of a case: the workload meets the VM it will run on, without allocating it.
 
-    A workload's ``start`` is where it learns the VM's size (e.g. a trace whose pages lie beyond the
-    memory); calling it here turns a case that would fail every trial into an error before any runs.
+    A workload's ``start`` is where it learns the VM's size (e.g. an access log whose pages lie beyond
+    the memory); calling it here, with a guest that has the VM's page count but no memory behind it
+    (:meth:`Guest.for_check`), turns a case that would fail every trial into an error before any runs,
+    in constant memory whatever the VM's size. The world's own cross-parameter rules (a page that
+    divides the memory, a latency within ``max_time_s``) are checked when it is built.
 
     Raises:
         ConfigError: the workload does not fit the VM.
     """
-    Session(world, components["workload"], seed=0)
+    vm = world.vm
+    start = getattr(components["workload"], "start", None)
+    if start is not None:
+        start(Guest.for_check((vm.memory_mib << 20) // vm.page_size_bytes, vm.page_size_bytes))

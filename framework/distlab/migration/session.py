@@ -48,13 +48,34 @@ from distlab.migration.guest import Guest
 from distlab.migration.kinds import Workload
 from distlab.migration.world import MigrationWorld
 
-__all__ = ["ZERO_PAGE_BYTES", "Round", "Session"]
+__all__ = ["PEAK_MEMORY", "ZERO_PAGE_BYTES", "Round", "Session"]
 
 ZERO_PAGE_BYTES = 9
 """Wire cost of a zero page: QEMU's 8-byte page header and a 1-byte fill value (migration/ram.c)."""
 
 # A post-copy chunk with fewer accesses than this that moves no page lets the next chunk double.
 _GROW_MAX_ACCESSES = 1 << 16
+# Zero pages are drawn this many at a time, so the draw's float64 scratch stays small (8 MB).
+_ZERO_CHUNK = 1 << 20
+
+PEAK_MEMORY = """Peak memory of one trial at the largest VM (2**28 pages, e.g. 1 TiB of 4 KiB pages), measured
+as the peak resident set size of ``distlab world.vm.memory_mib=1048576 repeats=1 ...`` on Linux x86_64:
+the session holds 14 bytes per page (dirty bitmap 1, zero flags 1, send counts 4, index scratch 8);
+a Zipf workload adds its table (16 bytes per page: the CDF and the rank-to-page permutation); post-copy
+adds the arrival times (8 bytes per page). MEASURED"""
+
+
+def _zero_pages(rng: np.random.Generator, pages: int, fraction: float) -> np.ndarray:
+    """Flags of the pages that start all zeros: page i is one when the i-th draw of ``rng`` is below ``fraction``."""
+    zero = np.zeros(pages, dtype=np.uint8)
+    if fraction == 0.0:  # no draw is below 0: skip drawing (rng is not used afterwards)
+        return zero
+    flags = zero.view(bool)
+    # Chunks draw the same numbers as one call would (one double per draw, in order).
+    for lo in range(0, pages, _ZERO_CHUNK):
+        hi = min(pages, lo + _ZERO_CHUNK)
+        np.less(rng.random(hi - lo), fraction, out=flags[lo:hi])
+    return zero
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +128,7 @@ class Session:
         rng = np.random.default_rng([seed, 0x2E50])
         # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them.
         self._bitmap = np.ones(self.pages, dtype=np.uint8)
-        self._zero = (rng.random(self.pages) < vm.zero_page_fraction).astype(np.uint8)
+        self._zero = _zero_pages(rng, self.pages, vm.zero_page_fraction)
         self._sent = np.zeros(self.pages, dtype=np.uint32)
         self._idx = np.empty(self.pages, dtype=np.int64)
         self.src_versions = np.zeros(self.pages if check else 0, dtype=np.int64)
@@ -189,7 +210,9 @@ class Session:
         self._skip_zero = skip_zero_pages
         self._xbzrle = xbzrle_cache_mib is not None
         if xbzrle_cache_mib is not None:
-            slots = max(1, (xbzrle_cache_mib << 20) // self.page_size_bytes)
+            # Slot = page mod slots: a cache with more slots than pages behaves as one with a slot per
+            # page, so it need not be larger (a 1 TiB cache for a small VM would take 2 GB here).
+            slots = max(1, min(self.pages, (xbzrle_cache_mib << 20) // self.page_size_bytes))
             self._cache = np.full(slots, -1, dtype=np.int64)
             self._delta_bytes = max(1, math.ceil(xbzrle_compressed_fraction * self.page_size_bytes))
 
@@ -256,6 +279,7 @@ class Session:
         )
         self._row("stop_copy", start, duration, n, 0, rate, 0.0, 0)
         self.done = True
+        self._check_end("the stop-and-copy (the VM resumes one latency after the last byte)")
 
     def postcopy(self, *, prepage_pages: int = 0, background_push: bool = True, converged: bool = True) -> None:
         """Stop the VM, send its CPU and device state, resume it at the destination, then move the
@@ -282,7 +306,7 @@ class Session:
         bw = link.bandwidth_mbit_s * 1e6 / 8  # bytes per second; QEMU lifts the rate limit in post-copy
         latency = link.latency_ms / 1e3
         n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
-        missing = self._idx[:n].copy()
+        missing = self._idx[:n]  # not a copy: nothing syncs the bitmap into _idx after the switch-over
         self.metrics["pages_resent"] += int(np.count_nonzero(self._sent[missing]))
         self._sent[missing] += 1
         arrive = np.full(self.pages, -1.0)
@@ -342,6 +366,7 @@ class Session:
         self.metrics["source_busy_s"] = float(max(st[8], resume) - latency)
         self.clock_s = max(self.clock_s, float(st[8]))
         self.done = True
+        self._check_end("post-copy")
 
     # -- mechanics ------------------------------------------------------------------------------
 
@@ -382,6 +407,13 @@ class Session:
                 self._check_time("post-copy (the last page arrives then)")
             return
         self._check_time("post-copy")
+
+    def _check_end(self, where: str) -> None:
+        # The clock stops at the last byte sent; the migration ends later, when the VM resumes or the
+        # last page arrives, and that end must be within the horizon too.
+        if self.metrics["total_time_s"] > self.world.max_time_s:
+            self.clock_s = max(self.clock_s, float(self.metrics["total_time_s"]))
+            self._check_time(where)
 
     def _check_time(self, where: str) -> None:
         if self.clock_s > self.world.max_time_s:

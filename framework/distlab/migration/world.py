@@ -1,4 +1,17 @@
-"""The parameters of the migration world: the VM that moves and the link it moves over."""
+"""The parameters of the migration world: the VM that moves and the link it moves over.
+
+Upper bounds, and where they come from:
+
+- the result columns are int64 and float64: a VM of at most :data:`MAX_MEMORY_MIB` (32 TiB) in pages of at
+  most :data:`MAX_PAGE_SIZE_BYTES` (1 GiB, x86's largest huge page), with CPU and device state of at most
+  :data:`MAX_STATE_BYTES` (1 TiB) each, keeps ``bytes_sent`` far below 2**63 even when every page is
+  re-sent in each of a strategy's at most 10,000 rounds (2**45 bytes * 10**4 < 2**59);
+- the simulator holds per-page state in RAM: at most :data:`MAX_PAGES` pages;
+- the clock: ``max_time_s`` at most :data:`MAX_TIME_S` (10**8 s, about three years), so that a workload's
+  rate (at most 10**7 accesses per second) times the time stays below 2**53 and every access keeps an exact
+  guest time; a latency must be shorter than ``max_time_s`` (a migration takes at least one latency);
+- rates: at most :data:`MAX_BANDWIDTH_MBIT_S` (10**9 Mbit/s, a petabit per second).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +20,33 @@ import dataclasses
 from distlab.errors import ParameterError
 from distlab.params import param
 
-__all__ = ["MAX_PAGES", "Link", "MigrationWorld", "VM"]
+__all__ = ["MAX_BANDWIDTH_MBIT_S", "MAX_MEMORY_MIB", "MAX_PAGES", "MAX_PAGE_SIZE_BYTES", "MAX_STATE_BYTES",
+           "MAX_TIME_S", "Link", "MigrationWorld", "VM"]
 
 
 MAX_PAGES = 2**28
 """The most pages a VM may have (1 TiB of 4 KiB pages)."""
+MAX_MEMORY_MIB = 2**25
+"""The largest VM memory in MiB (32 TiB; with 4 KiB pages, :data:`MAX_PAGES` allows 1 TiB)."""
+MAX_PAGE_SIZE_BYTES = 2**30
+"""The largest page (1 GiB, x86's largest huge page)."""
+MAX_STATE_BYTES = 2**40
+"""The largest CPU state, and the largest device state (1 TiB each)."""
+MAX_BANDWIDTH_MBIT_S = 1e9
+"""The largest link bandwidth or rate limit (a petabit per second)."""
+MAX_TIME_S = 1e8
+"""The longest simulated-time horizon (about three years)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class VM:
     """The virtual machine being migrated."""
 
-    memory_mib: int = param(1024, "guest memory in MiB", gt=0)
-    page_size_bytes: int = param(4096, "page size; must divide the memory", power_of_two=True, ge=512)
-    cpu_state_bytes: int = param(65536, "CPU state (registers, etc.), sent during downtime", ge=0)
-    device_state_bytes: int = param(262144, "device state, sent during downtime", ge=0)
+    memory_mib: int = param(1024, "guest memory in MiB", gt=0, le=MAX_MEMORY_MIB)
+    page_size_bytes: int = param(4096, "page size; must divide the memory", power_of_two=True, ge=512,
+                                 le=MAX_PAGE_SIZE_BYTES)
+    cpu_state_bytes: int = param(65536, "CPU state (registers, etc.), sent during downtime", ge=0, le=MAX_STATE_BYTES)
+    device_state_bytes: int = param(262144, "device state, sent during downtime", ge=0, le=MAX_STATE_BYTES)
     zero_page_fraction: float = param(0.0, "fraction of pages that are all zeros at the start", ge=0.0, le=1.0)
 
     def __post_init__(self) -> None:
@@ -36,10 +61,10 @@ class VM:
                 f"a power of two >= 512 that divides the VM's memory (memory_mib={self.memory_mib}), "
                 f"i.e. at most {largest} bytes",
             )
-        # The engine keeps about 15 bytes of state per page (dirty bitmap, zero flags, send counts,
-        # index scratch) and 8 more while it draws the zero pages, so 2**28 pages need about 6 GB of
-        # RAM: past that a trial would die of MemoryError after the sweep had started, rather than
-        # be refused here.
+        # The engine keeps 14 bytes of state per page (dirty bitmap, zero flags, send counts, index
+        # scratch), a workload up to 16 more (Zipf's table) and post-copy 8 more (arrival times): see
+        # PEAK_MEMORY in distlab.migration.session for what 2**28 pages take. Past that, a trial would
+        # die of MemoryError after the sweep had started, rather than be refused here.
         pages = memory_bytes // self.page_size_bytes
         if pages > MAX_PAGES:
             raise ParameterError(
@@ -55,10 +80,10 @@ class VM:
 class Link:
     """The network link between the source and the destination host."""
 
-    bandwidth_mbit_s: float = param(1000.0, "link bandwidth in Mbit/s (10^6 bit/s)", gt=0.0)
-    latency_ms: float = param(0.5, "one-way latency", ge=0.0)
+    bandwidth_mbit_s: float = param(1000.0, "link bandwidth in Mbit/s (10^6 bit/s)", gt=0.0, le=MAX_BANDWIDTH_MBIT_S)
+    latency_ms: float = param(0.5, "one-way latency; less than world.max_time_s", ge=0.0, lt=MAX_TIME_S * 1e3)
     precopy_rate_limit_mbit_s: float | None = param(
-        None, "cap on the rate of live (pre-copy) transfer; null for the full link", gt=0.0
+        None, "cap on the rate of live (pre-copy) transfer; null for the full link", gt=0.0, le=MAX_BANDWIDTH_MBIT_S
     )
     limit_stop_copy: bool = param(
         False, "apply the pre-copy rate cap to the final stop-and-copy too (QEMU does not)"
@@ -72,5 +97,16 @@ class MigrationWorld:
     vm: VM = param(default_factory=VM, doc="the virtual machine")
     link: Link = param(default_factory=Link, doc="the network link")
     max_time_s: float = param(
-        86400.0, "simulated-time horizon; a migration still running then fails as a case", gt=0.0
+        86400.0, "simulated-time horizon; a migration still running then fails as a case", gt=0.0, le=MAX_TIME_S
     )
+
+    def __post_init__(self) -> None:
+        # A migration ends at least one latency after it starts, so a latency at or past the horizon
+        # can only time out; refused here, before any trial runs, rather than failed in each.
+        if self.link.latency_ms / 1e3 >= self.max_time_s:
+            raise ParameterError(
+                "link.latency_ms",
+                self.link.latency_ms,
+                f"less than world.max_time_s={self.max_time_s:g} s, i.e. < {self.max_time_s * 1e3:g} ms "
+                "(a migration takes at least one latency)",
+            )

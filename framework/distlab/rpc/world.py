@@ -23,4 +23,6 @@ class RpcWorld:
     shape: str = param("records", "payload shape", choices=SHAPES)
     size: int = param(10_000, "items in the payload: array elements, records or strings", ge=1, le=10_000_000)
     string_bytes: int = param(16, "largest string length in characters (strings, record names)", ge=1, le=4096)
-    min_time_s: float = param(0.05, "time encode and decode repeatedly for at least this long", gt=0)
+    # At most a minute: a trial times encode and decode for at least this long each, and a longer
+    # search for the fastest call buys no precision (an hour-long value would look like a hang).
+    min_time_s: float = param(0.05, "time encode and decode repeatedly for at least this long", gt=0, le=60.0)

@@ -9,6 +9,10 @@ Constants taken from the systems they model, with where they come from:
 - Xen (tools/libxc/xc_domain_save.c): DEF_MAX_ITERS 29, DEF_MAX_FACTOR 3, and the "fewer than 50 pages
   dirtied" test; the rate limit of 100 Mbit/s rising by 50 Mbit/s per round up to 500 Mbit/s is from
   Clark et al., "Live Migration of Virtual Machines", NSDI 2005, section 5.
+
+Upper bounds: at most :data:`MAX_ROUNDS` pre-copy rounds (each round may re-send the whole memory, and
+``bytes_sent`` is an int64 column: with the world's largest VM, 10**4 full copies stay far below 2**63),
+page counts at most the world's ``MAX_PAGES``, and an XBZRLE cache no larger than the world's largest VM.
 """
 
 from __future__ import annotations
@@ -16,8 +20,15 @@ from __future__ import annotations
 import dataclasses
 
 from distlab import param
+from distlab.migration import MAX_PAGES, VM
+
+MAX_ROUNDS = 10_000
+"""The most pre-copy rounds a strategy may be told to run."""
+# The XBZRLE cache may be as large as the largest VM (a larger one behaves the same).
+_MAX_CACHE_MIB: int = next(f for f in dataclasses.fields(VM) if f.name == "memory_mib").metadata["le"]
 
 __all__ = [
+    "MAX_ROUNDS",
     "HybridParams",
     "PostcopyParams",
     "PrecopyOptions",
@@ -40,7 +51,7 @@ class PrecopyOptions:
 
     skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
     xbzrle: bool = param(False, "delta-compress re-sent pages found in the XBZRLE page cache")
-    xbzrle_cache_mib: int = param(64, "XBZRLE page cache size (QEMU's default: 64 MiB)", gt=0)
+    xbzrle_cache_mib: int = param(64, "XBZRLE page cache size (QEMU's default: 64 MiB)", gt=0, le=_MAX_CACHE_MIB)
     xbzrle_compressed_fraction: float = param(
         0.25, "size of a delta-encoded page, as a fraction of a page", gt=0.0, le=1.0
     )
@@ -63,7 +74,8 @@ class PrecopyOptions:
 class PrecopyParams(PrecopyOptions):
     """Pure pre-copy: iterate until no page is dirty (no service is lost), at most max_rounds rounds."""
 
-    max_rounds: int = param(30, "pre-copy rounds before giving up with a stop-and-copy of what remains", ge=1)
+    max_rounds: int = param(30, "pre-copy rounds before giving up with a stop-and-copy of what remains", ge=1,
+                            le=MAX_ROUNDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +84,8 @@ class PostcopyParams:
 
     skip_zero_pages: bool = param(True, "send an all-zero page as a 9-byte header")
     prepage_pages: int = param(
-        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0
+        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0,
+        le=MAX_PAGES,
     )
     background_push: bool = param(
         True, "push untouched pages in the background (false: pages move only on faults, pure on-demand)"
@@ -88,14 +101,14 @@ class HybridParams(PrecopyOptions):
     bandwidth_cap_mib_s: float | None = param(
         128.0, "qemu: pre-copy rate cap in MiB/s (QEMU's max-bandwidth: 128 MiB/s); null for none", gt=0.0
     )
-    max_rounds: int = param(30, "qemu: rounds before giving up (QEMU itself never gives up)", ge=1)
-    xen_max_iterations: int = param(29, "xen: pre-copy iterations at most (DEF_MAX_ITERS)", ge=1)
-    xen_min_dirty_pages: int = param(50, "xen: stop when fewer pages than this are dirty", ge=0)
+    max_rounds: int = param(30, "qemu: rounds before giving up (QEMU itself never gives up)", ge=1, le=MAX_ROUNDS)
+    xen_max_iterations: int = param(29, "xen: pre-copy iterations at most (DEF_MAX_ITERS)", ge=1, le=MAX_ROUNDS)
+    xen_min_dirty_pages: int = param(50, "xen: stop when fewer pages than this are dirty", ge=0, le=MAX_PAGES)
     xen_max_sent_factor: float = param(3.0, "xen: stop once more than this many times memory was sent", gt=0.0)
     xen_rate_start_mbit_s: float = param(100.0, "xen: rate limit of the first round", gt=0.0)
     xen_rate_step_mbit_s: float = param(50.0, "xen: rate limit added each round", ge=0.0)
     xen_rate_max_mbit_s: float = param(500.0, "xen: largest rate limit", gt=0.0)
-    rounds: int = param(5, "rounds: pre-copy rounds before the stop-and-copy", ge=1)
+    rounds: int = param(5, "rounds: pre-copy rounds before the stop-and-copy", ge=1, le=MAX_ROUNDS)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -110,7 +123,8 @@ class HybridParams(PrecopyOptions):
 class PrecopyPostcopyParams(PrecopyOptions):
     """Pre-copy rounds, then a switch to post-copy for the pages still dirty (QEMU's postcopy-ram)."""
 
-    precopy_rounds: int = param(2, "pre-copy rounds before switching to post-copy", ge=1)
+    precopy_rounds: int = param(2, "pre-copy rounds before switching to post-copy", ge=1, le=MAX_ROUNDS)
     prepage_pages: int = param(
-        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0
+        0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0,
+        le=MAX_PAGES,
     )
