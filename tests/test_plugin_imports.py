@@ -1,7 +1,8 @@
 """Built-in plugins import distlab only through its public names, as a third-party plugin must.
 
 The public surfaces are ``distlab`` and each study's package (``distlab.migration``, ``distlab.rpc``),
-plus the test kit ``distlab.testing``; each has a complete ``__all__`` (tests/test_public_api.py).
+plus the test kit: ``distlab.testing`` and each study's contract checks (``distlab.migration.testing``,
+``distlab.rpc.testing``); each has a complete ``__all__`` (tests/test_public_api.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import pytest
 
 from testkit import ROOT
 
-PUBLIC = {"distlab", "distlab.migration", "distlab.rpc", "distlab.testing"}
+PUBLIC = {
+    "distlab",
+    "distlab.migration",
+    "distlab.migration.testing",
+    "distlab.rpc",
+    "distlab.rpc.testing",
+    "distlab.testing",
+}
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())
 
 

@@ -7,12 +7,20 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Protocol
+
 import polars as pl
 import pytest
 from testkit import run_cli
 
-from distlab.errors import ConfigError
-from distlab.scaffold import TEMPLATES, main
+from distlab import host
+from distlab.component import Kind
+from distlab.errors import ConfigError, PluginError
+from distlab.registry import Registry
+from distlab.scaffold import main
+
+# The kinds that declare a template (Kind.template), read from the registry so that none is missed.
+TEMPLATE_KINDS = sorted(k.name for k in host.load_registry(store=False).kinds() if k.template)
 
 
 def _new(tmp_path: Path, name: str, kind: str) -> Path:
@@ -31,7 +39,11 @@ def _with_path(path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_the_builtin_kinds_have_templates() -> None:
+    assert TEMPLATE_KINDS == ["serializer", "strategy", "workload"]
+
+
+@pytest.mark.parametrize("kind", TEMPLATE_KINDS)
 def test_the_package_passes_its_own_tests(tmp_path: Path, kind: str) -> None:
     package = _new(tmp_path, "myplug", kind)
     files = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
@@ -43,7 +55,11 @@ def test_the_package_passes_its_own_tests(tmp_path: Path, kind: str) -> None:
     for source in (package / "myplug").glob("*.py"):
         for line in source.read_text().splitlines():
             if line.lstrip().startswith("from distlab"):
-                assert line.split()[1] in {"distlab", "distlab.migration", "distlab.rpc", "distlab.testing"}, line
+                assert line.split()[1] in {"distlab", "distlab.migration", "distlab.rpc"}, line
+    # The test imports its kind's contract check from the study's testing module.
+    test = (package / "tests" / "test_myplug.py").read_text()
+    study = {"strategy": "migration", "workload": "migration", "serializer": "rpc"}[kind]
+    assert f"from distlab.{study}.testing import check_{kind}\n" in test
     done = _pytest(package, _with_path(package))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
@@ -65,6 +81,37 @@ def test_another_kind_gets_a_skeleton_from_its_protocol(tmp_path: Path, toy_env:
     assert "def draw(self, rng: Any, scale: Any) -> Any:" in component and "NotImplementedError" in component
     done = _pytest(package, _with_path(package))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+class _Gadget(Protocol):
+    def spin(self, turns: int) -> int: ...
+
+
+def test_a_kind_finds_its_template_through_its_declaration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A third-party kind: its Kind names its template; no core edit, and no template is a skeleton.
+    (tmp_path / "gadget_templates.py").write_text(
+        "from distlab.scaffold import KindTemplate\n"
+        "GADGET = KindTemplate('class ${cls}:  # a ${kind}\\n', '# the test of ${name}\\n')\n"
+        "WRONG = 3\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = Registry()
+    registry.add_kind(Kind("gadget", _Gadget, "turns", template="gadget_templates:GADGET"))
+    registry.add_kind(Kind("widget", _Gadget, "turns", template="gadget_templates:WRONG"))
+    registry.add_kind(Kind("gizmo", _Gadget, "turns"))
+    monkeypatch.setattr(host, "get_registry", lambda: registry)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    package = _new(out, "mygadget", "gadget")
+    assert (package / "mygadget" / "component.py").read_text() == "class Mygadget:  # a gadget\n"
+    test = (package / "tests" / "test_mygadget.py").read_text()
+    assert test.startswith("# the test of mygadget\n") and "def test_registration_names_the_component" in test
+
+    skeleton = (_new(out, "mygizmo", "gizmo") / "mygizmo" / "component.py").read_text()
+    assert "def spin(self, turns: Any) -> Any:" in skeleton
+    with pytest.raises(PluginError, match="template of kind 'widget' .* is not a distlab.scaffold.KindTemplate: 3"):
+        main(["plugin", "mywidget", "--kind", "widget", "--dir", str(out)])
 
 
 @pytest.mark.parametrize(

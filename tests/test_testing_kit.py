@@ -1,4 +1,5 @@
-"""distlab.testing: every built-in component passes the contract checks, and broken ones fail them."""
+"""The contract checks: every built-in component passes them, broken ones fail them, and
+distlab.testing.check_component finds each kind's check (a third-party kind's too)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 
 from distlab import host
+from distlab.errors import PluginError, UnknownComponentError
 from distlab.migration import ConstantWorkload, ConstantWorkloadParams, FixedRoundsParams, FixedRoundsStrategy
-from distlab.testing import check_serializer, check_strategy, check_workload, every_wire_type
-
+from distlab.migration.testing import check_strategy, check_workload
+from distlab.rpc.testing import check_serializer, every_wire_type
+from distlab.testing import check_component, make_factory
 
 
 def _builtins(kind: str) -> set[str]:
@@ -98,7 +101,9 @@ def test_every_wire_type_is_generated() -> None:
 
 
 def test_importing_the_kit_does_not_import_hypothesis() -> None:
-    code = "import sys, distlab.testing; print('hypothesis' in sys.modules)"
+    # Only the serializer check needs hypothesis (the test extra); a study's package never imports it.
+    code = ("import sys, distlab.testing, distlab.migration.testing, distlab.rpc, distlab.rpc.study, "
+            "distlab.migration.study; print('hypothesis' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -108,6 +113,65 @@ def test_a_thing_that_is_no_component_is_refused() -> None:
         check_strategy(42)
     with pytest.raises(AssertionError, match="has no migrate"):
         check_strategy(lambda: object())
+
+
+# -- check_component: each kind's declared check -----------------------------------------------------
+
+
+def test_each_builtin_kind_declares_its_check_and_template(registry: Any) -> None:
+    from distlab.component import load_object
+    from distlab.migration import templates as migration_templates
+    from distlab.rpc import templates as rpc_templates
+
+    checks = {k.name: load_object(k.check, k.name) for k in registry.kinds() if k.check}
+    assert checks == {"strategy": check_strategy, "workload": check_workload, "serializer": check_serializer}
+    templates = {k.name: load_object(k.template, k.name) for k in registry.kinds() if k.template}
+    assert templates == {**migration_templates.TEMPLATES, **rpc_templates.TEMPLATES}
+
+
+def test_check_component_runs_the_kinds_check() -> None:
+    from distlab.rpc import TrivialSerializer
+
+    check_component("strategy", "stop_and_copy", {"skip_zero_pages": False}, seeds=(0,))
+    check_component("workload", ConstantWorkload, ConstantWorkloadParams(write_rate_pages_s=500.0), seeds=(0,))
+    check_component("serializer", TrivialSerializer, max_examples=3, mutations=2)
+    with pytest.raises(AssertionError, match="returned without ending the migration"):
+        check_component("strategy", _Forgets, seeds=(0,))
+
+
+def test_a_third_party_kind_declares_its_own_check(toy_env: dict[str, str]) -> None:
+    # The toy study's Kind("shape", ..., check="toy_plugin:check_shape"): no core edit needed.
+    check_component("shape", "uniform", {"low": 1.0, "high": 2.0})
+    check_component("shape", "constant")
+
+    class Offset:
+        def draw(self, rng: Any, scale: float) -> float:
+            return scale + 1.0
+
+    with pytest.raises(AssertionError, match="proportional to the scale"):
+        check_component("shape", Offset())
+
+
+def test_a_kind_without_a_check_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distlab.component import Kind
+    from distlab.registry import Registry
+
+    registry = Registry()
+    registry.add_kind(Kind("gadget", object, "a kind that declares no check"))
+    monkeypatch.setattr(host, "get_registry", lambda: registry)
+    with pytest.raises(PluginError, match=r"kind 'gadget' declares no contract check .*check=\"module:function\""):
+        check_component("gadget", object())
+    with pytest.raises(UnknownComponentError, match="gadget"):
+        check_component("gadgets", object())
+
+
+def test_make_factory_makes_a_fresh_component_each_time() -> None:
+    make = make_factory("workload", ConstantWorkload, ConstantWorkloadParams(), method="run")
+    assert make() is not make() and isinstance(make(), ConstantWorkload)
+    made = ConstantWorkload(ConstantWorkloadParams())
+    assert make_factory("workload", made, method="run")() is made  # an object is reused as it is
+    with pytest.raises(AssertionError, match="has no run"):
+        make_factory("workload", lambda: object(), method="run")()
 
 
 # -- broken strategies fail -------------------------------------------------------------------------

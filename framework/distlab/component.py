@@ -19,15 +19,31 @@ class Kind:
     A kind belongs to every study that lists it (two studies may share one, e.g. one wire format
     contract for two studies of remote calls); the registry knows which (:meth:`distlab.registry.Registry.studies_of`).
 
+    Two optional references, ``"module:attr"`` strings imported only when used, serve plugin
+    authors: the kind's contract check (:func:`distlab.testing.check_component` runs it) and the
+    template ``distlab new plugin NAME --kind KIND`` writes (:mod:`distlab.scaffold`). A kind
+    without them still works everywhere else; its plugins get a skeleton from the Protocol.
+
     Attributes:
         name: the kind's name, also its Hydra config group (``KIND=NAME``).
         protocol: the ``typing.Protocol`` every component of the kind satisfies.
         doc: one line saying what a component of this kind decides.
+        check: ``"module:function"`` of the kind's contract check, or None. It is called as
+            ``check(component, params=None, **options)``, where ``component`` is a registered name,
+            a :class:`Component`, a factory or a made component
+            (:func:`distlab.testing.make_factory` turns any of them into fresh components), and
+            returns nothing when the contract holds or raises :class:`AssertionError` saying what
+            broke. Keep its module apart from the study's declaration, so that declaring the kind
+            imports no test library.
+        template: ``"module:NAME"`` of a :class:`distlab.scaffold.KindTemplate` (a working
+            component to edit, and its test), or None for a skeleton built from ``protocol``.
     """
 
     name: str
     protocol: type
     doc: str
+    check: str | None = None
+    template: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,18 +9,20 @@ tests (``pytest NAME``)::
       README.md             what it is and the three commands to try it
       NAME/__init__.py      registration only: ``@hookimpl def register_components(registrar)``
       NAME/component.py     the parameter dataclass (``param(...)``) and the component
-      tests/test_NAME.py    the component through distlab.testing's contract check, and its registration
+      tests/test_NAME.py    the component through its kind's contract check, and its registration
 
-The component is registered under the plugin's own name, so it never clashes with a built-in one.
-Kinds with a template write a component that works (a small decision procedure to edit); any other
-registered kind gets a skeleton built from the methods of its Protocol, each raising
-``NotImplementedError``, and a test that checks the methods are there. The templates are the string
-constants below, so that nothing but this module ships.
+The component is registered under the plugin's own name, so it never clashes with a registered
+one. A kind that declares a template (:attr:`distlab.component.Kind.template`, a
+:class:`KindTemplate` in the study's package) gets a component that works (a small decision
+procedure to edit) and its test; any other kind gets a skeleton built from the methods of its
+Protocol, each raising ``NotImplementedError``, and a test that checks the methods are there.
+Every package gets a test of its registration.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import inspect
 import keyword
@@ -29,11 +31,34 @@ import string
 from pathlib import Path
 from typing import Any, NoReturn
 
-from distlab.errors import ConfigError
+from distlab.errors import ConfigError, PluginError
 
-__all__ = ["TEMPLATES", "main", "write_plugin"]
+__all__ = ["KindTemplate", "main", "write_plugin"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class KindTemplate:
+    """The two files a kind's template fills in: a working component and its test.
+
+    Both are :class:`string.Template` texts (``$$`` for a literal ``$``) with three words:
+    ``${name}`` (the plugin's import name, also the component's name), ``${cls}`` (its CamelCase
+    form: the component is the class ``${cls}``, its parameters the frozen dataclass
+    ``${cls}Params``, both in ``${name}/component.py``) and ``${kind}``. The scaffold appends a test
+    of the registration to ``test``. Generated code should import distlab only through public
+    names (``distlab``, a study's package and its testing module).
+
+    Attributes:
+        component: the text of ``${name}/component.py``.
+        test: the text of ``tests/test_${name}.py``: the component through the kind's contract check.
+
+    Examples:
+        >>> KindTemplate(component="class ${cls}: ...", test="def test_it() -> None: ...")  # doctest: +SKIP
+    """
+
+    component: str
+    test: str
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +72,7 @@ def main(args: list[str]) -> int:
     """The ``distlab new`` verb.
 
     Args:
-        args: the arguments after ``new``, e.g. ``["plugin", "myplug", "--kind", "workload"]``.
+        args: the arguments after ``new``, e.g. ``["plugin", "myplug", "--kind", "KIND"]``.
 
     Returns:
         0 once the package is written (its path and next steps are printed).
@@ -82,6 +107,7 @@ def write_plugin(name: str, kind: str, directory: Path) -> Path:
 
     Raises:
         ConfigError: naming what is wrong and what is allowed.
+        PluginError: the kind's declared template cannot be loaded or is not a :class:`KindTemplate`.
     """
     from distlab.host import get_registry
 
@@ -94,24 +120,36 @@ def write_plugin(name: str, kind: str, directory: Path) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigError(f"{target} already exists and is not an empty folder; choose another --dir or NAME")
     words = {"name": name, "cls": "".join(part.capitalize() for part in name.split("_")), "kind": kind}
-    template = TEMPLATES.get(kind)
+    declared = registry.kind(kind)
+    template = _template_of(declared.name, declared.template)
     if template is None:
-        words.update(_skeleton(registry.kind(kind).protocol))
-        component, test = _SKELETON_COMPONENT, _SKELETON_TEST
-    else:
-        component, test = template
+        words.update(_skeleton(declared.protocol))
+        template = KindTemplate(_SKELETON_COMPONENT, _SKELETON_TEST)
     files = {
         "pyproject.toml": _PYPROJECT,
         "README.md": _README,
         f"{name}/__init__.py": _INIT,
-        f"{name}/component.py": component,
-        f"tests/test_{name}.py": test,
+        f"{name}/component.py": template.component,
+        f"tests/test_{name}.py": template.test + _REGISTRATION_TEST,
     }
     for relative, text in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(string.Template(text).substitute(words))
     return target
+
+
+def _template_of(kind: str, ref: str | None) -> KindTemplate | None:
+    """The template a kind declares (its ``"module:NAME"`` reference loaded), or None."""
+    from distlab.component import load_object
+
+    if ref is None:
+        return None
+    template = load_object(ref, f"the template of kind {kind!r}")
+    if not isinstance(template, KindTemplate):
+        raise PluginError(f"the template of kind {kind!r} ({ref}) is not a distlab.scaffold.KindTemplate: "
+                          f"{template!r}")
+    return template
 
 
 def _check_name(name: str, kind: str, registry: Any) -> None:
@@ -153,7 +191,6 @@ def _skeleton(protocol: type) -> dict[str, str]:
         "method_names": repr(tuple(names)),
     }
 
-
 _PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=64"]  # 64: editable installs (PEP 660)
@@ -188,7 +225,7 @@ A [distlab](https://example.invalid/distlab) plugin with one ${kind}, `${name}`.
 
 ```bash
 pip install -e '.[test]'      # installs it; distlab finds it through the `distlab` entry point
-pytest                        # the ${kind} through distlab.testing's contract check
+pytest                        # its own tests: the ${kind}'s contract, and its registration
 distlab plugins               # lists ${kind} ${name} and its parameters
 ```
 
@@ -219,14 +256,16 @@ def register_components(registrar: Registrar) -> None:
                       doc="edit this line: what ${name} does, in one line")
 '''
 
+# Appended to every package's test file; it imports what it needs, so that any template's test fits.
 _REGISTRATION_TEST = '''
 
 def test_registration_names_the_component() -> None:
     import importlib
 
     import ${name}
+    from ${name}.component import ${cls}, ${cls}Params
 
-    calls: list[tuple[Any, ...]] = []
+    calls: list[tuple[str, str, type, str]] = []
 
     class Recorder:
         def register(self, kind: str, name: str, params: type, factory: str, *, doc: str = "") -> None:
@@ -237,218 +276,6 @@ def test_registration_names_the_component() -> None:
     module, _, attr = calls[0][3].partition(":")
     assert getattr(importlib.import_module(module), attr) is ${cls}
 '''
-
-_STRATEGY = '''\
-"""The strategy ``${name}``: pre-copy until few pages are dirty (or a round bound), then stop and copy.
-
-Edit :meth:`${cls}.migrate`: it decides through the session's verbs (``precopy_round``,
-``stop_and_copy``, ``postcopy``, ``set_throttle``, ``configure``) and must end every migration with
-exactly one of ``stop_and_copy()`` or ``postcopy()``.
-"""
-
-from __future__ import annotations
-
-import dataclasses
-from typing import TYPE_CHECKING
-
-from distlab import param
-
-if TYPE_CHECKING:
-    from distlab.migration import Session
-
-
-@dataclasses.dataclass(frozen=True)
-class ${cls}Params:
-    """Pre-copy until at most ``stop_below_pages`` are dirty, at most ``max_rounds`` rounds."""
-
-    max_rounds: int = param(10, "pre-copy rounds before giving up and stopping anyway", ge=1)
-    stop_below_pages: int = param(64, "stop and copy once at most this many pages are dirty", ge=0)
-
-
-class ${cls}:
-    """The strategy: made afresh for every trial from its parameters."""
-
-    def __init__(self, params: ${cls}Params) -> None:
-        self.params = params
-
-    def migrate(self, session: Session) -> None:
-        """Drive one migration."""
-        for _ in range(self.params.max_rounds):
-            done = session.precopy_round()
-            if done.pages_dirty <= self.params.stop_below_pages:
-                session.stop_and_copy(converged=True)
-                return
-        session.stop_and_copy(converged=False)  # the bound hit: say so in the results
-'''
-
-_STRATEGY_TEST = '''\
-"""${name} keeps the strategy contract (distlab.testing) and registers itself."""
-
-from __future__ import annotations
-
-from typing import Any
-
-from distlab.testing import check_strategy
-
-from ${name}.component import ${cls}, ${cls}Params
-
-
-def test_contract() -> None:
-    check_strategy(${cls}, ${cls}Params())
-    check_strategy(${cls}, ${cls}Params(max_rounds=1, stop_below_pages=0))
-''' + _REGISTRATION_TEST
-
-_WORKLOAD = '''\
-"""The workload ``${name}``: uniform writes to a window of memory at a seeded offset.
-
-Edit :meth:`${cls}.run`: it issues the accesses of guest time ``[t0, t1)`` through the guest's verbs
-(``uniform``, ``hotset``, ``zipf``, ``sequential``, ``accesses``), which place the k-th access of a
-rate-r stream at guest time k/r, so the result does not depend on how time is cut into intervals.
-Draw set-up choices from ``guest.rng`` in ``start``: then the same seed gives the same accesses.
-"""
-
-from __future__ import annotations
-
-import dataclasses
-from typing import TYPE_CHECKING
-
-from distlab import param
-
-if TYPE_CHECKING:
-    from distlab.migration import Guest
-
-
-@dataclasses.dataclass(frozen=True)
-class ${cls}Params:
-    """Uniform writes to a window of ``window_fraction`` of memory."""
-
-    write_rate_pages_s: float = param(5000.0, "page writes per second of guest time", gt=0.0)
-    window_fraction: float = param(0.25, "share of memory the writes fall in", gt=0.0, le=1.0)
-
-
-class ${cls}:
-    """The workload: made afresh for every trial from its parameters."""
-
-    def __init__(self, params: ${cls}Params) -> None:
-        self.params = params
-        self.lo = 0
-        self.span = 1
-
-    def start(self, guest: Guest) -> None:
-        """Place the window (once per trial, from the trial's seed)."""
-        self.span = max(1, round(self.params.window_fraction * guest.pages))
-        self.lo = int(guest.rng.integers(0, guest.pages - self.span + 1))
-
-    def run(self, guest: Guest, t0: float, t1: float) -> None:
-        """Issue the writes of guest time [t0, t1)."""
-        guest.uniform(self.params.write_rate_pages_s, t0, t1, self.lo, self.span)
-'''
-
-_WORKLOAD_TEST = '''\
-"""${name} keeps the workload contract (distlab.testing) and registers itself."""
-
-from __future__ import annotations
-
-from typing import Any
-
-from distlab.testing import check_workload
-
-from ${name}.component import ${cls}, ${cls}Params
-
-
-def test_contract() -> None:
-    check_workload(${cls}, ${cls}Params())
-    check_workload(${cls}, ${cls}Params(window_fraction=1.0, write_rate_pages_s=50.0))
-''' + _REGISTRATION_TEST
-
-_SERIALIZER = '''\
-"""The serializer ``${name}``: a framed format, a 4-byte length, the body, and optionally a CRC-32.
-
-The body is written by distlab's trivial serializer (canonical JSON text of the value); replace
-:meth:`${cls}._body` and :meth:`${cls}._value` with your own layout of the wire types. The
-contract (``distlab.rpc.Serializer``): ``decode(encode(v, t), t)`` equals ``v``, and on any input
-that is not exactly one encoding (truncated, mutated, with trailing bytes) ``decode`` raises only
-``DecodeError`` with the byte offset.
-"""
-
-from __future__ import annotations
-
-import dataclasses
-import zlib
-from typing import Any
-
-from distlab import param
-from distlab.rpc import DecodeError, TrivialSerializer, WireType
-
-
-@dataclasses.dataclass(frozen=True)
-class ${cls}Params:
-    """A length-framed body, optionally followed by its CRC-32."""
-
-    checksum: bool = param(True, "append a CRC-32 of the body, checked when decoding")
-
-
-class ${cls}:
-    """The serializer: made from its parameters; it keeps no state between calls."""
-
-    schemaless = False
-
-    def __init__(self, params: ${cls}Params) -> None:
-        self.params = params
-        self._inner = TrivialSerializer()
-
-    def _body(self, value: Any, type: WireType) -> bytes:
-        return self._inner.encode(value, type)
-
-    def _value(self, body: bytes, type: WireType) -> Any:
-        return self._inner.decode(body, type)
-
-    def encode(self, value: Any, type: WireType) -> bytes:
-        """The bytes of ``value`` as a ``type``."""
-        body = self._body(value, type)
-        crc = zlib.crc32(body).to_bytes(4, "big") if self.params.checksum else b""
-        return len(body).to_bytes(4, "big") + body + crc
-
-    def decode_prefix(self, data: bytes, type: WireType) -> tuple[Any, int]:
-        """The value at the start of ``data``, and the offset where its encoding ends."""
-        if len(data) < 4:
-            raise DecodeError(len(data), "truncated: no 4-byte length")
-        n = int.from_bytes(data[:4], "big")
-        end = 4 + n + (4 if self.params.checksum else 0)
-        if len(data) < end:  # checked before anything of that size is made
-            raise DecodeError(len(data), f"truncated: the frame needs {end} bytes")
-        body = data[4:4 + n]
-        if self.params.checksum and zlib.crc32(body).to_bytes(4, "big") != data[4 + n:end]:
-            raise DecodeError(4 + n, "CRC-32 mismatch")
-        try:
-            return self._value(body, type), end
-        except DecodeError as err:
-            raise DecodeError(4 + err.offset, str(err)) from None
-
-    def decode(self, data: bytes, type: WireType) -> Any:
-        """The value of ``type`` that ``data`` encodes (all of it)."""
-        value, end = self.decode_prefix(data, type)
-        if end != len(data):
-            raise DecodeError(end, f"{len(data) - end} trailing bytes")
-        return value
-'''
-
-_SERIALIZER_TEST = '''\
-"""${name} keeps the serializer contract (distlab.testing) and registers itself."""
-
-from __future__ import annotations
-
-from typing import Any
-
-from distlab.testing import check_serializer
-
-from ${name}.component import ${cls}, ${cls}Params
-
-
-def test_contract() -> None:
-    check_serializer(${cls}, ${cls}Params(), max_examples=10)
-    check_serializer(${cls}, ${cls}Params(checksum=False), max_examples=5)
-''' + _REGISTRATION_TEST
 
 _SKELETON_COMPONENT = '''\
 """The ${kind} ``${name}``: a skeleton to fill in. The kind's contract (``${protocol}``):
@@ -484,8 +311,6 @@ _SKELETON_TEST = '''\
 
 from __future__ import annotations
 
-from typing import Any
-
 from ${name}.component import ${cls}, ${cls}Params
 
 
@@ -493,11 +318,5 @@ def test_has_the_contract_methods() -> None:
     component = ${cls}(${cls}Params())
     for method in ${method_names}:
         assert callable(getattr(component, method, None)), method
-''' + _REGISTRATION_TEST
+'''
 
-TEMPLATES: dict[str, tuple[str, str]] = {
-    "strategy": (_STRATEGY, _STRATEGY_TEST),
-    "workload": (_WORKLOAD, _WORKLOAD_TEST),
-    "serializer": (_SERIALIZER, _SERIALIZER_TEST),
-}
-"""The component and test templates of the kinds with a working example; other kinds get a skeleton."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-# Tests import their helpers (rpc_helpers, rpc_strategies) by module name, also under
+# Tests import their helpers (rpc_helpers) by module name, also under
 # --import-mode=importlib, which does not put test folders on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

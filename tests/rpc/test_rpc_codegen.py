@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rpc_strategies import COLOR, leaves, values, wire_types
 
 from distlab.rpc import EncodeError
-from distlab.rpc import BOOL, FLOAT32, FLOAT64, INT32, INT64, UINT32, Array, FixedArray, FixedOpaque, Opaque, String, Struct, equal
+from distlab.rpc import BOOL, FLOAT32, FLOAT64, INT32, INT64, UINT32, Array, Enum, FixedArray, FixedOpaque, Opaque, String, Struct, equal
+from distlab.rpc.testing import leaf_wire_types, values, wire_types
 from distlab_serializers import xdr as xdr_module
 from distlab_serializers._positional import Layout, Positional
 
@@ -24,12 +24,14 @@ LAYOUTS = [
 ]
 PAIRS = [(Positional(L), Positional(L, specialize=False)) for L in LAYOUTS]
 
+COLOR = Enum("color", (("RED", 0), ("GREEN", 1), ("BLUE", -7)))
+
 # Structs whose fields are leaves, numeric arrays and compound types (nested structs, unions, ...).
 field_types = st.one_of(
-    leaves,
+    leaf_wire_types(),
     st.builds(Array, st.sampled_from([INT32, UINT32, INT64, FLOAT32, FLOAT64]), st.sampled_from([None, 0, 3, 100])),
     st.builds(FixedArray, st.sampled_from([INT32, FLOAT64, FLOAT32]), st.integers(0, 4)),
-    wire_types,
+    wire_types(),
 )
 struct_types = st.lists(field_types, min_size=1, max_size=7).map(
     lambda ts: Struct("rec", tuple((f"f{i}", t) for i, t in enumerate(ts)))

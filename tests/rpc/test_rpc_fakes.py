@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from rpc_strategies import typed_values
 from test_rpc_bad_input import GOOD, ORDER
 from test_rpc_fuzz import TYPES, _mutations
 
@@ -27,6 +26,7 @@ from distlab.rpc import (
     equal,
 )
 from distlab.rpc import Optional as Opt
+from distlab.rpc.testing import typed_values
 
 FAKE = TrivialSerializer()
 
@@ -37,7 +37,7 @@ def test_satisfies_the_contract() -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(tv=typed_values)
+@given(tv=typed_values())
 def test_roundtrip_every_wire_type(tv: tuple[Any, Any]) -> None:
     t, value = tv
     data = FAKE.encode(value, t)

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rpc_helpers import CONFIGS, config_serializer
-from rpc_strategies import typed_values, values
 
 from distlab.rpc import FLOAT32, FLOAT64, INT32, INT64, UINT64, Array, FixedArray, Float, Int, equal, is_numeric
+from distlab.rpc.testing import typed_values, values
 
 SERIALIZERS = {name: config_serializer(name) for name in sorted(CONFIGS)}
 
@@ -27,7 +27,7 @@ def _check(serializer: Any, t: Any, value: Any) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(name=st.sampled_from(sorted(SERIALIZERS)), tv=typed_values)
+@given(name=st.sampled_from(sorted(SERIALIZERS)), tv=typed_values())
 def test_roundtrip_random_types(name: str, tv: tuple[Any, Any]) -> None:
     t, value = tv
     _check(SERIALIZERS[name], t, value)

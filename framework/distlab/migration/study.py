@@ -36,8 +36,10 @@ STUDY = Study(
     doc="live migration of a virtual machine: stop-and-copy, pre-copy, post-copy and hybrids",
     world=MigrationWorld,
     kinds=(
-        Kind("strategy", Strategy, "when to send which pages, and when to switch over"),
-        Kind("workload", Workload, "how the guest reads and writes its memory over time"),
+        Kind("strategy", Strategy, "when to send which pages, and when to switch over",
+             check="distlab.migration.testing:check_strategy", template="distlab.migration.templates:STRATEGY"),
+        Kind("workload", Workload, "how the guest reads and writes its memory over time",
+             check="distlab.migration.testing:check_workload", template="distlab.migration.templates:WORKLOAD"),
     ),
     defaults={"strategy": "precopy", "workload": "hotset"},
     metrics=METRICS,

@@ -31,7 +31,10 @@ STUDY = Study(
     name="rpc",
     doc="marshaling of RPC parameters: wire formats, byte orders, bytes on the wire and speed",
     world=RpcWorld,
-    kinds=(Kind("serializer", Serializer, "how values of the wire type model are laid out as bytes"),),
+    kinds=(
+        Kind("serializer", Serializer, "how values of the wire type model are laid out as bytes",
+             check="distlab.rpc.testing:check_serializer", template="distlab.rpc.templates:SERIALIZER"),
+    ),
     defaults={"serializer": "xdr"},
     metrics=METRICS,
     runner="distlab.rpc.engine:run_trial",
