@@ -3,7 +3,8 @@
 The public surface for plugin authors: everything a strategy or a workload needs is importable from
 here (``from distlab.migration import Session, Round, Strategy``). Importing this package is cheap:
 the names whose modules load Numba kernels (:class:`Session`, :class:`Guest`, :class:`Round`) are
-imported on first use, so a plugin's registration module may import from here freely.
+imported on first use, so a plugin's registration module may import from here freely. The contract
+checks of the study's kinds are in the submodule :mod:`distlab.migration.testing`, for tests.
 """
 
 from __future__ import annotations

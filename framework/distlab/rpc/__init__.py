@@ -6,7 +6,9 @@ every codec walks a type), the value checks (:func:`validate`, :func:`equal`), t
 are importable from here (``from distlab.rpc import Struct, INT32, DecodeError``). Cheap to import:
 nothing here imports numba. Two more public modules hold the hot paths, for serializers that lay
 numeric arrays out themselves: :mod:`distlab.rpc.arrays` (numeric arrays and varints to and from
-bytes) and :mod:`distlab.rpc.kernels` (their numba kernels).
+bytes) and :mod:`distlab.rpc.kernels` (their numba kernels). For tests, :mod:`distlab.rpc.testing`
+holds the serializer contract check and hypothesis strategies of wire types and their values (it
+needs hypothesis, which importing this package does not).
 """
 
 from __future__ import annotations
