@@ -221,12 +221,12 @@ def test_two_presets_with_identical_parameters_are_warned_about(toy_env, tmp_pat
     assert "shape=twin seed=0 resolves to the same case as shape=big_constant seed=0" in done.stderr
 
 
-def test_a_trace_beyond_the_vm_is_caught_before_anything_runs(tmp_path: Path) -> None:
+def test_an_access_log_beyond_the_vm_is_caught_before_anything_runs(tmp_path: Path) -> None:
     """Only the world and the workload together can tell: the study's case check runs in preflight."""
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
-    done = run_cli(["-m", "workload=trace", "world.vm.memory_mib=4,64", f"hydra.sweep.dir={tmp_path}"], env=env)
+    done = run_cli(["-m", "workload=replay", "world.vm.memory_mib=4,64", f"hydra.sweep.dir={tmp_path}"], env=env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "page 4057 is beyond the VM's memory (1024 pages" in done.stderr
     assert not list(tmp_path.rglob("results.parquet"))
@@ -254,7 +254,7 @@ def test_version_and_verb_typos(toy_env) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["=5"], "cannot apply the overrides"),
-    (["world.vm.memory_mib=99999999999"], "memory_mib <= 1048576"),
+    (["world.vm.memory_mib=99999999999"], "memory_mib': 99999999999. Allowed: an integer > 0 and <= 2**25"),
 ])
 def test_odd_overrides_are_clear_errors(args: list[str], message: str) -> None:
     import os

@@ -33,10 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and "=" not in args[0] and not args[0].startswith(("-", "+", "~")):
             from distlab.errors import nearest
 
+            from distlab.host import get_registry
+            from distlab.hydra.examples import override_example
+
             guess = nearest(args[0], list(VERBS))
             raise ConfigError(
                 f"unknown command {args[0]!r}{f'; did you mean {guess!r}?' if guess else '.'} Commands: "
-                f"{', '.join(VERBS)}; or give overrides as key=value (e.g. strategy=precopy). See distlab --help."
+                f"{', '.join(VERBS)}; or give overrides as key=value (e.g. {override_example(get_registry())}). "
+                "See distlab --help."
             )
         from distlab.hydra.app import run as run_hydra
 

@@ -104,7 +104,7 @@ def _allowed(meta: Mapping[str, Any], tp: Any) -> str:
         parts.append("that is a power of two")
     for key, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         if meta.get(key) is not None:
-            parts.append(f"{sign} {meta[key]:g}")
+            parts.append(f"{sign} {_bound(meta[key])}")
     text = f"{_article(base)} {base}" + (" " + " and ".join(parts) if parts else "")
     if _is_optional(tp):
         text += ", or null"
@@ -123,6 +123,20 @@ def _base_type(tp: Any) -> Any:
     if _is_optional(tp):
         return next(a for a in typing.get_args(tp) if a is not type(None))
     return tp
+
+
+def _bound(value: float) -> str:
+    """A bound as a person reads it, and exactly: whole numbers below 10**7 in full, powers of two past a
+    million as such (``2**25``, not ``3.35544e+07``), other numbers short when that is exact (``1e+11``),
+    else in full."""
+    if float(value).is_integer() and abs(value) < 2**63:
+        whole = int(value)
+        if abs(whole) < 10**7:
+            return str(whole)
+        if whole > 0 and whole & (whole - 1) == 0:
+            return f"2**{whole.bit_length() - 1}"
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def _type_name(tp: Any, meta: Mapping[str, Any] | None = None) -> str:

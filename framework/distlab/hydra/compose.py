@@ -66,8 +66,11 @@ class Composer:
             return hydra_compose(self.config_name, overrides=wanted, return_hydra_config=True)
         except (ValueError, AttributeError, AssertionError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            from distlab.host import get_registry
+            from distlab.hydra.examples import override_example
+
             raise ConfigError(f"cannot apply the overrides {' '.join(wanted)!r}: {first_line}. Overrides "
-                              "are key=value, e.g. strategy=precopy strategy.max_rounds=20") from None
+                              f"are key=value, e.g. {override_example(get_registry())}") from None
 
 
 @contextlib.contextmanager

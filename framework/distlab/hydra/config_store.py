@@ -3,7 +3,7 @@
 Hydra composes a case from config groups: ``study`` (one option per study, which brings its world and
 its default components), ``world`` (one option per study) and one group per kind (one option per
 component). None of them is a YAML file: each is written here from a dataclass the registry holds, so
-that ``strategy=precopy strategy.max_rounds=20`` is type-checked against the component's parameters and
+that ``KIND=NAME KIND.PARAM=VALUE`` is type-checked against the component's parameters and
 a plugin author never writes YAML. Only the registry's public queries are used.
 """
 
@@ -33,8 +33,10 @@ def store_configs(registry: Registry) -> None:
 
     Examples:
         >>> from distlab.host import get_registry
-        >>> store_configs(get_registry())
-        >>> "precopy.yaml" in ConfigStore.instance().list("strategy")
+        >>> registry = get_registry()
+        >>> store_configs(registry)
+        >>> component = next(iter(registry))
+        >>> f"{component.name}.yaml" in ConfigStore.instance().list(component.kind)
         True
     """
     cs = ConfigStore.instance()

@@ -27,8 +27,15 @@ __all__ = ["explain"]
 
 _RUN_KEYS = ("seed", "repeats", "force")
 _GRAMMAR = "Hydra's override grammar: https://hydra.cc/docs/advanced/override_grammar/basic/"
-_EXAMPLE = "Overrides are key=value, e.g. strategy=precopy strategy.max_rounds=20"
 _OMEGACONF_TYPES = {"Integer": "an integer", "Float": "a number", "String": "a string", "Boolean": "a boolean"}
+
+
+def _example() -> str:
+    """"Overrides are key=value, e.g. ..." with an installed study's names."""
+    from distlab.host import get_registry
+    from distlab.hydra.examples import override_example
+
+    return f"Overrides are key=value, e.g. {override_example(get_registry())}"
 
 
 def explain(err: Exception, registry: Registry, overrides: Sequence[str] = ()) -> str:
@@ -79,8 +86,10 @@ def _explain(err: Exception, chain: list[BaseException], registry: Registry, ove
                     "sweeper runs listed values only); list the values instead, e.g. -m 'key=1,2,4', or use "
                     "range(start, stop, step).")
         elif "ConfigLoader is not set" in str(err):
+            from distlab.hydra.examples import sweep_example
+
             said = ("glob(...) could not be expanded while checking the overrides; list the names instead, "
-                    "e.g. -m 'strategy=precopy,postcopy'.")
+                    f"e.g. -m '{sweep_example(registry)}'.")
     return said
 
 
@@ -159,7 +168,7 @@ class _Node:
 
     Attributes:
         cls: the dataclass of the node.
-        path: its full key, e.g. ``"world.vm"`` or ``"strategy"``.
+        path: its full key: ``"KIND"``, ``"world"`` or a nested section such as ``"world.SECTION"``.
         component: the component whose parameters it is (or holds), if any.
         study: the study whose world it is (or holds), if any.
     """
@@ -171,7 +180,7 @@ class _Node:
 
     @property
     def label(self) -> str:
-        """The node in words: ``stop_and_copy`` or ``the rpc study's world.vm``."""
+        """The node in words: the component's name, or ``the STUDY study's world.SECTION``."""
         if self.component is not None:
             inner = self.path.partition(".")[2]
             return self.component.name + (f" ({inner})" if inner else "")
@@ -437,13 +446,13 @@ def _parse_error(err: Any) -> str:
     message = str(getattr(err, "message", err))
     lines = message.splitlines()
     if override.startswith("-"):
-        return (f"'{override}' is a flag, not an override, and flags are not accepted here. {_EXAMPLE}; "
+        return (f"'{override}' is a flag, not an override, and flags are not accepted here. {_example()}; "
                 "see distlab --help.")
     m = re.search(r"(\w+) while evaluating '(.*)': ((?:.|\n)*?)\s*(?:See https|$)", message)
     if m:
         reason = " ".join(m.group(3).replace("\nAvailable:", "; available:").split()).rstrip(".")
         return (f"Cannot evaluate '{m.group(2)}' in the override '{override}': {reason}. "
-                f"{_EXAMPLE}; sweeps: choice(1,2), range(1,10,2), 1,2,4. {_GRAMMAR}")
+                f"{_example()}; sweeps: choice(1,2), range(1,10,2), 1,2,4. {_GRAMMAR}")
     where = ""
     unbalanced = _unbalanced(override.partition("=")[2] if "=" in override else override)
     if unbalanced:
@@ -455,8 +464,8 @@ def _parse_error(err: Any) -> str:
     if not where:
         m = re.search(r"no viable alternative at input '(.*)'|((?:mismatched|extraneous|missing) .*)", message)
         where = f" cannot read {m.group(1)!r}." if m and m.group(1) else f" {m.group(2)}." if m else ""
-    return (f"Cannot read the override '{override}':{where} {_EXAMPLE}; a value with spaces, quotes or "
-            f"brackets needs quoting for the shell, e.g. 'workload.path=\"my trace.csv\"'. {_GRAMMAR}")
+    return (f"Cannot read the override '{override}':{where} {_example()}; a value with spaces, quotes or "
+            f"brackets needs quoting for the shell, e.g. 'KIND.path=\"my file.csv\"'. {_GRAMMAR}")
 
 
 def _unbalanced(text: str) -> str:

@@ -144,7 +144,7 @@ def _check_names(composer: Composer, parsed: Iterable[Override], registry: Regis
             continue
         options = set(composer.options(o.key_or_group))
         if not o.is_sweep_override() and not isinstance(o.value(), str):
-            # null, a list or a number where a name goes: say so, not "Unknown strategy 'None'".
+            # null, a list or a number where a name goes: say so, not "Unknown KIND 'None'".
             raise ConfigError(
                 f"'{o.input_line}': {o.key_or_group} takes one name; choose one of "
                 f"{', '.join(sorted(options))} (a sweep is {o.key_or_group}=a,b with --multirun)"

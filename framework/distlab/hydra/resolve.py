@@ -9,6 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from distlab.case import Case, resolve_case
 from distlab.errors import ConfigError, ParameterError
+from distlab.hydra.examples import world_example
 from distlab.registry import Registry
 
 __all__ = ["case_from_config"]
@@ -44,7 +45,7 @@ def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registr
         # that reads as if the world's own parameters were wrong.
         raise ConfigError(
             f"world={world} with study={study.name}: a world comes with its study. Choose study={world} to use "
-            f"the {world} world, and set world parameters with world.KEY=VALUE (e.g. world.vm.memory_mib=64)."
+            f"the {world} world, and set world parameters with world.KEY=VALUE (e.g. {world_example(study)})."
         )
     chosen = dict(choices)
     presets: dict[str, str] = {}
