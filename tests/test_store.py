@@ -157,8 +157,7 @@ def test_a_case_that_cannot_be_written_keeps_the_old_one(tmp_path: Path, monkeyp
     monkeypatch.undo()
     assert _value(tmp_path / "case-abc") == 1
     assert not list((tmp_path / store.STATE_DIR / "staging").iterdir())
-    assert os.listdir(tmp_path) == ["case-abc", store.STATE_DIR] or sorted(os.listdir(tmp_path)) == [
-        store.STATE_DIR, "case-abc"]
+    assert sorted(os.listdir(tmp_path)) == [store.STATE_DIR, "case-abc"]
 
 
 def test_a_sweep_plan_is_the_union_of_every_sweeps_cases(tmp_path: Path) -> None:
@@ -170,3 +169,16 @@ def test_a_sweep_plan_is_the_union_of_every_sweeps_cases(tmp_path: Path) -> None
         store.plan_sweep(tmp_path, ["../x"])
     (tmp_path / store.STATE_DIR / "plan.json").write_text('{"case_ids": 5}')
     assert store.read_plan(tmp_path) is None  # a malformed plan is ignored, not trusted
+
+
+def test_a_jobs_link_names_its_case_and_a_killed_linkers_temporary_goes(tmp_path: Path) -> None:
+    import os
+
+    folder = _commit(tmp_path, "abc", 1)
+    job = tmp_path / "0"
+    job.mkdir()
+    dead = 2**22 + 12345  # above Linux's largest pid: no such process
+    os.symlink("..", job / f".case.{dead}-ab.tmp")
+    store.link_job(job, folder)
+    assert (job / "case").resolve() == folder.resolve() and os.readlink(job / "case") == "../case-abc"
+    assert sorted(p.name for p in job.iterdir()) == ["case"]

@@ -15,7 +15,7 @@ GOAL_SECONDS = 10.0  # "runs in seconds for a sweep of a thousand cases"
 
 
 def _fake_sweep(root: Path, cases: int, repeats: int) -> None:
-    """Write job directories shaped like the runner's (results.parquet and provenance.json)."""
+    """Write case directories as the runner does (results.parquet, provenance.json with its hash), whole."""
     import random
 
     import polars as pl
@@ -24,7 +24,6 @@ def _fake_sweep(root: Path, cases: int, repeats: int) -> None:
 
     rng = random.Random(0)
     for i in range(cases):
-        job = root / str(i)
         case_id = f"{i:016x}"
         rows = [
             {
@@ -36,10 +35,10 @@ def _fake_sweep(root: Path, cases: int, repeats: int) -> None:
             }
             for r in range(repeats)
         ]
-        store.write_parquet(job / store.RESULTS, pl.DataFrame(rows))
-        store.write_json(job / store.PROVENANCE, {
+        store.commit_case(root, case_id, {store.RESULTS: store.parquet_bytes(pl.DataFrame(rows))}, {
             "case_id": case_id, "config": {"seed": i % 10}, "code": {"version": "0", "git_commit": None},
             "components": {}, "python": "3.11", "platform": "x", "started_at": "", "finished_at": "",
+            "status": OK,
         })
 
 

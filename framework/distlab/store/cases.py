@@ -366,6 +366,7 @@ def link_job(job_dir: Path, folder: Path) -> None:
     link = job_dir / JOB_LINK
     if link.exists() and not link.is_symlink():
         return
+    _remove_stale_links(job_dir)
     tmp = job_dir / f".{JOB_LINK}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
         job_dir.mkdir(parents=True, exist_ok=True)
@@ -374,6 +375,18 @@ def link_job(job_dir: Path, folder: Path) -> None:
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise store_error(err, link) from err
+
+
+def _remove_stale_links(job_dir: Path) -> None:
+    """Remove the temporary links a process killed inside :func:`link_job` left (its pid is in the name)."""
+    for tmp in job_dir.glob(f".{JOB_LINK}.*.tmp"):
+        try:
+            pid = int(tmp.name.split(".")[2].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)  # its process is gone
+        except (ValueError, IndexError, OSError):
+            continue  # not ours, or a live process of another user: leave it
 
 
 def supersede(job_dir: Path) -> None:
