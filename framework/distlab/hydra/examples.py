@@ -23,7 +23,8 @@ def _study(registry: Registry | None) -> Study | None:
     studies = registry.studies() if registry is not None else []
     # A study that compares a kind has the example users most often need: choosing and tuning it.
     with_treatment = [s for s in studies if s.treatment and registry is not None and registry.components(s.treatment)]
-    return (with_treatment or studies or [None])[0]
+    chosen = with_treatment or studies
+    return chosen[0] if chosen else None
 
 
 def _number_param(cls: type) -> tuple[str, Any] | None:
@@ -35,7 +36,7 @@ def _number_param(cls: type) -> tuple[str, Any] | None:
                 return f.name, f.default
     for f in dataclasses.fields(cls):  # a nested dataclass (a world's sections)
         if f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(f.default_factory):
-            inner = _number_param(f.default_factory)  # type: ignore[arg-type]
+            inner = _number_param(f.default_factory)
             if inner is not None:
                 return f"{f.name}.{inner[0]}", inner[1]
     return None
