@@ -352,3 +352,24 @@ def test_new_hands_its_arguments_to_the_scaffold(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "distlab.scaffold", fake)
     assert main(["new", "plugin", "myplug", "--kind", "strategy"]) == 0
     assert seen == [["plugin", "myplug", "--kind", "strategy"]]
+
+
+def test_a_sweep_records_its_plan_and_the_report_counts_what_is_missing(tmp_path: Path) -> None:
+    """Preflight's case ids are recorded before the first job; a report of a sweep cut short says so."""
+    import json
+    import os
+    import shutil
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTLAB_")}
+    sweep = tmp_path / "a sweep, with a comma"
+    done = run_cli(["-m", "strategy=precopy,postcopy,stop_and_copy", "world.vm.memory_mib=4", "repeats=1",
+                    f"hydra.sweep.dir='{sweep}'"], env=env)
+    assert done.returncode == 0, done.stderr
+    planned = json.loads((sweep / ".distlab" / "plan.json").read_text())["case_ids"]
+    cases = sorted(p.name.removeprefix("case-") for p in sweep.glob("case-*"))
+    assert sorted(planned) == cases and len(cases) == 3
+    shutil.rmtree(sweep / f"case-{planned[1]}")  # as if the sweep had been killed before that case
+    report = run_cli(["report", str(sweep), "--out", str(tmp_path / "report")], env=env)
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "report" / "REPORT.md").read_text()
+    assert "2 of 3 planned cases have results" in text and planned[1] in text

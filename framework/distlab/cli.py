@@ -129,15 +129,15 @@ def _experiment(args: list[str]) -> int:
         from distlab.hydra.app import run as run_hydra
         from distlab.hydra.preflight import preflight
 
-        preflight([f"hydra.sweep.dir={runs}", *opts.overrides], multirun=True, config_name="sweep",
-                  config_dir=str(folder))  # the sweep below then runs in this process, unchecked again
+        checked = preflight([f"hydra.sweep.dir={runs}", *opts.overrides], multirun=True, config_name="sweep",
+                            config_dir=str(folder))  # the sweep below then runs in this process, unchecked again
         if runs.exists() and not opts.resume:
             # A report must show exactly this sweep: results of an earlier, different sweep would mix in.
             import shutil
 
             shutil.rmtree(runs)
         code = run_hydra(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
-                          f"hydra.sweep.dir={runs}", *opts.overrides], checked=True)
+                          f"hydra.sweep.dir={runs}", *opts.overrides], checked=checked)
         if code != 0:
             return code
     from distlab.report import make_report

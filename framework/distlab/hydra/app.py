@@ -23,7 +23,7 @@ from distlab.host import get_registry
 from distlab.hydra.compose import CONFIG_MODULE
 from distlab.hydra.config_store import stored_registry
 from distlab.hydra.flags import split
-from distlab.hydra.preflight import preflight
+from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.resolve import case_from_config
 from distlab.runner import run_case
 from distlab.status import FAILED, OK
@@ -33,12 +33,13 @@ __all__ = ["run", "task"]
 log = logging.getLogger("distlab")
 
 
-def run(args: Sequence[str], *, checked: bool = False) -> int:
+def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     """Run a Hydra command line (a case, or a sweep with ``--multirun``): preflight, then Hydra.
 
     Args:
         args: Hydra's flags and the overrides, as given after ``distlab``.
-        checked: the caller ran :func:`~distlab.hydra.preflight.preflight` on these already.
+        checked: what :func:`~distlab.hydra.preflight.preflight` found, if the caller ran it on these
+            already (else it runs here).
 
     Returns:
         The exit status: 1 if a single run had a failed trial, else Hydra's (0 when all ran).
@@ -48,8 +49,11 @@ def run(args: Sequence[str], *, checked: bool = False) -> int:
     """
     stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
     line = split(args)
-    if not checked and line.runs:
-        preflight(line.overrides, multirun=line.multirun, config_name=line.config_name, config_dir=line.config_dir)
+    if checked is None and line.runs:
+        checked = preflight(line.overrides, multirun=line.multirun, config_name=line.config_name,
+                            config_dir=line.config_dir)
+    if checked is not None and line.multirun and checked.sweep_dir:
+        args = _plan(args, checked)
     statuses: list[str] = []  # each single run's case status, as the task returned it
 
     @functools.wraps(task)  # Hydra names the job after the task's module
@@ -70,6 +74,21 @@ def run(args: Sequence[str], *, checked: bool = False) -> int:
         sys.argv = saved
     # A single run is one experiment a script may depend on: its failure is the command's.
     return 1 if FAILED in statuses else 0
+
+
+def _plan(args: Sequence[str], checked: Checked) -> list[str]:
+    """Record the sweep's cases in its directory before the first job (so a report of an interrupted
+    sweep can say how many are missing), and pin the directory Hydra will use to the one preflight resolved.
+    """
+    from distlab.store import plan_sweep
+
+    assert checked.sweep_dir is not None
+    sweep_dir = Path(checked.sweep_dir)
+    if checked.case_ids:
+        plan_sweep(sweep_dir, list(checked.case_ids))
+    # A later override wins in Hydra: this one repeats the user's own, or fixes ${now:...} to preflight's second.
+    quoted = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")  # a comma or space must not split it
+    return [*args, f"hydra.sweep.dir='{quoted}'"]
 
 
 def task(cfg: DictConfig) -> str:

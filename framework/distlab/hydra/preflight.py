@@ -35,10 +35,38 @@ from distlab.hydra.errors import explain
 from distlab.hydra.resolve import case_from_config
 from distlab.registry import Registry
 
-__all__ = ["FULL_PREFLIGHT_LIMIT", "Plan", "cases", "check", "check_cases", "expand", "parse", "preflight"]
+__all__ = ["FULL_PREFLIGHT_LIMIT", "Checked", "Plan", "cases", "check", "check_cases", "expand", "parse", "preflight"]
 
 FULL_PREFLIGHT_LIMIT = 2000
 """Past this many cases, preflight checks each swept value once instead of every combination."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    """What preflight found a command would run.
+
+    Attributes:
+        total: how many cases (combinations of the sweep; 1 for a single run).
+        case_ids: the distinct case ids, in sweep order, when every combination was resolved (None past
+            :data:`FULL_PREFLIGHT_LIMIT`, where each swept value is checked once instead).
+        sweep_dir: the sweep directory as resolved now (``hydra.sweep.dir``), for a sweep; passing it to
+            Hydra explicitly keeps a ``${now:...}`` in it from resolving to another second.
+    """
+
+    total: int
+    case_ids: tuple[str, ...] | None
+    sweep_dir: str | None
+
+    def __int__(self) -> int:
+        return self.total
+
+    def __eq__(self, other: object) -> bool:
+        # Compared with a number, it is its count of cases (as preflight returned before it said more).
+        if isinstance(other, int):
+            return self.total == other
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +105,7 @@ class Plan:
 
 
 def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "config",
-              config_dir: str | None = None) -> int:
+              config_dir: str | None = None) -> Checked:
     """Compose and resolve every case a command would run, before any runs.
 
     Args:
@@ -87,8 +115,8 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         config_dir: an extra config directory (``--config-dir``), e.g. an experiment's folder.
 
     Returns:
-        How many cases the command would run (each was checked, or past
-        :data:`FULL_PREFLIGHT_LIMIT` each swept value was).
+        What the command would run: how many cases (each was checked, or past
+        :data:`FULL_PREFLIGHT_LIMIT` each swept value was), their ids, and the resolved sweep directory.
 
     Raises:
         ConfigError: an unknown name (with "did you mean") or an invalid parameter, in one paragraph.
@@ -98,8 +126,13 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         with composing(config_name, config_dir) as composer:
             parsed = parse(composer, overrides, registry, multirun=multirun)
             plan = expand(composer, parsed, registry, multirun=multirun)
-            check(composer, plan, registry)
-            return plan.total
+            ids = check(composer, plan, registry)
+            sweep_dir = None
+            if multirun:
+                first = [axis[0] for axis in plan.axes]
+                sweep_dir = OmegaConf.select(composer.compose([*plan.fixed, *first]), "hydra.sweep.dir")
+            complete = plan.total <= FULL_PREFLIGHT_LIMIT
+            return Checked(plan.total, tuple(ids) if complete else None, str(sweep_dir) if sweep_dir else None)
     except ConfigError:
         raise
     except YAMLError as err:
@@ -205,14 +238,17 @@ def expand(composer: Composer, parsed: list[Override], registry: Registry, *, mu
 # -- 3. check -------------------------------------------------------------------------------------
 
 
-def check(composer: Composer, plan: Plan, registry: Registry) -> None:
+def check(composer: Composer, plan: Plan, registry: Registry) -> list[str]:
     """Resolve the plan's cases and check each, as :func:`cases` and :func:`check_cases` do.
+
+    Returns:
+        The distinct case ids, in the order of the combinations checked.
 
     Raises:
         ConfigError: a parameter a case cannot run with, said by distlab, the component or the study.
         HydraException, OmegaConfBaseException: for :func:`preflight` to explain.
     """
-    check_cases(cases(composer, plan, registry))
+    return check_cases(cases(composer, plan, registry))
 
 
 def cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[tuple[str, ...], Case]]:
@@ -232,7 +268,7 @@ def cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[
         yield combo, case_from_config(cfg, cfg.hydra.runtime.choices, registry)
 
 
-def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> None:
+def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> list[str]:
     """Make each distinct component once and run each study's case check; warn of cases that coincide.
 
     Making each distinct component once lets its factory check what only it can (e.g. that a trace
@@ -240,6 +276,9 @@ def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> None:
 
     Args:
         resolved: each combination's swept overrides and its case.
+
+    Returns:
+        The distinct case ids, in order.
 
     Raises:
         ConfigError: what a component's factory or the study's case check refuses.
@@ -261,6 +300,7 @@ def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> None:
         if (case.world, keys) not in checked:
             case.study.check_case(case.world, {key[0]: created[key] for key in keys})
             checked.add((case.world, keys))
+    return list(seen)
 
 
 def _check_booleans(cfg: DictConfig, overrides: Iterable[Override]) -> None:
