@@ -373,3 +373,15 @@ def test_a_sweep_records_its_plan_and_the_report_counts_what_is_missing(tmp_path
     assert report.returncode == 0, report.stderr
     text = (tmp_path / "report" / "REPORT.md").read_text()
     assert "2 of 3 planned cases have results" in text and planned[1] in text
+
+
+def test_debug_shows_a_failed_trials_traceback_live(toy_env, tmp_path: Path) -> None:
+    quiet = run_cli(["study=toy", "shape.explode=true", "repeats=1", f"hydra.run.dir={tmp_path / 'a'}"], env=toy_env)
+    loud = run_cli(["--debug", "study=toy", "shape.explode=true", "repeats=1", f"hydra.run.dir={tmp_path / 'b'}"],
+                   env=toy_env)
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback (most recent call last)" not in quiet.stdout + quiet.stderr
+    assert "error_traceback column" in quiet.stdout + quiet.stderr
+    said = loud.stdout + loud.stderr
+    assert "Traceback (most recent call last)" in said and "RuntimeError: boom" in said
+    assert "toy_plugin.py" in said  # the frame where the component raised

@@ -8,7 +8,15 @@ contracts, its world and its errors.
 from __future__ import annotations
 
 from distlab.component import Component, Kind
-from distlab.errors import ConfigError, DistlabError, ParameterError, PluginError, ReportError, UnknownComponentError
+from distlab.errors import (
+    ConfigError,
+    DistlabError,
+    ParameterError,
+    PluginError,
+    ReportError,
+    StoreError,
+    UnknownComponentError,
+)
 from distlab.hookspecs import hookimpl
 from distlab.params import build, input_path, param
 from distlab.registry import Registrar, Registry
@@ -26,6 +34,7 @@ __all__ = [
     "Registrar",
     "Registry",
     "ReportError",
+    "StoreError",
     "Study",
     "TrialResult",
     "UnknownComponentError",

@@ -19,11 +19,20 @@ __all__ = ["VERBS", "main"]
 
 VERBS = ("plugins", "report", "experiment", "bench", "new")
 USAGE_EXIT = 2
+DEBUG_FLAG = "--debug"
+"""Anywhere on the command line: each failed trial's traceback is logged as it happens (also in a
+launcher's worker processes, through ``DISTLAB_DEBUG``), and an error of distlab's shows its traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``distlab`` command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_FLAG in args
+    if debug:
+        import os
+
+        args = [a for a in args if a != DEBUG_FLAG]
+        os.environ["DISTLAB_DEBUG"] = "1"  # before any worker process is started, so they inherit it
     try:
         if args and args[0] in VERBS:
             return _verb(args[0], args[1:])
@@ -46,11 +55,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_hydra(args)
     except ConfigError as err:
+        _debug_traceback(debug)
         print(f"distlab: error: {err}", file=sys.stderr)
         return USAGE_EXIT
     except DistlabError as err:
+        _debug_traceback(debug)
         print(f"distlab: error: {err}", file=sys.stderr)
         return 1
+
+
+def _debug_traceback(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 def _versions() -> str:
@@ -80,7 +98,9 @@ def _verb(verb: str, args: list[str]) -> int:
     if verb == "report":
         parser = argparse.ArgumentParser(prog="distlab report", description="Report on a run or sweep directory.")
         parser.add_argument("dir", type=Path, help="a run or sweep directory (searched recursively for results)")
-        parser.add_argument("--out", type=Path, default=None, help="where to write the report (default: DIR)")
+        parser.add_argument("--out", type=Path, default=None,
+                            help="where to write the report (default: DIR for a sweep directory, DIR/report for a "
+                                 "single run or one job directory; never over a job's own files)")
         parser.add_argument("--analysis", type=Path, default=None,
                             help="a Python file whose analyze(tables) adds a section to REPORT.md")
         opts = parser.parse_args(args)

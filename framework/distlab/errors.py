@@ -7,7 +7,8 @@ The tree::
     │   ├── UnknownComponentError a kind, study or component name that is not registered
     │   └── ParameterError        one parameter has a wrong type or is out of range
     ├── PluginError               a plugin broke its contract (bad registration, bad factory)
-    └── ReportError               `distlab report` cannot make a report (e.g. no results)
+    ├── ReportError               `distlab report` cannot make a report (e.g. no results)
+    └── StoreError                a result cannot be written: a full or read-only disk (also an OSError)
 
 Each study adds its own errors under these, in its package (``distlab.<study>.errors``), and
 exports them from its public surface; the core names none of them.
@@ -24,6 +25,7 @@ __all__ = [
     "ParameterError",
     "PluginError",
     "ReportError",
+    "StoreError",
     "UnknownComponentError",
 ]
 
@@ -84,6 +86,28 @@ class ParameterError(ConfigError):
 class PluginError(DistlabError):
     """A plugin broke its contract: a bad registration or a factory that cannot be loaded."""
 
+
+class StoreError(DistlabError, OSError):
+    """The result store could not write (a full or read-only disk, no permission).
+
+    It is both a :class:`~distlab.errors.DistlabError` (so the command line can print its message
+    and exit non-zero) and an :class:`OSError` (so code that catches operating-system errors still
+    does); :attr:`errno` and :attr:`filename` are the operating system's. Nothing already stored is
+    lost when it is raised: the write that failed left the old file in place.
+
+    Args:
+        message: the whole explanation, e.g. "no space left on /data while writing /data/x".
+        code: the operating system's errno, if any.
+        filename: the file or directory being written.
+    """
+
+    def __init__(self, message: str, code: int | None = None, filename: str | None = None) -> None:
+        super().__init__(code, message) if code is not None else super().__init__(message)
+        self.message = message
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ReportError(DistlabError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,13 +104,17 @@ def run_case(
                     )
                 )
         except Exception as err:  # failures are data: record it and go on
-            log.warning("case %s trial %d failed: %s: %s", case_id, repeat, type(err).__name__, err)
             row.update(
                 status=FAILED,
                 error_type=type(err).__name__,
                 error_message=str(err),
                 error_traceback="".join(traceback.format_exception(err)),
             )
+            if os.environ.get("DISTLAB_DEBUG"):  # distlab --debug: the whole traceback, as it happens
+                log.error("case %s trial %d failed:\n%s", case_id, repeat, row["error_traceback"].rstrip())
+            else:
+                log.warning("case %s trial %d failed: %s: %s (the traceback is in the error_traceback column; "
+                            "distlab --debug shows it live)", case_id, repeat, type(err).__name__, err)
             row.update({m: None for m in metric_names})
         rows.append(row)
         kill_point("trial")  # a test hook (DISTLAB_KILL_AT): killed with trials done and nothing written

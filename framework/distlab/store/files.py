@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distlab.errors import DistlabError
+from distlab.errors import StoreError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,27 +36,6 @@ __all__ = [
 ]
 
 
-class StoreError(DistlabError, OSError):
-    """The result store could not write (a full or read-only disk, no permission).
-
-    It is both a :class:`~distlab.errors.DistlabError` (so the command line can print its message
-    and exit non-zero) and an :class:`OSError` (so code that catches operating-system errors still
-    does); :attr:`errno` and :attr:`filename` are the operating system's. Nothing already stored is
-    lost when it is raised: the write that failed left the old file in place.
-
-    Args:
-        message: the whole explanation, e.g. "no space left on /data while writing /data/x".
-        code: the operating system's errno, if any.
-        filename: the file or directory being written.
-    """
-
-    def __init__(self, message: str, code: int | None = None, filename: str | None = None) -> None:
-        super().__init__(code, message) if code is not None else super().__init__(message)
-        self.message = message
-        self.filename = filename
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def _mount_point(path: Path) -> Path:
