@@ -39,14 +39,14 @@ def test_an_edited_access_log_runs_again_instead_of_being_skipped(registry: Any,
     first = run_case(_case(registry, log), root / "0", root=root)
     assert first.status == OK
     assert run_case(_case(registry, log), root / "0", root=root).status == SKIPPED
-    sent = pl.read_parquet(root / "0" / store.RESULTS)["pages_sent"].to_list()
+    sent = pl.read_parquet(root / "0" / "case" / store.RESULTS)["pages_sent"].to_list()
 
     log.write_text(BUSY)
     again = run_case(_case(registry, log), root / "0", root=root)
     assert again.status == OK and again.case_id != first.case_id
-    rows = pl.read_parquet(root / "0" / store.RESULTS)
+    rows = pl.read_parquet(root / "0" / "case" / store.RESULTS)
     assert rows["case_id"].to_list() == [again.case_id] and rows["pages_sent"].to_list() != sent
-    prov = json.loads((root / "0" / store.PROVENANCE).read_text())
+    prov = json.loads((root / "0" / "case" / store.PROVENANCE).read_text())
     assert prov["case_id"] == again.case_id
     assert prov["input_files"] == {
         "workload.path": {"path": str(log.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()}
@@ -58,7 +58,7 @@ def test_a_relative_access_log_path_is_recorded_absolute(registry: Any, tmp_path
     monkeypatch.chdir(tmp_path)
     case = _case(registry, "t.csv")
     run_case(case, tmp_path / "job")
-    prov = json.loads((tmp_path / "job" / store.PROVENANCE).read_text())
+    prov = json.loads((tmp_path / "job" / "case" / store.PROVENANCE).read_text())
     assert prov["config"]["workload"]["path"] == "t.csv"
     assert prov["input_files"]["workload.path"]["path"] == str(tmp_path.resolve() / "t.csv")
     # The bundled example access log (empty path) is no input file: the plugin's version covers it.
@@ -78,7 +78,7 @@ def test_the_cli_reruns_a_sweep_whose_access_log_changed(tmp_path: Path) -> None
     args = ["-m", "workload=replay", "workload.path=log.csv", "world.vm.memory_mib=16", f"hydra.sweep.dir={sweep}"]
 
     def provenance() -> dict[str, Any]:
-        return json.loads((sweep / "0" / store.PROVENANCE).read_text())
+        return json.loads((sweep / "0" / "case" / store.PROVENANCE).read_text())
 
     log.write_text(QUIET)
     assert run_cli(args, env=env, cwd=tmp_path).returncode == 0
@@ -90,7 +90,7 @@ def test_the_cli_reruns_a_sweep_whose_access_log_changed(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     second = provenance()
     assert second["case_id"] != first["case_id"]
-    # The old access log's results are moved aside (by the store), not overwritten in place.
+    # The old access log's case keeps its own directory (the store names it by case id): not overwritten.
     assert (sweep / f"case-{first['case_id']}" / store.RESULTS).is_file()
     assert second["input_files"]["workload.path"] == {
         "path": str(log.resolve()), "sha256": hashlib.sha256(BUSY.encode()).hexdigest()
