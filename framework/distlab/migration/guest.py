@@ -174,7 +174,7 @@ class Guest:
         self.accesses(pages, np.arange(k0, k0 + n) / rate, read=read)
 
     def accesses(self, pages: np.ndarray, times: np.ndarray, *, read: bool | np.ndarray = False) -> None:
-        """Explicit accesses: ``pages[i]`` at guest time ``times[i]`` (a trace); ``read`` may be one flag
+        """Explicit accesses: ``pages[i]`` at guest time ``times[i]`` (an access log); ``read`` may be one flag
         per access."""
         pages = np.asarray(pages, dtype=np.int64)
         if len(pages) == 0:
