@@ -179,7 +179,7 @@ def test_an_unreadable_input_file_is_a_parameter_error(registry, tmp_path: Path)
     with pytest.raises(ParameterError, match=r"'shape.path'.*nope.csv: No such file") as info:
         _file_case(registry, missing).case_id
     assert info.value.key == "shape.path"
-    with pytest.raises(ParameterError, match=r"'world.table'.*Is a directory"):
+    with pytest.raises(ParameterError, match=r"'world.table'.*not a regular file"):
         _file_case(registry, "", tmp_path).case_id
 
 

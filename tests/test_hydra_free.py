@@ -38,13 +38,11 @@ def test_importing_the_core_imports_no_hydra() -> None:
     assert _imported_after("\n".join(f"import {name}" for name in CORE)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="Registry.store_configs still fills the ConfigStore; drop this mark with it")
 def test_loading_the_plugins_and_listing_them_imports_no_hydra() -> None:
     code = "import io\nfrom distlab.listing import print_plugins\nprint_plugins(io.StringIO())"
     assert _imported_after(code) == []
 
 
-@pytest.mark.xfail(strict=True, reason="Registry.store_configs still imports Hydra; drop this mark with it")
 def test_no_module_outside_the_wing_imports_hydra() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):

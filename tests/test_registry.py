@@ -40,7 +40,9 @@ def test_configs_reach_hydras_config_store() -> None:
     import toy_plugin
     from hydra.core.config_store import ConfigStore
 
-    load_registry(autoload=False, plugins=[], modules=[toy_plugin])
+    from distlab.hydra.config_store import store_configs
+
+    store_configs(load_registry(autoload=False, plugins=[], modules=[toy_plugin]))
     repo = ConfigStore.instance().repo
     assert "uniform.yaml" in repo["shape"]
     assert "toy.yaml" in repo["study"] and "toy.yaml" in repo["world"]
@@ -117,7 +119,7 @@ def test_registration_imports_no_heavy_modules() -> None:
     import subprocess
 
     code = (
-        "import sys, distlab.host as h; h.load_registry(store=False); "
+        "import sys, distlab.host as h; h.load_registry(); "
         "heavy = [m for m in ('numba', 'polars', 'matplotlib', 'scipy') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )

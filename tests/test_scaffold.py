@@ -20,7 +20,7 @@ from distlab.registry import Registry
 from distlab.scaffold import main
 
 # The kinds that declare a template (Kind.template), read from the registry so that none is missed.
-TEMPLATE_KINDS = sorted(k.name for k in host.load_registry(store=False).kinds() if k.template)
+TEMPLATE_KINDS = sorted(k.name for k in host.load_registry().kinds() if k.template)
 
 
 def _new(tmp_path: Path, name: str, kind: str) -> Path:

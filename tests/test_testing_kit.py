@@ -20,7 +20,7 @@ from distlab.testing import check_component, make_factory
 
 def _builtins(kind: str) -> set[str]:
     """The components of ``kind`` that distlab itself ships (read from the registry, so none is missed)."""
-    return {c.name for c in host.load_registry(store=False).components(kind) if c.distribution == "distlab"}
+    return {c.name for c in host.load_registry().components(kind) if c.distribution == "distlab"}
 
 
 BUILTIN_STRATEGIES = _builtins("strategy")
@@ -36,7 +36,7 @@ SERIALIZER_CONFIGS = [
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    return host.load_registry(store=False)
+    return host.load_registry()
 
 
 # -- every built-in component passes ----------------------------------------------------------------
@@ -288,8 +288,8 @@ class _Wrapped:
     """XDR, with one thing wrong (in the subclasses)."""
 
     def __init__(self) -> None:
-        self.inner = host.load_registry(store=False).component("serializer", "xdr").create(
-            host.load_registry(store=False).component("serializer", "xdr").params()
+        self.inner = host.load_registry().component("serializer", "xdr").create(
+            host.load_registry().component("serializer", "xdr").params()
         )
 
     def encode(self, value: Any, type: Any) -> bytes:

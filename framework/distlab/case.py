@@ -179,10 +179,21 @@ def file_sha256(path: Path) -> str:
     names the same file in many cases reads it once (unless it was modified in the last two seconds).
 
     Raises:
-        OSError: if the file cannot be opened or read (e.g. it is missing or a directory).
+        OSError: if the file cannot be opened or read (e.g. it is missing), or is not a regular file (a
+            directory, a device such as /dev/zero that never ends, a pipe whose opening waits for a writer).
     """
+    import errno
+    import stat
+
+    def regular(mode: int) -> None:
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, pipe, socket or directory cannot be an input "
+                                        "file)", str(path))
+
+    regular(os.stat(path).st_mode)  # before opening: opening a named pipe would wait for a writer
     with path.open("rb") as fh:
         st = os.fstat(fh.fileno())  # of the file opened, so that a file replaced meanwhile is not mixed up
+        regular(st.st_mode)
         key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if key in _SHA256:
             return _SHA256[key]

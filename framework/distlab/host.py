@@ -63,7 +63,6 @@ def load_registry(
     autoload: bool | None = None,
     plugins: list[str] | None = None,
     modules: list[ModuleType] | None = None,
-    store: bool = True,
 ) -> Registry:
     """Build a registry from the built-in studies and the plugins.
 
@@ -72,7 +71,6 @@ def load_registry(
             ``DISTLAB_DISABLE_PLUGIN_AUTOLOAD`` is set.
         plugins: further plugins by entry-point or module name; default: ``DISTLAB_PLUGINS``.
         modules: plugin modules already imported (tests use this for fixtures).
-        store: write the configs into Hydra's ConfigStore.
 
     Returns:
         The registry; ``registry.plugins`` lists what loaded, ``registry.failures`` what did not.
@@ -141,8 +139,6 @@ def load_registry(
         except Exception as err:
             _fail(registry, info, err)
             registry.forget(info.name)
-    if store:
-        registry.store_configs()
     return registry
 
 

@@ -1,8 +1,8 @@
 """The registry: every study, kind and component that the loaded plugins registered.
 
-Plugins see it through a :class:`Registrar`, which records who registered what. The registry also
-writes every parameter dataclass into Hydra's ConfigStore, under the group named after its kind, so
-that ``KIND=NAME KIND.PARAM=VALUE`` selects and type-checks a component.
+Plugins see it through a :class:`Registrar`, which records who registered what. The Hydra wing writes
+every parameter dataclass it holds into Hydra's ConfigStore (:mod:`distlab.hydra.config_store`), so
+that ``KIND=NAME KIND.PARAM=VALUE`` selects and type-checks a component; the registry itself knows no Hydra.
 """
 
 from __future__ import annotations
@@ -187,53 +187,10 @@ class Registry:
         for kind in sorted(self._components):
             yield from self.components(kind)
 
-    # -- Hydra ----------------------------------------------------------------------------------
-
-    def store_configs(self) -> None:
-        """Write every study, world and component config into Hydra's ConfigStore."""
-        from hydra.core.config_store import ConfigStore
-
-        cs = ConfigStore.instance()
-        for study in self._studies.values():
-            cs.store(group="world", name=study.name, node=_open_node(study.world))
-            defaults: list[Any] = [{"/world": study.name}]
-            # "optional": a study whose default component is not installed still composes, and
-            # resolving the case then says which components there are.
-            defaults += [{f"optional /{kind.name}": study.defaults[kind.name]} for kind in study.kinds]
-            defaults.append("_self_")
-            cs.store(
-                group="study",
-                name=study.name,
-                package="_global_",
-                node={"defaults": defaults, "study": study.name},
-            )
-        for component in self:
-            cs.store(group=component.kind, name=component.name, node=_open_node(component.params))
-
 
 def _first_line(text: str | None) -> str:
     lines = (text or "").strip().splitlines()
     return lines[0] if lines else ""
-
-
-def _open_node(cls: type) -> Any:
-    """A structured config of ``cls`` that command-line overrides may change.
-
-    OmegaConf marks the node of a frozen dataclass read-only, which would refuse every override; the
-    dataclass stays frozen where it matters, once :func:`distlab.params.build` makes the instance.
-    """
-    from omegaconf import DictConfig, OmegaConf
-
-    def unlock(node: DictConfig) -> None:
-        OmegaConf.set_readonly(node, False)
-        for key in node:
-            child = node._get_node(key)
-            if isinstance(child, DictConfig):
-                unlock(child)
-
-    root = OmegaConf.structured(cls)
-    unlock(root)
-    return root
 
 
 class Registrar:

@@ -32,7 +32,7 @@ from distlab.status import OK
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    return host.load_registry(store=False)
+    return host.load_registry()
 
 
 def make(registry: Any, kind: str, name: str, **values: Any) -> Any:
@@ -167,8 +167,6 @@ def test_an_access_log_that_is_no_regular_file_is_refused_without_reading(regist
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-@pytest.mark.xfail(strict=True, reason="the case id hashes workload.path first, and distlab.case.file_sha256 reads "
-                   "/dev/zero forever; it must refuse a file that is not regular (os.fstat, stat.S_ISREG)")
 def test_the_case_id_of_a_device_path_is_refused_not_hashed_forever(registry: Any) -> None:
     script = textwrap.dedent(
         """
@@ -176,7 +174,7 @@ def test_the_case_id_of_a_device_path_is_refused_not_hashed_forever(registry: An
         from distlab.case import resolve_case
         config = {"study": "migration", "repeats": 1, "world": {"vm": {"memory_mib": 16}},
                   "workload": {"path": "/dev/zero"}}
-        case = resolve_case(config, {"workload": "replay"}, host.load_registry(store=False))
+        case = resolve_case(config, {"workload": "replay"}, host.load_registry())
         try:
             case.case_id
         except ParameterError as err:
@@ -221,7 +219,7 @@ def test_the_case_check_of_the_largest_vm_runs_in_little_memory() -> None:
         from distlab.migration.world import MigrationWorld
         from distlab.params import build
 
-        registry = host.load_registry(store=False)
+        registry = host.load_registry()
         def make(kind, name, **values):
             comp = registry.component(kind, name)
             return comp.create(build(comp.params, values, kind + "."))

@@ -25,7 +25,7 @@ WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "phased", "repla
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    return host.load_registry(store=False)
+    return host.load_registry()
 
 
 def make(registry: Any, kind: str, name: str, **values: Any) -> Any:

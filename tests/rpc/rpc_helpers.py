@@ -28,7 +28,7 @@ def rpc_registry() -> Any:
 
     from distlab.host import load_registry
 
-    return load_registry(autoload=False, plugins=[], modules=[distlab_serializers], store=False)
+    return load_registry(autoload=False, plugins=[], modules=[distlab_serializers])
 
 
 def make(name: str, **params: Any) -> Any:

@@ -24,7 +24,7 @@ BUSY = "time_s,page,op\n" + "".join(f"{i * 0.0005:.4f},{i % 4000},w\n" for i in 
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    return host.load_registry(store=False)
+    return host.load_registry()
 
 
 def _case(registry: Any, path: Path | str) -> Any:

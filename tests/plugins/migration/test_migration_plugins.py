@@ -23,7 +23,7 @@ WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "phased", "repla
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    return host.load_registry(store=False)
+    return host.load_registry()
 
 
 def params(registry: Any, kind: str, name: str, **values: Any) -> Any:
@@ -43,7 +43,7 @@ def test_every_component_is_registered(registry: Any) -> None:
 
 def test_importing_the_plugin_and_the_study_is_cheap() -> None:
     code = (
-        "import sys, distlab_migration, distlab.migration.study, distlab.host as h; h.load_registry(store=False); "
+        "import sys, distlab_migration, distlab.migration.study, distlab.host as h; h.load_registry(); "
         "heavy = [m for m in ('numba', 'distlab.migration.engine', 'distlab.migration.kernels', 'polars') if m in sys.modules]; "
         "print(heavy)"
     )
