@@ -186,3 +186,34 @@ def test_a_reserved_name_inside_a_nested_parameter_is_refused_too() -> None:
 
     with pytest.warns(PluginLoadWarning, match="Inner.version: the name 'version' is reserved"):
         load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("n", register)])
+
+
+def test_a_study_or_plugin_adds_a_verb_of_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import toy_plugin
+
+    from distlab import cli, host
+
+    calls = []
+
+    def hello(args: list[str]) -> int:
+        calls.append(args)
+        return 3
+
+    def register(registrar):
+        registrar.add_command("hello", hello)
+
+    registry = load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("h", register)])
+    assert registry.commands["hello"] is hello
+    host._cache = (__import__("os").getpid(), registry)  # this process's registry, as get_registry builds it
+    try:
+        assert cli.main(["hello", "a", "--b"]) == 3 and calls == [["a", "--b"]]
+        assert cli.main(["helo"]) == 2
+        assert "did you mean 'hello'?" in capsys.readouterr().err
+    finally:
+        host.reset()
+
+    def bad(registrar):
+        registrar.add_command("Not A Name", hello)
+
+    with pytest.warns(PluginLoadWarning, match="invalid command name"):
+        load_registry(autoload=False, plugins=[], modules=[toy_plugin, _plugin("b", bad)])

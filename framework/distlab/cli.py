@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] in VERBS:
             return _verb(args[0], args[1:])
+        if args and not args[0].startswith("-") and "=" not in args[0]:
+            command = _command(args[0])
+            if command is not None:
+                return int(command(args[1:]))
         if args and args[0] in ("--version", "-V"):
             print(_versions())
             return 0
@@ -45,10 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from distlab.host import get_registry
             from distlab.hydra.examples import override_example
 
-            guess = nearest(args[0], list(VERBS))
+            verbs = [*VERBS, *sorted(get_registry().commands)]
+            guess = nearest(args[0], verbs)
             raise ConfigError(
                 f"unknown command {args[0]!r}{f'; did you mean {guess!r}?' if guess else '.'} Commands: "
-                f"{', '.join(VERBS)}; or give overrides as key=value (e.g. {override_example(get_registry())}). "
+                f"{', '.join(verbs)}; or give overrides as key=value (e.g. {override_example(get_registry())}). "
                 "See distlab --help."
             )
         from distlab.hydra.app import run as run_hydra
@@ -86,6 +92,15 @@ def _versions() -> str:
 
 
 # -- verbs ----------------------------------------------------------------------------------------
+
+
+def _command(name: str) -> Any:
+    """A verb a study or plugin added (``Study.commands``, ``Registrar.add_command``), or None."""
+    from distlab.component import load_object
+    from distlab.host import get_registry
+
+    ref = get_registry().commands.get(name)
+    return None if ref is None else load_object(ref, f"the command {name!r}")
 
 
 def _verb(verb: str, args: list[str]) -> int:

@@ -57,6 +57,8 @@ class Registry:
         self.failures: dict[str, str] = {}
         self.benchmarks: dict[str, str | Callable[[bool], list[dict[str, Any]]]] = {}
         """Speed benchmarks by suite name: a study's ``bench`` and those plugins added."""
+        self.commands: dict[str, str | Callable[[list[str]], int]] = {}
+        """Verbs of the command line by name (``distlab NAME ARGS``): a study's ``commands`` and those plugins added."""
 
     # -- registration ---------------------------------------------------------------------------
 
@@ -84,6 +86,16 @@ class Registry:
         self._studies[study.name] = study
         if study.bench is not None:
             self.benchmarks.setdefault(study.name, study.bench)
+        for name, ref in study.commands.items():
+            self.add_command(name, ref)
+
+    def add_command(self, name: str, main: str | Callable[[list[str]], int]) -> None:
+        """Add a verb of the command line: ``distlab NAME ARGS`` calls ``main(ARGS)`` for its exit status."""
+        if not re.match(r"^[a-z][a-z0-9-]*$", name):
+            raise PluginError(f"invalid command name {name!r}: lower case letters, digits and '-'")
+        if name in self.commands and self.commands[name] != main:
+            raise PluginError(f"command {name!r} is already added")
+        self.commands[name] = main
 
     def add_benchmark(self, suite: str, run: str | Callable[[bool], list[dict[str, Any]]]) -> None:
         """Add a suite of speed benchmarks (``run(quick) -> rows``) that ``distlab bench`` runs."""
@@ -260,6 +272,11 @@ class Registrar:
     def add_study(self, study: Study) -> None:
         """Declare a new study with its kinds (a study can also come from the ``distlab.studies`` entry-point group)."""
         self._registry.add_study(study)
+
+    def add_command(self, name: str, main: str | Callable[[list[str]], int]) -> None:
+        """Add a verb of the command line: ``distlab NAME ARGS`` calls ``main(ARGS)`` (``"module:function"``,
+        imported only when the verb runs) and exits with what it returns. distlab's own verbs come first."""
+        self._registry.add_command(name, main)
 
     def add_benchmark(self, suite: str, run: str | Callable[[bool], list[dict[str, Any]]]) -> None:
         """Add a suite of speed benchmarks: ``run(quick: bool) -> list[dict]`` (``"module:function"``, imported

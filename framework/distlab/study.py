@@ -73,6 +73,8 @@ class Study:
             before anything runs, for what only the world and the components together can tell.
         bench: optional ``"module:function"``, ``run(quick: bool) -> list[dict]``: the study's speed
             benchmarks (rows as :mod:`distlab.bench` describes), run by ``distlab bench``.
+        commands: the study's own verbs of the command line, ``{"name": "module:main"}``, where
+            ``main(args: list[str]) -> int`` returns the exit status (``distlab NAME ARGS...``).
     """
 
     name: str
@@ -85,6 +87,7 @@ class Study:
     treatment: str | None = None
     check: str | CaseCheck | None = None
     bench: str | None = None
+    commands: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def check_case(self, world: Any, components: Mapping[str, Any]) -> None:
         """Check that a case's components fit its world (a no-op for a study without a check).
