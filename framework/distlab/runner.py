@@ -21,7 +21,7 @@ from distlab.provenance import now, provenance
 from distlab.status import FAILED, OK, SKIPPED
 from distlab.store.lock import kill_point
 
-__all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "run_case"]  # the statuses: until app.py imports distlab.status
+__all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "record_lost_case", "run_case"]  # the statuses: until app.py imports distlab.status
 
 log = logging.getLogger("distlab")
 
@@ -119,6 +119,51 @@ def run_case(
         rows.append(row)
         kill_point("trial")  # a test hook (DISTLAB_KILL_AT): killed with trials done and nothing written
 
+    return _store_case(case, job_dir, root, rows, traces, started=started, overrides=overrides, force=force,
+                       existing=existing)
+
+
+def record_lost_case(case: Case, job_dir: Path, *, root: Path, overrides: Sequence[str] = (), error_type: str,
+                     message: str) -> CaseOutcome:
+    """Store ``case`` as failed, every trial with ``error_type`` and ``message``, without running it.
+
+    For a case whose process died while running it (a launcher's worker killed by a signal): the
+    process that noticed writes the case as any failed case is written, so the report lists it and a
+    re-run retries it.
+
+    Args:
+        case: the resolved case.
+        job_dir: Hydra's job directory of the case.
+        root: the sweep directory.
+        overrides: the command-line overrides that made the case.
+        error_type: the error column's type, e.g. ``WorkerDied``.
+        message: what happened, for the error column.
+
+    Returns:
+        The outcome (status ``failed``).
+
+    Raises:
+        StoreError: the case cannot be written.
+    """
+    started = now()
+    rows = [
+        {**case.columns(), "case_id": case.case_id, "repeat": repeat, "trial_seed": seed, "status": FAILED,
+         "error_type": error_type, "error_message": message, "error_traceback": None,
+         **{m.name: None for m in case.study.metrics}}
+        for repeat, seed in enumerate(case.trial_seeds())
+    ]
+    log.error("case %s failed: %s", case.case_id, message)
+    return _store_case(case, job_dir, root, rows, [], started=started, overrides=overrides, force=False,
+                       existing=None)
+
+
+def _store_case(case: Case, job_dir: Path, root: Path, rows: list[dict[str, Any]], traces: list[Any], *,
+                started: str, overrides: Sequence[str], force: bool, existing: Path | None) -> CaseOutcome:
+    """Write a case's rows, trace and provenance as its case directory and link the job to it."""
+    import polars as pl
+
+    case_id = case.case_id
+    seeds = [r["trial_seed"] for r in rows]
     status = OK if all(r["status"] == OK for r in rows) else FAILED
     files = {store.RESULTS: store.parquet_bytes(pl.DataFrame(rows, infer_schema_length=None, strict=False))}
     if traces:

@@ -25,6 +25,7 @@ from distlab.hydra.config_store import stored_registry
 from distlab.hydra.flags import split
 from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.resolve import case_from_config
+from distlab.hydra.workers import guarded_launchers, job_finished, job_started
 from distlab.runner import run_case
 from distlab.status import FAILED, OK
 
@@ -67,7 +68,8 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     saved = sys.argv
     sys.argv = ["distlab", *args]  # Hydra reads its command line from sys.argv
     try:
-        hydra_main()
+        with guarded_launchers():  # a launcher's lost worker fails its case, not the sweep (see workers.py)
+            hydra_main()
     except SystemExit as exit_:
         return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
     finally:
@@ -105,7 +107,12 @@ def task(cfg: DictConfig) -> str:
     case = case_from_config(cfg, hc.runtime.choices, registry)
     job_dir = Path(hc.runtime.output_dir)
     root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
+    multirun = hc.mode == RunMode.MULTIRUN
+    if multirun:
+        job_started(root, hc.job.num, case.case_id)  # in a launcher's worker: for the main process, if it dies
     outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=cfg.get("force") is True)
+    if multirun:
+        job_finished(root, hc.job.num, str(outcome.status))
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
     if hc.mode != RunMode.MULTIRUN:
         print(_summary(outcome.job_dir, case))

@@ -1,0 +1,362 @@
+"""Launcher workers that die: one lost worker fails its case and the sweep goes on; workers die with their parent.
+
+Under a launcher that runs jobs in worker processes (Hydra's joblib launcher, on loky), the kernel's
+out-of-memory killer may SIGKILL the worker running a big case. loky then calls its pool broken,
+SIGKILLs every other worker (their cases are lost too), and joblib raises ``TerminatedWorkerError``
+out of the whole sweep: a traceback, and every case not yet run never runs. And a main process
+killed by a signal leaves its workers computing their cases for minutes.
+
+How distlab keeps the sweep going (:func:`guarded_launchers`, around Hydra in :func:`distlab.hydra.app.run`):
+
+- Each job in a worker marks its start (the worker's pid and the case id) and its end in
+  ``<sweep dir>/.distlab/jobs/<main pid>/`` (:func:`job_started`, :func:`job_finished`).
+- The launcher Hydra makes is wrapped (:class:`GuardedLauncher`). When a launch raises
+  ``BrokenProcessPool`` (loky's ``TerminatedWorkerError`` is one), the markers tell which jobs
+  finished, which were running and which never started. The jobs that never started are launched
+  again. Each job that was running is launched again *alone*: loky kills every worker once one dies,
+  so a case that was running when its worker died cannot be told from a case loky killed afterwards
+  (both die of SIGKILL, within milliseconds). Alone, a case whose worker dies again is the one: it is
+  stored as a failed case (rows with ``status = failed`` and an error saying the worker died, by which
+  signal) through the runner, so the report lists it and a re-run of the sweep retries it like any
+  failed case; and a case that only died of its neighbours' memory gets to finish. A lost case is so
+  run at most twice in one command, never in a loop.
+
+Why the wrapper sits on ``Plugins.instantiate_launcher``: Hydra admits launcher classes only from the
+``hydra_plugins`` namespace, and distlab ships none; wrapping the launcher instance Hydra's sweeper
+asks for is the one seam that keeps ``hydra/launcher=joblib`` (and any other launcher) as it is.
+
+Workers die with their parent, in two ways:
+
+- a worker running a job starts a daemon thread (:func:`watch_parent`) that checks every
+  :data:`PARENT_POLL_S` whether its parent is still the sweep's main process (``os.getppid()``), and
+  SIGKILLs its own process when not; this ends the busy workers, those that would compute for minutes;
+- a worker that never ran a job (loky keeps idle workers 300 s), and loky's resource trackers, run no
+  code of distlab's: a small guardian process (:data:`GUARDIAN`, one per sweep under a launcher other
+  than Hydra's in-process one) notes the main process's descendants every :data:`PARENT_POLL_S` and,
+  once the main process is gone, SIGKILLs those still alive (the same pid and start time). It reads
+  ``/proc``, so it runs on Linux only; elsewhere the watchdog threads still end the busy workers.
+
+Why not ``prctl(PR_SET_PDEATHSIG)``: the death signal fires when the *thread* that forked the worker
+exits, and loky forks its workers from whichever thread needs one (a management thread among them),
+which may end long before the main process; a worker would then be killed mid-case for no reason. And
+it would need code of distlab's at the worker's start, which loky gives no place for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.plugins import Plugins
+from hydra.core.utils import JobReturn, JobStatus
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, open_dict
+
+from distlab.status import FAILED
+
+__all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "SWEEP_PID_ENV", "GuardedLauncher", "guarded_launchers", "job_finished",
+           "job_started", "watch_parent"]
+
+log = logging.getLogger("distlab")
+
+SWEEP_PID_ENV = "DISTLAB_SWEEP_PID"
+"""Set by the main process of a sweep to its pid, and inherited by its launcher's workers: a job that runs
+in a process of another pid is in a worker, which marks its jobs and watches its parent."""
+
+LOST_ERROR = "WorkerDied"
+"""The ``error_type`` of a case whose worker process died while running it."""
+
+PARENT_POLL_S = 0.5
+"""How often a worker checks that the sweep's main process is still its parent."""
+
+_JOBS = "jobs"
+_watching = False
+
+GUARDIAN = r"""
+import os, signal, sys, time
+main, me, poll = int(sys.argv[1]), os.getpid(), float(sys.argv[2])
+def stat(pid):  # (parent pid, start time) of a process, or None once it is gone
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[1]), fields[19]
+    except (OSError, IndexError, ValueError):
+        return None
+known = {}
+while os.getppid() == main:
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != me:
+            st = stat(int(name))
+            if st:
+                parents.setdefault(st[0], []).append((int(name), st[1]))
+    stack = [main]
+    while stack:
+        for pid, start in parents.get(stack.pop(), []):
+            if pid not in known:
+                known[pid] = start
+                stack.append(pid)
+    known = {pid: start for pid, start in known.items() if (stat(pid) or (0, None))[1] == start}
+    time.sleep(poll)
+for pid, start in known.items():
+    if (stat(pid) or (0, None))[1] == start:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+"""
+"""The guardian's program (``python -I -S -c GUARDIAN MAIN_PID POLL_S``): the main process's descendants,
+SIGKILLed once the main process is gone. Plain Python without imports of distlab, so it starts in
+milliseconds."""
+
+
+# -- in the worker --------------------------------------------------------------------------------
+
+
+def _markers(root: Path) -> Path | None:
+    """This worker's marker folder for the sweep in ``root``, or None outside a launcher's worker."""
+    main = os.environ.get(SWEEP_PID_ENV)
+    if not main or main == str(os.getpid()):
+        return None
+    from distlab.store import STATE_DIR
+
+    return root / STATE_DIR / _JOBS / main
+
+
+def job_started(root: Path, num: int, case_id: str) -> None:
+    """Mark job ``num`` of the sweep in ``root`` as running ``case_id`` in this process (in a worker only).
+
+    Also starts this worker's parent watchdog (:func:`watch_parent`).
+    """
+    folder = _markers(root)
+    if folder is None:
+        return
+    watch_parent(int(os.environ[SWEEP_PID_ENV]))
+    from distlab.store import write_json
+
+    write_json(folder / f"{num}.started", {"pid": os.getpid(), "case_id": case_id})
+
+
+def job_finished(root: Path, num: int, status: str) -> None:
+    """Mark job ``num`` of the sweep in ``root`` as finished with ``status`` (in a worker only)."""
+    folder = _markers(root)
+    if folder is None:
+        return
+    from distlab.store import write_json
+
+    write_json(folder / f"{num}.done", {"pid": os.getpid(), "status": status})
+
+
+def watch_parent(parent: int) -> None:
+    """End this process soon after ``parent`` (the sweep's main process) is no longer its parent.
+
+    Starts one daemon thread per process (later calls do nothing). When the main process dies, however
+    it dies, the worker is re-parented and ``os.getppid()`` changes; the thread then SIGKILLs its own
+    process: its case is left unfinished, which the store's atomic writes allow (the next run of the
+    sweep runs it).
+    """
+    global _watching
+    if _watching:
+        return
+    _watching = True
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGKILL)  # no handler or atexit: nothing of a half-run case to save
+
+    threading.Thread(target=watch, name="distlab-parent-watchdog", daemon=True).start()
+
+
+# -- in the main process --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def guarded_launchers() -> Iterator[None]:
+    """Within the block, every launcher Hydra makes is a :class:`GuardedLauncher`, and workers can tell
+    the main process's pid (:data:`SWEEP_PID_ENV`)."""
+    plugins = Plugins.instance()
+    original = plugins.instantiate_launcher
+    saved = os.environ.get(SWEEP_PID_ENV)
+    os.environ[SWEEP_PID_ENV] = str(os.getpid())  # before any worker is started, so that they inherit it
+
+    guardians: list[subprocess.Popen[bytes]] = []
+
+    def instantiate_launcher(*, hydra_context: HydraContext, task_function: TaskFunction,
+                             config: DictConfig) -> Launcher:
+        inner = original(hydra_context=hydra_context, task_function=task_function, config=config)
+        if not isinstance(inner, BasicLauncher) and not guardians and sys.platform.startswith("linux"):
+            guardians.append(subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARDIAN, str(os.getpid()),
+                                               str(PARENT_POLL_S)], stdin=subprocess.DEVNULL))
+        guarded = GuardedLauncher(inner)
+        guarded.setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        return guarded
+
+    plugins.instantiate_launcher = instantiate_launcher  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        plugins.instantiate_launcher = original  # type: ignore[method-assign]
+        for guardian in guardians:  # the sweep is over: nothing left to guard
+            guardian.kill()
+            guardian.wait()
+        if saved is None:
+            os.environ.pop(SWEEP_PID_ENV, None)
+        else:
+            os.environ[SWEEP_PID_ENV] = saved
+
+
+class GuardedLauncher(Launcher):
+    """A launcher around Hydra's: a worker lost in a launch fails its case, and the other jobs still run.
+
+    Args:
+        inner: the launcher Hydra made for the sweep (joblib's, or any other).
+    """
+
+    def __init__(self, inner: Launcher) -> None:
+        self.inner = inner
+        self.config: DictConfig | None = None
+        self.hydra_context: HydraContext | None = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        """Remember the sweep's config (to compose a lost job's case); the inner launcher is set up already."""
+        self.config = config
+        self.hydra_context = hydra_context
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        """Launch the jobs with the inner launcher; after a lost worker, run again what did not finish.
+
+        Args:
+            job_overrides: each job's overrides.
+            initial_job_idx: the number of the first job.
+
+        Returns:
+            One return per job, in order; a job whose worker died returns the status ``failed``.
+        """
+        assert self.config is not None
+        root = Path(str(self.config.hydra.sweep.dir))
+        from distlab.store import STATE_DIR
+
+        folder = root / STATE_DIR / _JOBS / str(os.getpid())
+        shutil.rmtree(folder, ignore_errors=True)  # an earlier command of the same pid, long gone
+        results: dict[int, JobReturn] = {}
+        todo = list(range(len(job_overrides)))
+        alone: list[int] = []
+        try:
+            while todo or alone:
+                if alone:
+                    i = alone.pop(0)
+                    try:
+                        results[i] = self.inner.launch([job_overrides[i]], initial_job_idx + i)[0]
+                    except BrokenProcessPool as err:
+                        results[i] = self._lost(job_overrides[i], initial_job_idx + i, err)
+                    continue
+                chunk = _first_run(todo)
+                try:
+                    returns = self.inner.launch([job_overrides[i] for i in chunk], initial_job_idx + chunk[0])
+                    results.update(zip(chunk, returns))
+                    todo = [i for i in todo if i not in set(chunk)]
+                except BrokenProcessPool as err:
+                    started, done = _read_markers(folder, initial_job_idx)
+                    for i in chunk:
+                        if i in done:
+                            results[i] = JobReturn(overrides=list(job_overrides[i]), status=JobStatus.COMPLETED,
+                                                   _return_value=done[i])
+                    running = [i for i in chunk if i in started and i not in done]
+                    if not running and not any(i in done for i in chunk):
+                        running = chunk[:1]  # died before any job began: run the first alone, to make progress
+                    log.warning("a worker process died (%s) while jobs %s ran; each is run again alone, and the "
+                                "jobs not yet started are launched again", _exit_codes(err),
+                                ", ".join(f"#{initial_job_idx + i}" for i in running) or "(none)")
+                    alone += running
+                    todo = [i for i in todo if i not in done and i not in running]
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()  # unless another sweep into this directory is marking its jobs
+        return [results[i] for i in range(len(job_overrides))]
+
+    def _lost(self, overrides: Sequence[str], num: int, err: BaseException) -> JobReturn:
+        """Store the case of job ``num``, whose worker died again when it ran alone, as failed."""
+        assert self.config is not None and self.hydra_context is not None
+        codes = _exit_codes(err)
+        oom = " (SIGKILL: likely the kernel's out-of-memory killer)" if "SIGKILL" in codes or "-9" in codes else ""
+        message = (f"the worker process running this case died: killed by {codes}{oom}, and again when it "
+                   "ran alone; its trials have no results. A re-run of the sweep runs it again; "
+                   "give it more memory or fewer parallel jobs (hydra.launcher.n_jobs).")
+        try:
+            from distlab.host import get_registry
+            from distlab.hydra.resolve import case_from_config
+            from distlab.runner import record_lost_case
+
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+            with open_dict(cfg):
+                cfg.hydra.job.num = num
+                cfg.hydra.job.id = f"{cfg.hydra.job.name}_{num}"
+            hydra_config = HydraConfig.instance()
+            saved: Any = hydra_config.cfg
+            hydra_config.set_config(cfg)  # the job's own ${hydra:...} values, as in its worker
+            try:
+                case = case_from_config(cfg, cfg.hydra.runtime.choices, get_registry())
+                root = Path(str(cfg.hydra.sweep.dir))
+                job_dir = root / str(cfg.hydra.sweep.subdir)
+                record_lost_case(case, job_dir, root=root, overrides=list(overrides), error_type=LOST_ERROR,
+                                 message=message)
+            finally:
+                if saved is not None:
+                    hydra_config.set_config(saved)
+        except Exception as store_err:  # the sweep goes on; the case is missing, and the report says so
+            log.error("job #%d: %s; and it could not be stored as failed: %s", num, message, store_err)
+        return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value=FAILED)
+
+
+def _first_run(indices: list[int]) -> list[int]:
+    """The first run of consecutive numbers in ``indices`` (a launch numbers its jobs consecutively)."""
+    run = indices[:1]
+    for i in indices[1:]:
+        if i != run[-1] + 1:
+            break
+        run.append(i)
+    return run
+
+
+def _read_markers(folder: Path, initial: int) -> tuple[set[int], dict[int, Any]]:
+    """The jobs (as indices of the launch) that started, and those that finished with their status."""
+    from distlab.store import read_json
+
+    started: set[int] = set()
+    done: dict[int, Any] = {}
+    for path in folder.glob("*.*") if folder.is_dir() else []:
+        num, _, what = path.name.partition(".")
+        if not num.isdigit():
+            continue
+        if what == "started":
+            started.add(int(num) - initial)
+        elif what == "done":
+            try:
+                record = read_json(path)
+            except (OSError, ValueError):
+                continue  # a worker killed while writing it: the job counts as not finished
+            done[int(num) - initial] = record.get("status") if isinstance(record, dict) else None
+    return started, done
+
+
+def _exit_codes(err: BaseException) -> str:
+    """The signal or exit code loky reports for the dead worker(s), e.g. ``SIGKILL(-9)``."""
+    m = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
+    return m.group(1) if m else "an unknown cause"
