@@ -1,0 +1,189 @@
+"""The asyncio ONC RPC client: many calls in flight on one TCP connection (or UDP socket), replies matched by xid.
+
+Examples:
+    64 calls outstanding at once::
+
+        client = await AsyncClient.connect("127.0.0.1", port)
+        async with client:
+            totals = await asyncio.gather(*(client.acall(CALC_V1, 1, i, i) for i in range(64)))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from types import TracebackType
+from typing import Any
+
+from distlab.oncrpc.auth import NONE, OpaqueAuth
+from distlab.oncrpc.client import UDP_MAX, Transport, first_xid
+from distlab.oncrpc.errors import RecordError, RpcTimeoutError, TransportError
+from distlab.oncrpc.messages import Codec, encode_args, procedure_of
+from distlab.oncrpc.program import ProgramVersion
+from distlab.oncrpc.record import MAX_FRAGMENT, MAX_RECORD, RecordReader, frame
+from distlab.rpc.kinds import Serializer
+
+__all__ = ["AsyncClient"]
+
+
+class _Replies(asyncio.Protocol, asyncio.DatagramProtocol):
+    """Hands each reply to the call waiting for its xid; replies nobody waits for (duplicates, late) are dropped."""
+
+    def __init__(self, codec: Codec, reader: RecordReader | None) -> None:
+        self.codec = codec
+        self.reader = reader
+        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.lost: Exception | None = None
+        self.transport: Any = None
+        self._out: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def send(self, data: bytes) -> None:
+        """Queue a framed call; the calls queued in one turn of the loop go out in one write."""
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(data)
+
+    def _flush(self) -> None:
+        if self._out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def data_received(self, data: bytes) -> None:
+        assert self.reader is not None
+        try:
+            records = self.reader.feed(data)
+        except RecordError as err:
+            self._fail(err)
+            self.transport.close()
+            return
+        for record in records:
+            self._deliver(record)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._deliver(data)
+
+    def _deliver(self, record: bytes) -> None:
+        future = self.pending.pop(self.codec.xid(record), None)  # type: ignore[arg-type]
+        if future is not None and not future.done():
+            future.set_result(record)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable on a connected UDP socket: nothing listens there.
+        self._fail(TransportError(f"udp: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(TransportError(f"the connection was closed{f': {exc}' if exc else ''}"))
+
+    def _fail(self, err: Exception) -> None:
+        self.lost = err
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(err)
+        self.pending.clear()
+
+
+class AsyncClient:
+    """An asyncio client of one server; make it with :meth:`connect`.
+
+    Calls may overlap freely: each gets its own xid and waits for the reply with that xid, so
+    replies may come in any order. Over UDP each outstanding call is retransmitted on its own timer.
+    The arguments are those of :class:`~distlab.oncrpc.client.Client`.
+    """
+
+    def __init__(self, protocol: _Replies, transport: asyncio.BaseTransport, *, host: str, port: int,
+                 kind: Transport, timeout_s: float, retransmit_s: float, cred: OpaqueAuth, verf: OpaqueAuth,
+                 max_fragment: int) -> None:
+        self._protocol, self._transport = protocol, transport
+        self.host, self.port, self.transport = host, port, kind
+        self.timeout_s, self.retransmit_s = timeout_s, retransmit_s
+        self.cred, self.verf = cred, verf
+        self.codec = protocol.codec
+        self._xid = first_xid()
+        self._max_fragment = max_fragment
+
+    @classmethod
+    async def connect(cls, host: str, port: int, *, transport: Transport = "tcp", timeout_s: float = 10.0,
+                      retransmit_s: float = 0.25, cred: OpaqueAuth = NONE, verf: OpaqueAuth = NONE,
+                      serializer: Serializer | None = None, max_fragment: int = MAX_FRAGMENT,
+                      max_record: int = MAX_RECORD) -> AsyncClient:
+        """Connect to ``host:port`` over ``transport``.
+
+        Raises:
+            TransportError: the connection could not be made.
+        """
+        if transport not in ("tcp", "udp"):
+            raise ValueError(f"transport must be 'tcp' or 'udp', not {transport!r}")
+        loop = asyncio.get_running_loop()
+        codec = Codec(serializer)
+        conn: asyncio.BaseTransport
+        try:
+            if transport == "tcp":
+                protocol = _Replies(codec, RecordReader(max_fragment, max_record))
+                conn, _ = await asyncio.wait_for(loop.create_connection(lambda: protocol, host, port), timeout_s)
+                sock = conn.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            else:
+                protocol = _Replies(codec, None)
+                conn, _ = await loop.create_datagram_endpoint(lambda: protocol, remote_addr=(host, port))
+        except (OSError, asyncio.TimeoutError) as err:
+            raise TransportError(f"cannot reach {host}:{port} over {transport}: {err}") from None
+        return cls(protocol, conn, host=host, port=port, kind=transport, timeout_s=timeout_s,
+                   retransmit_s=retransmit_s, cred=cred, verf=verf, max_fragment=max_fragment)
+
+    async def acall(self, program: ProgramVersion, procedure: int | str, *args: Any) -> Any:
+        """Call ``procedure`` of ``program`` with ``args``; its result. Raises as :meth:`Client.call
+        <distlab.oncrpc.client.Client.call>` does."""
+        proc = procedure_of(program, procedure)
+        body = encode_args(self.codec.serializer, proc, args)
+        reply = await self.acall_raw(program.program, program.version, proc.number, body)
+        return self.codec.results(reply, program.program, program.version, proc)
+
+    async def acall_raw(self, program: int, version: int, procedure: int, args: bytes) -> bytes:
+        """Send a call whose arguments are already encoded; the whole reply, header included."""
+        protocol = self._protocol
+        if protocol.lost is not None:
+            raise TransportError(f"{self.host}:{self.port}: {protocol.lost}")
+        self._xid = xid = (self._xid + 1) & 0xFFFFFFFF
+        message = self.codec.call(xid, program, version, procedure, self.cred, self.verf) + args
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        protocol.pending[xid] = future
+        try:
+            if self.transport == "tcp":
+                protocol.send(frame(message, self._max_fragment))
+                return await asyncio.wait_for(future, self.timeout_s)
+            return await self._udp(message, future)
+        except asyncio.TimeoutError:
+            raise RpcTimeoutError(f"no reply from {self.host}:{self.port} within {self.timeout_s} s") from None
+        finally:
+            protocol.pending.pop(xid, None)
+
+    async def _udp(self, message: bytes, future: asyncio.Future[bytes]) -> bytes:
+        if len(message) > UDP_MAX:
+            raise TransportError(f"a call of {len(message)} bytes does not fit a UDP datagram ({UDP_MAX})")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        wait = self.retransmit_s
+        while True:
+            self._transport.sendto(message)  # type: ignore[attr-defined]
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), max(min(wait, deadline - loop.time()), 0))
+            except asyncio.TimeoutError:
+                if loop.time() >= deadline:
+                    raise
+            wait *= 2
+
+    async def close(self) -> None:
+        """Close the connection; calls still waiting fail with :class:`TransportError`."""
+        self._transport.close()
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
