@@ -20,6 +20,8 @@ PUBLIC = {
     "distlab.rpc",
     "distlab.rpc.testing",
     "distlab.testing",
+    "distlab.routing",
+    "distlab.routing.testing",
 }
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())
 
