@@ -319,7 +319,11 @@ def _program(p: ProgramVersion, names: _Names, ann: _Annotation, expr: _Expr) ->
     version = names.number.get(p.version_name, str(p.version))
     out.append(f"{const} = ProgramVersion(\n    {p.name!r},\n    {p.version_name!r},\n    {number},\n    {version},\n    {{{entries}\n    }},\n)")
     taken = {"handlers", "program"}
-    methods = {q.number: python_name(q.name.lower(), taken) for q in procs}
+    # A method may share a builtin's name (sum, next): only keywords and the class's own names clash.
+    methods: dict[int, str] = {}
+    for q in procs:
+        methods[q.number] = _field_name(q.name.lower(), taken)
+        taken.add(methods[q.number])
 
     def signature(q: object) -> tuple[str, str, str]:
         assert hasattr(q, "args") and hasattr(q, "result")
