@@ -76,7 +76,7 @@ class DistanceVector:
         old_dist, old_via = self.dist.copy(), self.via.copy()
         dist, via = self.dist, self.via
         refreshed = np.zeros((n, n), dtype=bool)
-        sent = 0
+        adverts = []
         for a in np.flatnonzero(up):
             u, v = tail[a], head[a]  # u advertises to v
             vector = old_dist[u].copy()
@@ -85,15 +85,22 @@ class DistanceVector:
                 vector[old_via[u] == v] = inf
             elif p.split_horizon:
                 omit = old_via[u] == v
-            sent += 1
-            cand = np.minimum(vector + 1, inf)
-            from_next = (via[v] == u) & ~omit
-            better = (cand < dist[v]) & ~omit
-            take = from_next | better
-            take[v] = False
+            omit[v] = True
+            adverts.append((u, v, np.minimum(vector + 1, inf), omit))
+        # A round's messages arrive together: the next hop's word is taken first (even when worse), then
+        # any better offer. So a router that loses its route takes a neighbour's stale one in the same
+        # round, as it does when the messages race (the triangle's count to infinity).
+        for u, v, cand, omit in adverts:
+            take = (old_via[v] == u) & ~omit
             dist[v, take] = cand[take]
             via[v, take] = np.where(cand[take] >= inf, -1, u)
             refreshed[v, take] = True
+        for u, v, cand, omit in adverts:
+            take = (cand < dist[v]) & ~omit
+            dist[v, take] = cand[take]
+            via[v, take] = u
+            refreshed[v, take] = True
+        sent = len(adverts)
         self.age = np.where(refreshed, 0, self.age + 1)
         expired = (self.age >= p.timeout_rounds) & (via >= 0)
         dist[expired] = inf

@@ -85,6 +85,8 @@ def flows(split, demand, tail, head, arc_ptr, arc_order, dest_load):  # type: ig
                         total += s
                         if keep:
                             dest_load[d, a] += f * s
+                        if done[h] and h != d:
+                            dropped += f * s  # into a node dropped to end a loop: lost there
                     indeg[h] -= 1
                     if indeg[h] == 0 and not done[h]:
                         queue[qt] = h
