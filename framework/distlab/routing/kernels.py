@@ -40,6 +40,8 @@ def flows(split, demand, tail, head, arc_ptr, arc_order, dest_load):  # type: ig
         destination (``-(u + 1)`` for a dropped node), and the rate dropped (no route, or a loop).
     """
     n = demand.shape[0]
+    # Each destination reads one column of demand; a row-major copy of its transpose reads it contiguously.
+    demand_to = np.ascontiguousarray(demand.T)
     narcs = tail.shape[0]
     load = np.zeros(narcs)
     order = np.empty((n, n), dtype=np.int64)
@@ -77,7 +79,7 @@ def flows(split, demand, tail, head, arc_ptr, arc_order, dest_load):  # type: ig
             order[d, count] = -(u + 1) if drop else u
             if u == d:
                 continue
-            f = inflow[u] + demand[u, d]
+            f = inflow[u] + demand_to[d, u]
             total = 0.0
             for i in range(arc_ptr[u], arc_ptr[u + 1]):
                 a = arc_order[i]
@@ -116,6 +118,7 @@ def pair_stats(split, demand, head, arc_ptr, arc_order, order, arc_delay_s):  # 
         log-delay bin (see :data:`HIST_LO`).
     """
     n = demand.shape[0]
+    demand_to = np.ascontiguousarray(demand.T)  # as in flows: destination-major reads
     reach = np.empty(n)
     delay = np.empty(n)
     hops = np.empty(n)
@@ -150,7 +153,7 @@ def pair_stats(split, demand, head, arc_ptr, arc_order, order, arc_delay_s):  # 
                 delay[u] = ds / p
                 hops[u] = hs / p
         for u in range(n):
-            w = demand[u, d]
+            w = demand_to[d, u]
             if u != d and w > 0.0 and reach[u] > 0.0:
                 got = w * min(reach[u], 1.0)
                 delivered += got
