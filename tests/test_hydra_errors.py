@@ -95,7 +95,7 @@ def test_a_kind_of_another_study(builtin_registry: None) -> None:
     assert "the rpc study has no kind 'strategy' (strategy is a kind of the migration study" in keyed
     assert "The rpc study's kinds: serializer" in keyed
     chosen = _preflight_fails("serializer=cbor")
-    assert "serializer is a kind of the rpc study" in chosen and "study=rpc" in chosen and "+" not in chosen
+    assert "serializer is a kind of the oncrpc and rpc studies" in chosen and "study=rpc" in chosen and "+" not in chosen
 
 
 @pytest.mark.parametrize("overrides, expected", [

@@ -9,7 +9,7 @@ import pytest
 import distlab
 
 # The core and each study's public surface.
-SURFACES = ("distlab", "distlab.migration", "distlab.routing", "distlab.rpc")
+SURFACES = ("distlab", "distlab.migration", "distlab.oncrpc", "distlab.routing", "distlab.rpc")
 
 
 @pytest.mark.parametrize("name", SURFACES)

@@ -512,14 +512,14 @@ def _defaults_error(message: str, registry: Registry, overrides: Sequence[str]) 
         if group in kinds:
             study = _chosen_study(overrides)
             homes = [st.name for st in registry.studies_of(group)]
-            home = " and ".join(homes) or "no"
+            home = (" and ".join(homes) or "no") + (" studies" if len(homes) > 1 else " study")
             choose = " or ".join(f"study={n}" for n in homes) or "a study that lists it"
             if study and study not in homes and study in {s.name for s in registry.studies()}:
                 own = [k.name for s in registry.studies() if s.name == study for k in s.kinds]
                 return (f"Cannot choose {group}={value}: the {study} study has no kind '{group}' ({group} is a "
-                        f"kind of the {home} study: choose that study with {choose}). The "
+                        f"kind of the {home}: choose that study with {choose}). The "
                         f"{study} study's kinds: {', '.join(own) or '(none)'}.")
-            return (f"Cannot choose {group}={value}: {group} is a kind of the {home} study, which this "
+            return (f"Cannot choose {group}={value}: {group} is a kind of the {home}, which this "
                     f"case does not use; choose that study with {choose}, or leave {group}= out.")
         groups = ["study", *kinds]
         guess = nearest(group, groups)
