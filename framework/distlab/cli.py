@@ -14,7 +14,7 @@ from typing import Any
 from collections.abc import Sequence
 from pathlib import Path
 
-from distlab.errors import ConfigError, DistlabError, ReportError
+from distlab.errors import ConfigError, DistlabError
 
 __all__ = ["VERBS", "main"]
 
@@ -112,15 +112,26 @@ def _verb(verb: str, args: list[str]) -> int:
         return 0
     if verb == "report":
         parser = argparse.ArgumentParser(prog="distlab report", description="Report on a run or sweep directory.")
-        parser.add_argument("dir", type=Path, help="a run or sweep directory (searched recursively for results)")
-        parser.add_argument("--out", type=Path, default=None,
+        parser.add_argument("dir", type=_path, help="a run or sweep directory (searched recursively for results)")
+        parser.add_argument("--out", type=_path, default=None,
                             help="where to write the report (default: DIR for a sweep directory, DIR/report for a "
                                  "single run or one job directory; never over a job's own files)")
-        parser.add_argument("--analysis", type=Path, default=None,
+        parser.add_argument("--analysis", type=_path, default=None,
                             help="a Python file whose analyze(tables) adds a section to REPORT.md")
         opts = parser.parse_args(args)
+        # Arguments that cannot be right whatever the directory holds are usage errors (exit 2); what the
+        # report finds in the directory (no results, damaged files) is the report's to say (exit 1).
+        if not opts.dir.exists():
+            raise ConfigError(f"{opts.dir} does not exist; give a run or sweep directory (e.g. multirun/DATE/TIME)")
+        if not opts.dir.is_dir():
+            raise ConfigError(f"{opts.dir} is a file, not a directory; give a run or sweep directory "
+                              "(e.g. multirun/DATE/TIME)")
+        if opts.out is not None and opts.out.exists() and not opts.out.is_dir():
+            raise ConfigError(f"--out {opts.out} is a file; the report goes into a directory (its files and "
+                              "figures/)")
         if opts.analysis is not None and not opts.analysis.is_file():
-            raise ReportError(f"--analysis {opts.analysis}: no such file; give a Python file defining "
+            what = "is a directory, not a file" if opts.analysis.is_dir() else "no such file"
+            raise ConfigError(f"--analysis {opts.analysis}: {what}; give a Python file defining "
                               "analyze(tables, figures_dir)")
         from distlab.report import make_report
 
@@ -142,13 +153,22 @@ def _verb(verb: str, args: list[str]) -> int:
     raise AssertionError(verb)
 
 
+def _path(text: str) -> Path:
+    """A path argument: not empty, and without a NUL byte (no file system has such a name)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; give a directory or file name")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} holds a NUL byte, which no path can")
+    return Path(text)
+
+
 def _experiment(args: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="distlab experiment",
         description="Run an experiment folder's sweep (DIR/sweep.yaml) into DIR/runs and write its report "
         "(REPORT.md, report.html, figures/) into DIR.",
     )
-    parser.add_argument("dir", type=Path, help="the experiment folder, e.g. experiments/migration_tradeoffs")
+    parser.add_argument("dir", type=_path, help="the experiment folder, e.g. experiments/migration_tradeoffs")
     parser.add_argument("overrides", nargs="*", default=[], help="extra overrides, e.g. hydra/launcher=joblib")
     parser.add_argument("--resume", action="store_true",
                         help="keep DIR/runs and skip the cases whose results exist (default: start afresh)")
@@ -159,6 +179,8 @@ def _experiment(args: list[str]) -> int:
         raise ConfigError(f"{opts.dir} has no sweep.yaml; an experiment folder holds its sweep config there")
     runs = folder / "runs"
     analysis = folder / "analysis.py"
+    if opts.report_only and not runs.is_dir():
+        raise ConfigError(f"--report-only: {runs} does not exist; run the experiment first (without --report-only)")
     if not opts.report_only:
         # Check every case before touching runs/: a typo in an override must not cost the last sweep.
         from distlab.hydra.app import run as run_hydra

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import functools
 import logging
+import pickle
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from distlab.case import Case
+from distlab.errors import ConfigError
 from distlab.host import get_registry
 from distlab.hydra.compose import CONFIG_MODULE
 from distlab.hydra.config_store import stored_registry
+from distlab.hydra.errors import explain
 from distlab.hydra.flags import split
 from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.resolve import case_from_config
@@ -32,6 +37,8 @@ from distlab.status import FAILED, OK
 __all__ = ["run", "task"]
 
 log = logging.getLogger("distlab")
+
+USAGE_EXIT = 2
 
 
 def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
@@ -53,6 +60,9 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     if checked is None and line.runs:
         checked = preflight(line.overrides, multirun=line.multirun, config_name=line.config_name,
                             config_dir=line.config_dir)
+    package = line.flag("--package", "-p")
+    if package and not line.runs:
+        _check_package(package, line.overrides, line.config_name, line.config_dir)
     if checked is not None and line.multirun and checked.sweep_dir:
         args = _plan(args, checked)
     statuses: list[str] = []  # each single run's case status, as the task returned it
@@ -71,11 +81,43 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
         with guarded_launchers():  # a launcher's lost worker fails its case, not the sweep (see workers.py)
             hydra_main()
     except SystemExit as exit_:
-        return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
+        code = int(exit_.code or 0) if isinstance(exit_.code, int) else 1
+        # With --cfg, --info or --help nothing runs: what Hydra refuses there (a --package the config lacks)
+        # is the command line's mistake.
+        return USAGE_EXIT if code == 1 and not line.runs else code
+    except (HydraException, OmegaConfBaseException) as err:
+        # Raised before any job ran (Hydra reports the errors of a running job itself, with exit status 1):
+        # the hydra.* values preflight does not resolve, or the flags of --hydra-help and --help.
+        raise ConfigError(explain(err, get_registry(), list(line.overrides))) from None
+    except (ValueError, pickle.UnpicklingError, EOFError) as err:
+        # Hydra's own checks of its flags, and a --experimental-rerun file that is not a pickle.
+        said = " ".join(str(err).split()) or type(err).__name__
+        rerun = line.flag("--experimental-rerun")
+        if rerun and isinstance(err, (pickle.UnpicklingError, EOFError)):
+            raise ConfigError(f"--experimental-rerun {rerun} is not a config.pickle Hydra saved ({said}); give the "
+                              "file .hydra/config.pickle of a job directory") from None
+        raise ConfigError(f"{said} (see distlab --help)") from None
     finally:
         sys.argv = saved
     # A single run is one experiment a script may depend on: its failure is the command's.
     return 1 if FAILED in statuses else 0
+
+
+def _check_package(package: str, overrides: Sequence[str], config_name: str, config_dir: str | None) -> None:
+    """Refuse a ``--package`` the config does not have (Hydra prints a bare line and exits 1)."""
+    from omegaconf import OmegaConf
+
+    from distlab.hydra.compose import composing
+
+    try:
+        with composing(config_name, config_dir) as composer:
+            cfg = composer.compose(overrides)
+    except (HydraException, OmegaConfBaseException):
+        return  # Hydra says what is wrong with the overrides, then
+    if OmegaConf.select(cfg, package, default=None) is None:
+        keys = ", ".join(str(k) for k in cfg.keys())
+        raise ConfigError(f"--package {package}: the config has no key '{package}'; give one of its keys ({keys}) "
+                          "or a key below one, e.g. --cfg job --package strategy")
 
 
 def _plan(args: Sequence[str], checked: Checked) -> list[str]:

@@ -64,7 +64,8 @@ class Composer:
         wanted = [*overrides, *self.extra]
         try:
             return hydra_compose(self.config_name, overrides=wanted, return_hydra_config=True)
-        except (ValueError, AttributeError, AssertionError) as err:
+        except (ValueError, AttributeError, AssertionError, OverflowError, RecursionError) as err:
+            # OverflowError: OmegaConf turns an integer past 1.8e308 into a float for a number parameter.
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             from distlab.host import get_registry
             from distlab.hydra.examples import override_example

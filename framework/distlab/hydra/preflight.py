@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from hydra.core.override_parser.types import Override
+from hydra.core.override_parser.types import ChoiceSweep, Override, RangeSweep
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -39,6 +41,10 @@ __all__ = ["FULL_PREFLIGHT_LIMIT", "Checked", "Plan", "cases", "check", "check_c
 
 FULL_PREFLIGHT_LIMIT = 2000
 """Past this many cases, preflight checks each swept value once instead of every combination."""
+
+MAX_SWEEP_CASES = 1_000_000
+"""The most cases a sweep may have. Hydra lists every value of a ``range(...)`` before anything runs, so
+``seed=range(0,1e20)`` would fill the memory; a sweep of a million cases is past what one machine runs."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,10 +133,9 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
             parsed = parse(composer, overrides, registry, multirun=multirun)
             plan = expand(composer, parsed, registry, multirun=multirun)
             ids = check(composer, plan, registry)
-            sweep_dir = None
-            if multirun:
-                first = [axis[0] for axis in plan.axes]
-                sweep_dir = OmegaConf.select(composer.compose([*plan.fixed, *first]), "hydra.sweep.dir")
+            first_cfg = composer.compose([*plan.fixed, *(axis[0] for axis in plan.axes)])
+            _check_output_dir(first_cfg, multirun)
+            sweep_dir = OmegaConf.select(first_cfg, "hydra.sweep.dir") if multirun else None
             complete = plan.total <= FULL_PREFLIGHT_LIMIT
             return Checked(plan.total, tuple(ids) if complete else None, str(sweep_dir) if sweep_dir else None)
     except ConfigError:
@@ -163,6 +168,7 @@ def parse(composer: Composer, overrides: Sequence[str], registry: Registry, *, m
         HydraException: an override Hydra's grammar cannot read (:func:`preflight` explains it).
     """
     parsed = composer.parse(overrides)
+    _check_sizes(parsed)
     _check_names(composer, parsed, registry)
     sweeps = [o for o in parsed if o.is_sweep_override()]
     if sweeps and not multirun:
@@ -186,6 +192,31 @@ def _check_names(composer: Composer, parsed: Iterable[Override], registry: Regis
         for value in values:
             if value not in options:
                 raise UnknownComponentError(o.key_or_group, value, sorted(options))
+
+
+def _check_sizes(parsed: Iterable[Override]) -> None:
+    """Refuse a ``range(...)`` that never ends or is too long to list, before anything lists it."""
+    total = 1
+    for o in parsed:
+        value = o.value() if o.is_sweep_override() else None
+        if isinstance(value, RangeSweep):
+            bounds = (value.start, value.stop, value.step)
+            if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in bounds):
+                raise ConfigError(f"'{o.input_line}': a range's start, stop and step must be finite numbers, "
+                                  "e.g. range(0,10) or range(0,1,0.25)")
+            start, stop, step = cast("tuple[float, float, float]", bounds)
+            if step == 0:
+                raise ConfigError(f"'{o.input_line}': a range's step cannot be 0 (it would never reach its stop); "
+                                  "e.g. range(0,10,2)")
+            count = max(0, math.ceil((stop - start) / step))
+        elif isinstance(value, ChoiceSweep):
+            count = len(value.list)
+        else:
+            continue
+        total *= max(count, 1)
+        if total > MAX_SWEEP_CASES:
+            raise ConfigError(f"'{o.input_line}' makes the sweep more than {MAX_SWEEP_CASES:,} cases "
+                              f"({count:,} values of {o.key_or_group}); narrow it, e.g. {o.key_or_group}=range(0,10)")
 
 
 def _values_of(o: Override) -> list[str]:
@@ -301,6 +332,30 @@ def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> list[str]:
             case.study.check_case(case.world, {key[0]: created[key] for key in keys})
             checked.add((case.world, keys))
     return list(seen)
+
+
+def _check_output_dir(cfg: DictConfig, multirun: bool) -> None:
+    """Refuse a run or sweep directory, or Hydra's ``.hydra`` folder in it, that is a file (Hydra would stop
+    with a traceback when it makes the folder)."""
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    values = {}
+    # The hydra.* values Hydra reads before a job runs: a bad ${...} in them would stop Hydra with its own
+    # words (and a line about "exception formatting"); said here, it names the key.
+    for name in (key, "hydra.output_subdir", "hydra.job.chdir", "hydra.mode"):
+        try:
+            values[name] = OmegaConf.select(cfg, name)
+        except OmegaConfBaseException as err:
+            if "HydraConfig was not set" in str(err):  # ${hydra:...} resolves only in a running job
+                return
+            raise
+    folder, subdir = values[key], values["hydra.output_subdir"]
+    if not folder:
+        raise ConfigError(f"{key} is empty; give a directory for the results, e.g. {key}=results/first")
+    for path, what in ((str(folder), key), (os.path.join(str(folder), str(subdir)) if subdir else None,
+                                            "hydra.output_subdir")):
+        if path and os.path.lexists(path) and not os.path.isdir(path):
+            raise ConfigError(f"{what} leads to {path}, which is a file, not a directory; distlab and Hydra "
+                              f"write folders there. Give another {what}.")
 
 
 def _check_booleans(cfg: DictConfig, overrides: Iterable[Override]) -> None:
