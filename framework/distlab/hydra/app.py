@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import pickle
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,14 +88,16 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
         # Raised before any job ran (Hydra reports the errors of a running job itself, with exit status 1):
         # the hydra.* values preflight does not resolve, or the flags of --hydra-help and --help.
         raise ConfigError(explain(err, get_registry(), list(line.overrides))) from None
-    except (ValueError, pickle.UnpicklingError, EOFError) as err:
-        # Hydra's own checks of its flags, and a --experimental-rerun file that is not a pickle.
-        said = " ".join(str(err).split()) or type(err).__name__
+    except ValueError as err:  # Hydra's own checks of its flags
+        raise ConfigError(f"{' '.join(str(err).split())} (see distlab --help)") from None
+    except Exception as err:
         rerun = line.flag("--experimental-rerun")
-        if rerun and isinstance(err, (pickle.UnpicklingError, EOFError)):
-            raise ConfigError(f"--experimental-rerun {rerun} is not a config.pickle Hydra saved ({said}); give the "
-                              "file .hydra/config.pickle of a job directory") from None
-        raise ConfigError(f"{said} (see distlab --help)") from None
+        if rerun is None:
+            raise
+        # Hydra unpacks the file before any job runs: whatever it raises says the file is not one it saved.
+        said = " ".join(str(err).split()) or type(err).__name__
+        raise ConfigError(f"--experimental-rerun {rerun} is not a job's config as Hydra saves it ({said}); give "
+                          "the file Hydra saved in a job directory's .hydra/ folder") from None
     finally:
         sys.argv = saved
     # A single run is one experiment a script may depend on: its failure is the command's.
@@ -117,7 +118,7 @@ def _check_package(package: str, overrides: Sequence[str], config_name: str, con
     if OmegaConf.select(cfg, package, default=None) is None:
         keys = ", ".join(str(k) for k in cfg.keys())
         raise ConfigError(f"--package {package}: the config has no key '{package}'; give one of its keys ({keys}) "
-                          "or a key below one, e.g. --cfg job --package strategy")
+                          "or a key below one, e.g. --cfg job --package hydra.job")
 
 
 def _plan(args: Sequence[str], checked: Checked) -> list[str]:

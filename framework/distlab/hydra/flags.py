@@ -123,8 +123,8 @@ def _check_values(flags: dict[str, str | None]) -> None:
             raise ConfigError(f"{name} was given an empty value; give {_VALUE_WORDS[name]}")
     rerun = flags.get("--experimental-rerun")
     if rerun and not Path(rerun).is_file():
-        raise ConfigError(f"--experimental-rerun {rerun}: no such file; give the config.pickle Hydra saved in a "
-                          "job's .hydra/ folder")
+        raise ConfigError(f"--experimental-rerun {rerun}: no such file; give the file Hydra saved in a job "
+                          "directory's .hydra/ folder")
     if "--resolve" in flags and not any(f in flags for f in ("--cfg", "-c", "--help", "-h")):
         raise ConfigError("--resolve only goes with --cfg (or --help): it resolves the ${...} values of the config "
                           "printed, e.g. distlab --cfg job --resolve")
@@ -140,8 +140,8 @@ def _check_values(flags: dict[str, str | None]) -> None:
 _VALUE_WORDS = {
     "--config-name": "the name of a YAML file (without .yaml) in --config-dir or distlab's config",
     "--config-dir": "a folder of configs, e.g. an experiment's folder",
-    "--experimental-rerun": "the config.pickle Hydra saved in a job's .hydra/ folder",
-    "--package": "a key of the config to print, e.g. --cfg job --package strategy",
+    "--experimental-rerun": "the file Hydra saved in a job directory's .hydra/ folder",
+    "--package": "a key of the config to print, e.g. --cfg job --package hydra.job",
 }
 _VALUE_WORDS.update({"-cn": _VALUE_WORDS["--config-name"], "-cd": _VALUE_WORDS["--config-dir"],
                      "-p": _VALUE_WORDS["--package"]})

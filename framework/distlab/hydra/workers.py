@@ -30,7 +30,7 @@ Workers die with their parent, in two ways:
 - a worker running a job starts a daemon thread (:func:`watch_parent`) that checks every
   :data:`PARENT_POLL_S` whether its parent is still the sweep's main process (``os.getppid()``), and
   SIGKILLs its own process when not; this ends the busy workers, those that would compute for minutes;
-- a worker that never ran a job (loky keeps idle workers 300 s), and loky's resource trackers, run no
+- a worker that never ran a job (loky keeps an unused worker for 300 s), and loky's resource trackers, run no
   code of distlab's: a small guardian process (:data:`GUARDIAN`, one per sweep under a launcher other
   than Hydra's in-process one) notes the main process's descendants every :data:`PARENT_POLL_S` and,
   once the main process is gone, SIGKILLs those still alive (the same pid and start time). It reads
@@ -146,7 +146,9 @@ def job_started(root: Path, num: int, case_id: str) -> None:
     folder = _markers(root)
     if folder is None:
         return
-    watch_parent(int(os.environ[SWEEP_PID_ENV]))
+    main = int(os.environ[SWEEP_PID_ENV])
+    if os.getppid() == main:  # a worker the main process started (not one of a launcher's own servers)
+        watch_parent(main)
     from distlab.store import write_json
 
     write_json(folder / f"{num}.started", {"pid": os.getpid(), "case_id": case_id})
