@@ -11,7 +11,9 @@ Examples:
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
+from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
 
@@ -27,12 +29,19 @@ __all__ = ["AsyncClient"]
 
 
 class _Replies(asyncio.Protocol, asyncio.DatagramProtocol):
-    """Hands each reply to the call waiting for its xid; replies nobody waits for (duplicates, late) are dropped."""
+    """Hands each reply to the call waiting for its xid; replies nobody waits for (duplicates, late) are dropped.
+
+    ``pending`` maps an xid to the future of its call and the loop time when the call times out
+    (``math.inf`` for calls that time themselves out, as UDP calls do); one timer, :meth:`sweep`,
+    expires the overdue ones.
+    """
 
     def __init__(self, codec: Codec, reader: RecordReader | None) -> None:
         self.codec = codec
         self.reader = reader
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, tuple[asyncio.Future[bytes], float]] = {}
+        self.describe = ""
+        self._sweep: asyncio.TimerHandle | None = None
         self.lost: Exception | None = None
         self.transport: Any = None
         self._out: list[bytes] = []
@@ -66,9 +75,38 @@ class _Replies(asyncio.Protocol, asyncio.DatagramProtocol):
         self._deliver(data)
 
     def _deliver(self, record: bytes) -> None:
-        future = self.pending.pop(self.codec.xid(record), None)  # type: ignore[arg-type]
-        if future is not None and not future.done():
-            future.set_result(record)
+        entry = self.pending.pop(self.codec.xid(record), None)  # type: ignore[arg-type]
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(record)
+
+    def arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        """Make sure the sweep runs by ``deadline``.
+
+        One timer for all the calls in flight, not one per call: a timer handle per call costs a
+        heap push and a cancel each (measured: about a sixth of an async null call's time with 64 in
+        flight). Calls of one client time out after the same delay, so the earliest deadline is
+        that of the oldest call, and the sweep rarely finds anything to do.
+        """
+        if self._sweep is None or self._sweep.when() > deadline:
+            if self._sweep is not None:
+                self._sweep.cancel()
+            self._sweep = loop.call_at(deadline, self.sweep)
+
+    def sweep(self) -> None:
+        """Fail the calls whose deadline has passed with :class:`RpcTimeoutError`; run again at the next deadline."""
+        self._sweep = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        upcoming = math.inf
+        for xid, (future, deadline) in list(self.pending.items()):
+            if deadline <= now:
+                del self.pending[xid]
+                if not future.done():
+                    future.set_exception(RpcTimeoutError(f"no reply from {self.describe}"))
+            else:
+                upcoming = min(upcoming, deadline)
+        if upcoming < math.inf:
+            self._sweep = loop.call_at(upcoming, self.sweep)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable on a connected UDP socket: nothing listens there.
@@ -79,15 +117,13 @@ class _Replies(asyncio.Protocol, asyncio.DatagramProtocol):
 
     def _fail(self, err: Exception) -> None:
         self.lost = err
-        for future in self.pending.values():
+        for future, _ in self.pending.values():
             if not future.done():
                 future.set_exception(err)
         self.pending.clear()
-
-
-def _expire(future: asyncio.Future[bytes], timeout_s: float, host: str, port: int) -> None:
-    if not future.done():
-        future.set_exception(RpcTimeoutError(f"no reply from {host}:{port} within {timeout_s} s"))
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
 
 
 class AsyncClient:
@@ -106,6 +142,7 @@ class AsyncClient:
         self.timeout_s, self.retransmit_s = timeout_s, retransmit_s
         self.cred, self.verf = cred, verf
         self.codec = protocol.codec
+        protocol.describe = f"{host}:{port} within {timeout_s} s"
         self._xid = first_xid()
         self._max_fragment = max_fragment
 
@@ -144,11 +181,21 @@ class AsyncClient:
         <distlab.oncrpc.client.Client.call>` does."""
         proc = procedure_of(program, procedure)
         body = encode_args(self.codec.serializer, proc, args)
-        reply = await self.acall_raw(program.program, program.version, proc.number, body)
+        reply = await self._start(program.program, program.version, proc.number, body)
         return self.codec.results(reply, program.program, program.version, proc)
 
     async def acall_raw(self, program: int, version: int, procedure: int, args: bytes) -> bytes:
         """Send a call whose arguments are already encoded; the whole reply, header included."""
+        return await self._start(program, version, procedure, args)
+
+    def _start(self, program: int, version: int, procedure: int, args: bytes) -> Awaitable[bytes]:
+        """Send a call; what to await for its reply.
+
+        Over TCP that is the call's future itself, not a coroutine awaiting it: with many calls in
+        flight, one coroutine frame less per call is measurably faster. The protocol's sweep times
+        the call out (not asyncio.wait_for, which wraps every call in a task of its own), and drops
+        the entry of a call whose caller was cancelled when its reply or its deadline comes.
+        """
         protocol = self._protocol
         if protocol.lost is not None:
             raise TransportError(f"{self.host}:{self.port}: {protocol.lost}")
@@ -156,22 +203,22 @@ class AsyncClient:
         message = self.codec.call(xid, program, version, procedure, self.cred, self.verf) + args
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bytes] = loop.create_future()
-        protocol.pending[xid] = future
+        if self.transport == "tcp":
+            deadline = loop.time() + self.timeout_s
+            protocol.pending[xid] = (future, deadline)
+            protocol.arm(loop, deadline)
+            protocol.send(frame(message, self._max_fragment))
+            return future
+        protocol.pending[xid] = (future, math.inf)
+        return self._udp_call(xid, message, future)
+
+    async def _udp_call(self, xid: int, message: bytes, future: asyncio.Future[bytes]) -> bytes:
         try:
-            if self.transport == "tcp":
-                protocol.send(frame(message, self._max_fragment))
-                # A timer handle, not asyncio.wait_for: wait_for wraps every call in a task of its own,
-                # which with many calls in flight costs more than the call.
-                timer = loop.call_later(self.timeout_s, _expire, future, self.timeout_s, self.host, self.port)
-                try:
-                    return await future
-                finally:
-                    timer.cancel()
             return await self._udp(message, future)
         except asyncio.TimeoutError:
             raise RpcTimeoutError(f"no reply from {self.host}:{self.port} within {self.timeout_s} s") from None
         finally:
-            protocol.pending.pop(xid, None)
+            self._protocol.pending.pop(xid, None)
 
     async def _udp(self, message: bytes, future: asyncio.Future[bytes]) -> bytes:
         if len(message) > UDP_MAX:
