@@ -35,7 +35,7 @@ from distlab.rpc import (
     numeric,
 )
 from distlab.rpc import arrays, kernels
-from distlab_serializers._positional_layout import ZEROS, Dec, Layout, TypeCompiler
+from distlab_serializers._positional_layout import ZEROS, Dec, HDec, Layout, TypeCompiler, conformant_tail
 
 __all__ = ["DecoderCompiler"]
 
@@ -70,6 +70,7 @@ class DecoderCompiler(TypeCompiler[Dec]):
     def __init__(self, layout: Layout) -> None:
         super().__init__(layout, (layout.key, "dec"))
         self._minsize = _MinSize(layout)
+        self._tails_key = (layout.key, "dec", "hoisted")
 
     def decoder(self, t: WireType) -> Dec:
         """The decoder of ``t`` (compiled on first use)."""
@@ -117,6 +118,14 @@ class DecoderCompiler(TypeCompiler[Dec]):
     def visit_bool(self, t: Bool) -> Dec:
         L = self.layout
         raw = self._fixed_decoder(L.order + ("I" if L.bool_size == 4 else "B"), L.bool_size)
+
+        if L.bool_nonzero:
+            # C706 14.2.2: FALSE is a zero octet, TRUE any octet with a bit set.
+            def dec_nonzero_bool(data: bytes, pos: int) -> tuple[bool, int]:
+                x, end = raw(data, pos)
+                return x != 0, end
+
+            return dec_nonzero_bool
 
         def dec_bool(data: bytes, pos: int) -> tuple[bool, int]:
             x, end = raw(data, pos)
@@ -166,14 +175,37 @@ class DecoderCompiler(TypeCompiler[Dec]):
         return self._array_decoder(t.elem, fixed=True, bound=t.size)
 
     def visit_struct(self, t: Struct) -> Dec:
-        return self._struct_decoder(t)
+        tail = conformant_tail(t) if self.layout.hoist else None
+        if tail is None:
+            return self._struct_decoder(t)
+        # C706 14.3.7.1: the maximum count of the conformant member that ends the structure comes
+        # first; the members follow, and the tail reads its items with that count.
+        get_len = self._get_len()
+        body = self._tail_decoder(t)
+
+        def dec_conformant_struct(data: bytes, pos: int) -> tuple[Any, int]:
+            max_count, p = get_len(data, pos)
+            return body(data, p, max_count)
+
+        return dec_conformant_struct
+
+    def _tail_decoder(self, t: WireType) -> HDec:
+        """The decoder of ``t`` as (or as a structure ending in) a hoisted conformant member."""
+        return t.compiled(self._tails_key, self._compile_tail)
+
+    def _compile_tail(self, t: WireType) -> HDec:
+        return t.accept(_TailDecoders(self))
 
     def visit_union(self, t: Union) -> Dec:
         dd = self.decoder(t.discriminant)
         arms = {c: self.decoder(a) for c, _, a in t.arms}
         default = self.decoder(t.default[1]) if t.default is not None else None
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
 
         def dec_union(data: bytes, pos: int) -> tuple[Any, int]:
+            if m:
+                pos = _skip_pad(data, pos, (o - pos) & m)
             d, end = dd(data, pos)
             f = arms.get(d, default)
             if f is None:
@@ -282,17 +314,26 @@ class DecoderCompiler(TypeCompiler[Dec]):
         return dec_counted
 
     def _array_decoder(self, elem: WireType, fixed: bool, bound: int) -> Dec:
-        L = self.layout
         get_len = self._get_len()
+        items = self._array_items(elem, check_room=not fixed)
+        if fixed:
+            return lambda data, pos: items(data, pos, bound, pos)
 
-        def count(data: bytes, pos: int) -> tuple[int, int]:
-            if fixed:
-                return bound, pos
-            n, end = get_len(data, pos)
+        def dec_counted_array(data: bytes, pos: int) -> tuple[Any, int]:
+            n, start = get_len(data, pos)
             if n > bound:
                 raise DecodeError(pos, f"count {n} exceeds the bound {bound}")
-            return n, end
+            return items(data, start, n, pos)
 
+        return dec_counted_array
+
+    def _array_items(
+        self, elem: WireType, check_room: bool = True
+    ) -> Callable[[bytes, int, int, int], tuple[Any, int]]:
+        """``items(data, start, n, at)``: ``n`` items of ``elem`` from ``start`` (``at``: where the
+        count was, for errors). A count is checked against the bytes left before anything is
+        allocated."""
+        L = self.layout
         num, whole = numeric(elem), integer(elem)
         if num is not None and not (L.varint and whole is not None):
             size = num.size
@@ -300,8 +341,7 @@ class DecoderCompiler(TypeCompiler[Dec]):
             m = size - 1 if L.align else 0
             o = L.origin
 
-            def dec_numeric(data: bytes, pos: int) -> tuple[Any, int]:
-                n, start = count(data, pos)
+            def dec_numeric(data: bytes, start: int, n: int, at: int) -> tuple[Any, int]:
                 if m:
                     start = _skip_pad(data, start, (o - start) & m)
                 if start + n * size > len(data):
@@ -312,8 +352,9 @@ class DecoderCompiler(TypeCompiler[Dec]):
         if whole is not None:  # varint layout
             lo, hi, dtype, signed = whole.lo, whole.hi, whole.dtype, whole.signed
 
-            def dec_varints(data: bytes, pos: int) -> tuple[Any, int]:
-                n, start = count(data, pos)
+            def dec_varints(data: bytes, start: int, n: int, at: int) -> tuple[Any, int]:
+                if n > len(data) - start:  # every varint takes at least one byte
+                    raise DecodeError(at, f"count {n} cannot fit in the {len(data) - start} bytes left")
                 u, end = arrays.get_varints(data, start, n)
                 if signed:
                     v = kernels.zigzag_decode(u)
@@ -331,10 +372,9 @@ class DecoderCompiler(TypeCompiler[Dec]):
         # a count of them beyond the bytes left plus this slack is taken for a length bomb.
         slack = 0 if least else 4096
 
-        def dec_array(data: bytes, pos: int) -> tuple[list[Any], int]:
-            n, p = count(data, pos)
-            if not fixed and n * max(least, 1) > len(data) - p + slack:
-                raise DecodeError(pos, f"count {n} cannot fit in the {len(data) - p} bytes left")
+        def dec_array(data: bytes, p: int, n: int, at: int) -> tuple[list[Any], int]:
+            if check_room and n * max(least, 1) > len(data) - p + slack:
+                raise DecodeError(at, f"count {n} cannot fit in the {len(data) - p} bytes left")
             out = []
             for _ in range(n):
                 x, p = de(data, p)
@@ -346,12 +386,7 @@ class DecoderCompiler(TypeCompiler[Dec]):
     def _struct_decoder(self, t: Struct) -> Dec:
         names = [n for n, _ in t.fields]
         decs = [self.decoder(ft) for _, ft in t.fields]
-        cls = t.cls
-        positional = (
-            cls is not None
-            and dataclasses.is_dataclass(cls)
-            and [f.name for f in dataclasses.fields(cls) if f.init] == names
-        )
+        build = self._builder(t)
         a = self.alignment(t)
         m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
 
@@ -362,14 +397,50 @@ class DecoderCompiler(TypeCompiler[Dec]):
             for f in decs:
                 x, pos = f(data, pos)
                 vals.append(x)
+            return build(vals, pos), pos
+
+        return dec_struct
+
+    def _tail_struct_decoder(self, t: Struct) -> HDec:
+        """A structure whose last member is (or ends in) a conformant member with a hoisted count."""
+        decs = [self.decoder(ft) for _, ft in t.fields[:-1]]
+        last = self._tail_decoder(t.fields[-1][1])
+        build = self._builder(t)
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
+
+        def dec_tail_struct(data: bytes, pos: int, max_count: int) -> tuple[Any, int]:
+            if m:
+                pos = _skip_pad(data, pos, (o - pos) & m)
+            vals = []
+            for f in decs:
+                x, pos = f(data, pos)
+                vals.append(x)
+            x, pos = last(data, pos, max_count)
+            vals.append(x)
+            return build(vals, pos), pos
+
+        return dec_tail_struct
+
+    def _builder(self, t: Struct) -> Callable[[list[Any], int], Any]:
+        """``build(values, end)``: the struct's value from its members' values, in order."""
+        names = [n for n, _ in t.fields]
+        cls = t.cls
+        positional = (
+            cls is not None
+            and dataclasses.is_dataclass(cls)
+            and [f.name for f in dataclasses.fields(cls) if f.init] == names
+        )
+
+        def build(vals: list[Any], pos: int) -> Any:
             if cls is None:
-                return dict(zip(names, vals)), pos
+                return dict(zip(names, vals))
             try:
-                return (cls(*vals) if positional else cls(**dict(zip(names, vals)))), pos
+                return cls(*vals) if positional else cls(**dict(zip(names, vals)))
             except Exception as err:  # the class's own checks (__post_init__) refused the values
                 raise DecodeError(pos, f"{cls.__name__} refused the decoded fields: {err}") from None
 
-        return dec_struct
+        return build
 
 
 def _skip_pad(data: bytes, pos: int, p: int) -> int:
@@ -442,3 +513,68 @@ class _MinSize(TypeVisitor[int]):
     def default(self, t: WireType) -> int:
         # VOID takes nothing; a reference is not followed (it may be the type being compiled).
         return 0
+
+
+class _TailDecoders(TypeVisitor[HDec]):
+    """Decoders of the conformant member that ends a structure, given the maximum count that NDR
+    hoisted to the start of the outermost structure (C706 14.3.7.1 and 14.3.7.2)."""
+
+    def __init__(self, compiler: DecoderCompiler) -> None:
+        self.c = compiler
+
+    def visit_struct(self, t: Struct) -> HDec:
+        return self.c._tail_struct_decoder(t)
+
+    def visit_ref(self, t: Ref) -> HDec:
+        ref, c = t, self.c
+        return lambda data, pos, n: c._tail_decoder(ref.target)(data, pos, n)
+
+    def visit_opaque(self, t: Opaque) -> HDec:
+        bound = t.bound
+
+        def dec_tail_opaque(data: bytes, pos: int, n: int) -> tuple[bytes, int]:
+            if n > bound:
+                raise DecodeError(pos, f"length {n} exceeds the bound {bound}")
+            if pos + n > len(data):
+                raise _truncated(pos, n, data)
+            return data[pos : pos + n], pos + n
+
+        return dec_tail_opaque
+
+    def visit_string(self, t: String) -> HDec:
+        bound = t.bound
+        get2 = struct.Struct(self.c.layout.order + "II").unpack_from
+        o = self.c.layout.origin
+
+        def dec_tail_string(data: bytes, pos: int, maxc: int) -> tuple[str, int]:
+            pos = _skip_pad(data, pos, (o - pos) & 3)
+            if pos + 8 > len(data):
+                raise _truncated(pos, 8, data)
+            offset, actual = get2(data, pos)
+            if offset != 0 or actual != maxc or actual == 0:
+                raise DecodeError(pos, f"string counts must be (n, 0, n) with n >= 1, got ({maxc}, {offset}, {actual})")
+            if actual - 1 > bound:
+                raise DecodeError(pos, f"string of {actual - 1} bytes exceeds the bound {bound}")
+            start = pos + 8
+            end = start + actual
+            if end > len(data):
+                raise _truncated(start, actual, data)
+            if data[end - 1] != 0:
+                raise DecodeError(end - 1, "string is not NUL-terminated")
+            return _utf8(data, start, end - 1), end
+
+        return dec_tail_string
+
+    def visit_array(self, t: Array) -> HDec:
+        items = self.c._array_items(t.elem)
+        bound = t.bound
+
+        def dec_tail_array(data: bytes, pos: int, n: int) -> tuple[Any, int]:
+            if n > bound:
+                raise DecodeError(pos, f"count {n} exceeds the bound {bound}")
+            return items(data, pos, n, pos)
+
+        return dec_tail_array
+
+    def default(self, t: WireType) -> HDec:
+        raise TypeError(f"{t!r} cannot end a structure as a conformant member")

@@ -29,6 +29,7 @@ from distlab.rpc import (
     Ref,
     String,
     Struct,
+    TypeVisitor,
     Union,
     Void,
     WireType,
@@ -38,7 +39,15 @@ from distlab.rpc import (
 )
 from distlab.rpc import arrays
 from distlab_serializers._codegen import struct_encoder
-from distlab_serializers._positional_layout import NDR_REFERENT, PAD4, ZEROS, Enc, Layout, TypeCompiler
+from distlab_serializers._positional_layout import (
+    NDR_REFERENT,
+    PAD4,
+    ZEROS,
+    Enc,
+    Layout,
+    TypeCompiler,
+    conformant_tail,
+)
 
 __all__ = ["EncoderCompiler"]
 
@@ -80,9 +89,18 @@ class EncoderCompiler(TypeCompiler[Enc]):
             generic path the differential tests compare them with).
     """
 
-    def __init__(self, layout: Layout, specialize: bool = True) -> None:
-        super().__init__(layout, (layout.key, "enc") if specialize else (layout.key, "enc", "generic"))
+    def __init__(self, layout: Layout, specialize: bool = True, hoisted: bool = False) -> None:
+        key = (layout.key, "enc") if specialize else (layout.key, "enc", "generic")
+        super().__init__(layout, key + ("hoisted",) if hoisted else key)
         self.specialize = specialize
+        self.hoisted = hoisted
+        # NDR: the encoders of a structure's conformant tail, which leave out the maximum count;
+        # everything inside a tail (its items, the members before it) is ordinary again.
+        self._plain = self
+        self._tails = self
+        if layout.hoist and not hoisted:
+            self._tails = EncoderCompiler(layout, specialize, hoisted=True)
+            self._tails._plain = self
 
     def encoder(self, t: WireType) -> Enc:
         """The encoder of ``t`` (compiled on first use)."""
@@ -170,6 +188,10 @@ class EncoderCompiler(TypeCompiler[Enc]):
     def visit_opaque(self, t: Opaque) -> Enc:
         return self._counted_bytes(t.bound, text=False)
 
+    def _tail_encoder(self, t: WireType) -> Enc:
+        """The encoder of ``t`` as the conformant tail of a structure (no maximum count)."""
+        return self._tails.encoder(t)
+
     def visit_fixed_opaque(self, t: FixedOpaque) -> Enc:
         size = t.size
         pad = PAD4[size & 3] if self.layout.unit4 else b""
@@ -183,21 +205,45 @@ class EncoderCompiler(TypeCompiler[Enc]):
         return enc_fixed_opaque
 
     def visit_array(self, t: Array) -> Enc:
-        return self._array_encoder(t.elem, fixed=False, bound=t.bound)
+        return self._array_encoder(t.elem, fixed=False, bound=t.bound, counted=not self.hoisted)
 
     def visit_fixed_array(self, t: FixedArray) -> Enc:
         return self._array_encoder(t.elem, fixed=True, bound=t.size)
 
     def visit_struct(self, t: Struct) -> Enc:
-        return self._struct_encoder(t)
+        tail = conformant_tail(t) if self.layout.hoist else None
+        if tail is None or self.hoisted:
+            return self._struct_encoder(t, tail is not None)
+        # C706 section 14.3.7.1: the maximum count of the conformant member that ends the
+        # structure (at any depth) comes first, aligned to 4; the structure follows without it.
+        path, member = tail
+        max_count = member.accept(_MaxCount())
+        body = self._tail_encoder(t)
+        put_len = self._put_len()
+
+        def enc_conformant_struct(buf: bytearray, v: Any) -> None:
+            x = v
+            for name in path:
+                x = x[name] if type(x) is dict else getattr(x, name)
+            put_len(buf, max_count(x))
+            body(buf, v)
+
+        return enc_conformant_struct
 
     def visit_union(self, t: Union) -> Enc:
         de = self.encoder(t.discriminant)
         arms = {c: self.encoder(a) for c, _, a in t.arms}
         default = self.encoder(t.default[1]) if t.default is not None else None
+        # NDR (C706 14.3.8): the union starts at its own alignment, its largest arm's.
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
 
         def enc_union(buf: bytearray, v: Any) -> None:
             d, x = v
+            if m:
+                p = (o - len(buf)) & m
+                if p:
+                    buf += ZEROS[p]
             de(buf, d)
             f = arms.get(d, default)
             if f is None:
@@ -240,6 +286,7 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_ref
 
+
     def default(self, t: WireType) -> Enc:
         raise TypeError(f"{t!r} is not a wire type")
 
@@ -265,7 +312,9 @@ class EncoderCompiler(TypeCompiler[Enc]):
         L = self.layout
         put_len = self._put_len()
         if text and L.strings == "ndr":
+            hoisted = self.hoisted
             put3 = struct.Struct(L.order + "III").pack
+            put2 = struct.Struct(L.order + "II").pack
             o = L.origin
 
             def enc_ndr_string(buf: bytearray, v: str) -> None:
@@ -276,11 +325,23 @@ class EncoderCompiler(TypeCompiler[Enc]):
                 p = (o - len(buf)) & 3
                 if p:
                     buf += ZEROS[p]
-                buf += put3(n + 1, 0, n + 1)
+                # C706 14.3.7.2: a string ending a structure keeps its offset and actual count
+                # in place; its maximum count went to the structure's start.
+                buf += put2(0, n + 1) if hoisted else put3(n + 1, 0, n + 1)
                 buf += b
                 buf += b"\0"
 
             return enc_ndr_string
+        if self.hoisted:
+
+            def enc_tail_bytes(buf: bytearray, v: Any) -> None:
+                if not isinstance(v, (bytes, bytearray, memoryview)):
+                    raise EncodeError("value", "expected bytes")
+                if len(v) > bound:
+                    raise EncodeError("value", f"{len(v)} bytes exceed the bound {bound}")
+                buf += v
+
+            return enc_tail_bytes
         unit4 = L.unit4
 
         def enc_counted(buf: bytearray, v: Any) -> None:
@@ -297,16 +358,18 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_counted
 
-    def _array_encoder(self, elem: WireType, fixed: bool, bound: int) -> Enc:
+    def _array_encoder(self, elem: WireType, fixed: bool, bound: int, counted: bool = True) -> Enc:
         L = self.layout
         put_len = self._put_len()
+        write_count = counted and not fixed
 
         def count(buf: bytearray, v: Any) -> int:
-            """Check the number of items against the bound; write it unless the array is fixed."""
+            """Check the number of items against the bound; write it unless the array is fixed
+            or its count was hoisted to the start of the structure it ends."""
             n = len(v)
             if n > bound or (fixed and n != bound):
                 raise EncodeError("value", f"{n} items do not fit the bound {bound}")
-            if not fixed:
+            if write_count:
                 put_len(buf, n)
             return n
 
@@ -344,7 +407,7 @@ class EncoderCompiler(TypeCompiler[Enc]):
                 arrays.put_varints(buf, arrays.zigzag(a) if whole.signed else a)
 
             return enc_varints
-        ee = self.encoder(elem)
+        ee = self._plain.encoder(elem)
 
         def enc_array(buf: bytearray, v: Any) -> None:
             if isinstance(v, (str, bytes, dict)):  # sized and iterable, but not an array
@@ -355,13 +418,17 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_array
 
-    def _struct_encoder(self, t: Struct) -> Enc:
-        if self.specialize:
+    def _struct_encoder(self, t: Struct, has_tail: bool = False) -> Enc:
+        if self.specialize and not has_tail:
             generated = struct_encoder(self.layout, t, self.encoder)
             if generated is not None:
                 return generated
         names = [n for n, _ in t.fields]
-        encs = [self.encoder(ft) for _, ft in t.fields]
+        # The members before a conformant tail are ordinary; the tail (only in the tail compiler,
+        # which a structure with a tail reaches through visit_struct) leaves its count out.
+        encs = [self._plain.encoder(ft) for _, ft in t.fields]
+        if has_tail:
+            encs[-1] = self.encoder(t.fields[-1][1])
         aget, iget = _field_getters(names)
         a = self.alignment(t)
         m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
@@ -377,3 +444,16 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
         return enc_struct
 
+
+class _MaxCount(TypeVisitor[Callable[[Any], int]]):
+    """The maximum count NDR writes for a conformant member's value (C706 sections 14.3.3.2, 14.3.4):
+    items of an array, bytes of an opaque, bytes of a string with its terminating NUL."""
+
+    def visit_array(self, t: Array) -> Callable[[Any], int]:
+        return len
+
+    def visit_opaque(self, t: Opaque) -> Callable[[Any], int]:
+        return len
+
+    def visit_string(self, t: String) -> Callable[[Any], int]:
+        return lambda v: len(v.encode("utf-8")) + 1

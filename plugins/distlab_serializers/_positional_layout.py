@@ -22,6 +22,7 @@ from distlab.rpc import (
     Int,
     Opaque,
     Optional,
+    Ref,
     String,
     Struct,
     TypeVisitor,
@@ -29,12 +30,15 @@ from distlab.rpc import (
     WireType,
 )
 
-__all__ = ["Dec", "Enc", "Layout", "NDR_REFERENT", "PAD4", "TypeCompiler", "ZEROS"]
+__all__ = ["Dec", "Enc", "HDec", "Layout", "NDR_REFERENT", "PAD4", "TypeCompiler", "ZEROS", "conformant_tail"]
 
 Enc = Callable[[bytearray, Any], None]
 """``enc(buf, value)``: appends the bytes of ``value`` to ``buf``."""
 Dec = Callable[[bytes, int], tuple[Any, int]]
 """``dec(data, pos) -> (value, end)``: reads one value at ``pos``."""
+HDec = Callable[[bytes, int, int], tuple[Any, int]]
+"""``dec(data, pos, max_count) -> (value, end)``: reads a structure's conformant tail whose maximum
+count was read at the start of the outermost structure (NDR, C706 section 14.3.7.1)."""
 
 ZEROS = tuple(bytes(n) for n in range(8))
 """``ZEROS[n]``: ``n`` bytes of zero padding."""
@@ -60,6 +64,10 @@ class Layout:
         optional: ``"flag"`` (a bool, then the value) or ``"referent"`` (NDR: a 4-byte referent id,
             0 for null, then the value).
         varint: integers, enums and lengths as LEB128 varints (signed ones zigzagged).
+        bool_nonzero: a bool octet that is not zero decodes as true (NDR, C706 section 14.2.2;
+            XDR and native accept only 0 and 1).
+        hoist: a conformant array or string that ends a structure has its maximum count written
+            at the start of the outermost structure (NDR, C706 section 14.3.7.1).
     """
 
     key: str
@@ -71,6 +79,8 @@ class Layout:
     strings: str = "counted"
     optional: str = "flag"
     varint: bool = False
+    bool_nonzero: bool = False
+    hoist: bool = False
 
 
 F = TypeVar("F")
@@ -106,6 +116,7 @@ class _Alignment(TypeVisitor[int]):
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
+        self._active: set[int] = set()
 
     def visit_int(self, t: Int) -> int:
         return t.size
@@ -138,8 +149,77 @@ class _Alignment(TypeVisitor[int]):
         return max([ft.accept(self) for _, ft in t.fields] or [1])
 
     def visit_union(self, t: Union) -> int:
-        return max([t.discriminant.accept(self)] + [a.accept(self) for _, _, a in t.arms])
+        # C706 section 14.3.8: the largest alignment of the discriminant and of every arm, the
+        # default arm included, whichever arm the value takes.
+        arms = [a for _, _, a in t.arms] + ([t.default[1]] if t.default is not None else [])
+        return max([t.discriminant.accept(self)] + [a.accept(self) for a in arms])
+
+    def visit_ref(self, t: Ref) -> int:
+        # A recursive member counts like any other (a union whose arm is a reference to a struct
+        # holding a hyper aligns to 8). On a cycle the type being measured contributes nothing
+        # beyond its other members, so the walk stops there with 1.
+        if id(t) in self._active or not t._cell:
+            return 1
+        self._active.add(id(t))
+        try:
+            return t.target.accept(self)
+        finally:
+            self._active.discard(id(t))
 
     def default(self, t: WireType) -> int:
-        # VOID, fixed opaque (bytes) and a reference (not followed, as before) need no alignment.
+        # VOID and fixed opaque (bytes) need no alignment.
         return 1
+
+
+def conformant_tail(t: Struct) -> tuple[tuple[str, ...], WireType] | None:
+    """The conformant member that ends ``t`` (NDR, C706 section 14.3.7.1), if one does.
+
+    A structure "contains a conformant array" when its last member is one (an :class:`Array`, an
+    :class:`Opaque` or a conformant varying :class:`String`) or is a structure that does, at any
+    depth; its maximum count then moves to the start of the outermost structure.
+
+    Returns:
+        The field names leading to that member and its type, or ``None``.
+    """
+    path: list[str] = []
+    cur: WireType = t
+    seen: set[int] = set()
+    while True:
+        kind = cur.accept(_TAIL)
+        if kind == "ref":
+            if id(cur) in seen:
+                return None
+            seen.add(id(cur))
+            cur = cur.target  # type: ignore[attr-defined]
+            continue
+        if kind == "conformant":
+            return (tuple(path), cur) if path else None
+        if kind != "struct" or not cur.fields:  # type: ignore[attr-defined]
+            return None
+        name, cur = cur.fields[-1]  # type: ignore[attr-defined]
+        path.append(name)
+
+
+class _TailKind(TypeVisitor[str]):
+    """What a member is to :func:`conformant_tail`."""
+
+    def visit_struct(self, t: Struct) -> str:
+        return "struct"
+
+    def visit_ref(self, t: Ref) -> str:
+        return "ref" if t._cell else "other"
+
+    def visit_array(self, t: Array) -> str:
+        return "conformant"
+
+    def visit_opaque(self, t: Opaque) -> str:
+        return "conformant"
+
+    def visit_string(self, t: String) -> str:
+        return "conformant"
+
+    def default(self, t: WireType) -> str:
+        return "other"
+
+
+_TAIL = _TailKind()

@@ -61,6 +61,7 @@ from distlab.rpc import (
     Void,
     WireType,
     brief,
+    fits_float32,
     integer,
     numeric,
     validate,
@@ -71,7 +72,6 @@ __all__ = ["Plain", "PlainCodec"]
 ToPlain = Callable[[Any], Any]
 FromPlain = Callable[[Any, str], Any]
 
-_FLOAT32_MAX = 3.4028234663852886e38
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -257,7 +257,7 @@ class _FromPlain(TypeVisitor[FromPlain]):
                 f = float(x)
             except OverflowError:
                 raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
-            if small and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
+            if small and not fits_float32(f):
                 raise Mismatch(f"{path}: {f} does not fit a 32-bit float")
             return f
 

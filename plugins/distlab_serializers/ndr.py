@@ -32,7 +32,10 @@ LABEL_LITTLE = bytes((0x10, 0x00, 0x00, 0x00))
 
 
 def _layout(order: str) -> Layout:
-    return Layout(key=f"ndr{order}", order=order, align=True, origin=4, strings="ndr", optional="referent")
+    return Layout(
+        key=f"ndr{order}", order=order, align=True, origin=4, strings="ndr", optional="referent",
+        bool_nonzero=True, hoist=True,
+    )
 
 
 _DECODERS = {"<": DecoderCompiler(_layout("<")), ">": DecoderCompiler(_layout(">"))}

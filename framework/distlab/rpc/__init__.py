@@ -48,7 +48,7 @@ from distlab.rpc.types import (
     is_numeric,
     numeric,
 )
-from distlab.rpc.values import equal, float32, validate
+from distlab.rpc.values import equal, fits_float32, float32, validate
 from distlab.rpc.world import SHAPES, RpcWorld
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "WireType",
     "brief",
     "equal",
+    "fits_float32",
     "float32",
     "integer",
     "is_numeric",

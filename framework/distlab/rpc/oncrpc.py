@@ -50,10 +50,15 @@ AUTH_STAT = Enum(
 )
 AUTH_FLAVOR = Enum(
     "auth_flavor",
-    (("AUTH_NONE", 0), ("AUTH_SYS", 1), ("AUTH_SHORT", 2), ("AUTH_DH", 3), ("RPCSEC_GSS", 6)),
+    (("AUTH_NONE", 0), ("AUTH_SYS", 1), ("AUTH_SHORT", 2), ("AUTH_DH", 3), ("RPCSEC_GSS", 6), ("AUTH_TLS", 7)),
 )
+"""The flavors named by RFC 5531 section 8.2 and RFC 9289 (AUTH_TLS); for their names only."""
 
-OPAQUE_AUTH = Struct("opaque_auth", (("flavor", AUTH_FLAVOR), ("body", Opaque(400))))
+# RFC 5531 section 8.2: flavor numbers are assigned by IANA and new ones appear (AUTH_TLS, 7, came
+# with RFC 9289), and section 8.1 makes the body opaque so that a receiver can carry a flavor it
+# does not know and answer AUTH_BADCRED itself. So the wire type of a flavor is an unsigned number,
+# not the enum: a decoder must not refuse the message for a flavor outside the list.
+OPAQUE_AUTH = Struct("opaque_auth", (("flavor", UINT32), ("body", Opaque(400))))
 AUTHSYS_PARMS = Struct(
     "authsys_parms",
     (("stamp", UINT32), ("machinename", String(255)), ("uid", UINT32), ("gid", UINT32), ("gids", Array(UINT32, 16))),

@@ -46,9 +46,14 @@ from distlab.rpc.types import (
     numeric,
 )
 
-__all__ = ["check_numeric_array", "equal", "float32", "validate"]
+__all__ = ["FLOAT32_LIMIT", "check_numeric_array", "equal", "fits_float32", "float32", "validate"]
 
-_FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_LIMIT = 2.0**128 - 2.0**103
+"""The smallest magnitude that rounds to infinity as a binary32 (IEEE 754-2008 section 7.4: round to
+nearest, ties to even; the largest finite single, 2**128 - 2**104, has an odd significand, so the
+midpoint above it rounds up to infinity). Every format accepts a finite ``FLOAT32`` value exactly
+when its magnitude is below this: what ``struct.pack("f")`` and numpy's ``astype(float32)`` round
+to a finite single, no more (a lower cut-off at the largest single refused values that round to it)."""
 
 Check = Callable[[Any, str], None]
 """``check(value, path)``: raises :class:`EncodeError` naming ``path`` if ``value`` does not fit."""
@@ -84,6 +89,17 @@ def equal(a: Any, b: Any, t: WireType) -> bool:
         True
     """
     return t.compiled(_EQUAL, _EQUALITY.visit)(a, b)
+
+
+def fits_float32(x: float) -> bool:
+    """Whether ``x`` (a finite double, NaN or an infinity) is a ``FLOAT32`` value: non-finite, or
+    rounding to a finite single.
+
+    Examples:
+        >>> fits_float32(3.4028235e38), fits_float32(2.0**128 - 2.0**103), fits_float32(float("inf"))
+        (True, False, True)
+    """
+    return not math.isfinite(x) or abs(x) < FLOAT32_LIMIT
 
 
 def float32(x: float) -> float:
@@ -135,7 +151,7 @@ class _Validator(TypeVisitor[Check]):
                 x = float(value)
             except OverflowError:  # an int beyond the largest double
                 raise EncodeError(path, f"{brief(value)} does not fit a {bits}-bit float") from None
-            if bits == 32 and math.isfinite(x) and abs(x) > _FLOAT32_MAX:
+            if bits == 32 and not fits_float32(x):
                 raise EncodeError(path, f"{value} does not fit a 32-bit float")
 
         return check_float
@@ -316,7 +332,7 @@ def check_numeric_array(value: Any, elem: Int | Float, path: str) -> None:
             raise EncodeError(path, f"an array of {elem.dtype} cannot hold dtype {value.dtype}")
         if elem.size == 4 and kind == "f" and value.dtype.itemsize > 4 and len(value):
             finite = np.isfinite(value)
-            over = finite & (np.abs(value) > _FLOAT32_MAX)
+            over = finite & (np.abs(value) >= FLOAT32_LIMIT)
             if over.any():
                 bad = int(np.flatnonzero(over)[0])
                 raise EncodeError(f"{path}[{bad}]", f"{value[bad]} does not fit a 32-bit float")
@@ -330,7 +346,7 @@ class _Equality(TypeVisitor[Equal]):
 
         def eq_float(a: Any, b: Any) -> bool:
             a, b = float(a), float(b)
-            if single and math.isfinite(a) and math.isfinite(b) and max(abs(a), abs(b)) <= _FLOAT32_MAX:
+            if single and math.isfinite(a) and math.isfinite(b) and max(abs(a), abs(b)) < FLOAT32_LIMIT:
                 a, b = float32(a), float32(b)
             return a == b or (math.isnan(a) and math.isnan(b))
 
