@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.routing import EpochState, split_from_next_hop
+from distlab.routing import EpochState, SinglePath
 from distlab_routing.params import DistanceVectorParams
 
 __all__ = ["DistanceVector"]
@@ -128,7 +128,7 @@ class DistanceVector:
                 self.up = state.up.copy()
             for _ in range(self.params.rounds_per_epoch):
                 self.exchange(net.tail, net.head, state.up)
-        return split_from_next_hop(net, self.next_arcs(net, state.up))
+        return SinglePath(self.next_arcs(net, state.up), net.arcs)  # next arcs: routed without a split
 
     def next_arcs(self, net: Any, up: Any) -> Any:
         """``[destination, node]`` the arc to the next hop (-1 where unreachable)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from distlab.routing import EpochState, ecmp_split, next_hops, split_from_next_hop
+from distlab.routing import EpochState, SinglePath, ecmp_split, next_hops
 from distlab_routing.params import AvgDelayParams, EcmpParams, MinDelayParams, MinHopParams
 
 __all__ = ["AvgDelay", "Ecmp", "MinDelay", "MinHop", "shortest"]
@@ -21,9 +21,10 @@ _HOP_TIEBREAK = 1e-9
 
 
 def shortest(state: EpochState, cost: Any) -> Any:
-    """The single-path split of shortest paths on ``cost`` (per arc) over the working arcs."""
+    """Shortest paths on ``cost`` (per arc) over the working arcs, as next arcs (the split they stand for
+    is ``np.asarray`` of the result; the engine routes next arcs without building it)."""
     _, nxt = next_hops(state.network, np.asarray(cost, dtype=np.float64) + _HOP_TIEBREAK, state.up)
-    return split_from_next_hop(state.network, nxt)
+    return SinglePath(nxt, state.network.arcs)
 
 
 class MinHop:

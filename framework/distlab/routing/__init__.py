@@ -21,7 +21,7 @@ from distlab.routing.fakes import (
     LineTopology,
     LineTopologyParams,
 )
-from distlab.routing.kinds import Algorithm, EpochState, Topology, Traffic
+from distlab.routing.kinds import Algorithm, EpochState, SinglePath, Topology, Traffic
 from distlab.routing.world import MAX_NODES, Network, RoutingWorld, haversine_km, network_from_links
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ __all__ = [
     "Network",
     "RoutingWorld",
     "Simulation",
+    "SinglePath",
     "Topology",
     "Traffic",
     "UnknownTopologyError",

@@ -4,9 +4,11 @@ Benchmarks (``run`` returns one dict per comparison, see :mod:`distlab.bench`), 
 embedded Gabriel graph of 500 nodes (``gabriel/500/0``, 982 links) with demand between all pairs:
 
 1. ``epoch vs all-pairs Dijkstra``: one epoch of fewest-hop routing (:class:`distlab.routing.FewestHops`:
-   shortest paths, the split, the flow and delay kernels, the queueing model) against one all-pairs
-   :func:`scipy.sparse.csgraph.dijkstra` on the same graph. The ratio is Dijkstra's time over the
-   epoch's; the goal is at least 0.5 (an epoch costs at most 2x one Dijkstra).
+   shortest paths (one all-pairs Dijkstra with predecessors, turned into next arcs), the flow and delay
+   kernels on those next arcs (:func:`distlab.routing.kernels.tree_flows`, as the study's shortest-path
+   algorithms route), the queueing model) against one all-pairs :func:`scipy.sparse.csgraph.dijkstra`
+   on the same graph. The ratio is Dijkstra's time over the epoch's; the goal is at least 0.5 (an
+   epoch costs at most 2x one Dijkstra).
 2. ``epoch vs networkx``: the same epoch computed with networkx (all-pairs Dijkstra paths, then each
    pair's demand walked along its path in Python); goal 20x.
 

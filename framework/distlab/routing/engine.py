@@ -4,9 +4,11 @@ One epoch (:meth:`Simulation.step`): the algorithm returns its split (:class:`~d
 :func:`distlab.routing.kernels.flows` routes every destination's demand over it and sums the arc
 loads; :func:`distlab.routing.queueing.arc_delay` turns loads into each arc's delay and loss;
 :func:`distlab.routing.kernels.pair_stats` reads back each pair's mean delay (propagation + queueing +
-transmission, averaged over the split's paths) and hop count. What the algorithm observes in the
-next epoch is what this one measured (each arc's mean delay and utilisation): the feedback loop of
-every adaptive scheme, and of the 1979 ARPANET's oscillation.
+transmission, averaged over the split's paths) and hop count. A single-path algorithm may return its
+next arcs instead (:class:`~distlab.routing.kinds.SinglePath`); the ``tree_`` kernels then do the same
+two walks in O(nodes^2) without a ``nodes x arcs`` split, with bit-identical results. What the
+algorithm observes in the next epoch is what this one measured (each arc's mean delay and
+utilisation): the feedback loop of every adaptive scheme, and of the 1979 ARPANET's oscillation.
 
 Demand that is not carried is counted, never hidden: demand with no route (a disconnected network, a
 failed link, a forwarding loop) and the share lost at overloaded queues both go to ``unserved_fraction``.
@@ -24,8 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from distlab.errors import ConfigError
-from distlab.routing.kinds import Algorithm, EpochState, Topology, Traffic
-from distlab.routing.paths import next_hops, split_from_next_hop, tail_incidence
+from distlab.routing.kinds import Algorithm, EpochState, SinglePath, Topology, Traffic
+from distlab.routing.paths import next_hops, tail_incidence
 from distlab.routing.queueing import arc_delay
 from distlab.routing.world import Network, RoutingWorld
 from distlab.study import TrialResult
@@ -34,6 +36,7 @@ __all__ = ["CHANGE_SHARE", "MAX_LOAD", "Simulation", "check_case", "fewest_hop_l
            "simulate"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 MAX_LOAD = 10.0
 """The largest ``load`` a traffic component may ask for (the busiest fewest-hop arc at 10x capacity)."""
@@ -46,9 +49,8 @@ def fewest_hop_loads(network: Network, demand: FloatArray) -> FloatArray:
     from distlab.routing import kernels
 
     _, nxt = next_hops(network, np.ones(network.arcs))
-    split = split_from_next_hop(network, nxt)
-    load, _, _ = kernels.flows(split, demand, network.tail, network.head, network.arc_ptr, network.arc_order,
-                               np.zeros((0, 0)))
+    # The tree kernel gives the bits flows gives on split_from_next_hop(network, nxt), without the split.
+    load, _, _ = kernels.tree_flows(nxt, demand, network.head)
     return np.asarray(load, dtype=np.float64)
 
 
@@ -100,7 +102,7 @@ class Simulation:
         self._delay = idle
         self._idle = idle
         self._util = np.zeros(net.arcs)
-        self._prev: FloatArray | None = None
+        self._prev: FloatArray | IntArray | None = None  # last epoch's split, or next arcs
         self.hist = np.zeros(0)
         self.totals = dict.fromkeys(("offered", "delivered", "unserved", "delay_sum", "hop_sum", "util_sum",
                                      "max_util_sum", "changes"), 0.0)
@@ -123,24 +125,33 @@ class Simulation:
         demand = self.demand_bps * float(self.pattern[epoch])
         state = EpochState(epoch=epoch, time_s=t, network=net, up=up, demand_bps=demand, delay_s=self._delay.copy(),
                            utilization=self._util.copy(), idle_delay_s=self._idle)
-        split = np.array(self.algorithm.route(state), dtype=np.float64)
-        if split.shape != (net.nodes, net.arcs):
-            raise ValueError(f"the algorithm returned a split of shape {split.shape}; expected {(net.nodes, net.arcs)}")
-        split[:, ~up] = 0.0  # traffic sent onto a failed link is lost (counted by flows as dropped)
-        load, order, dropped = kernels.flows(split, demand, net.tail, net.head, net.arc_ptr, net.arc_order,
-                                             np.zeros((0, 0)))
+        routes = self.algorithm.route(state)
+        current: FloatArray | IntArray
+        if isinstance(routes, SinglePath):
+            current = self._next_arcs(routes, up)
+            load, order, dropped = kernels.tree_flows(current, demand, net.head)
+        else:
+            current = np.array(routes, dtype=np.float64)
+            if current.shape != (net.nodes, net.arcs):
+                raise ValueError(f"the algorithm returned a split of shape {current.shape}; expected "
+                                 f"{(net.nodes, net.arcs)}")
+            current[:, ~up] = 0.0  # traffic sent onto a failed link is lost (counted by flows as dropped)
+            load, order, dropped = kernels.flows(current, demand, net.tail, net.head, net.arc_ptr, net.arc_order,
+                                                 np.zeros((0, 0)))
         delay, loss = arc_delay(load, net.capacity_bps, net.prop_s, self._packet_bits, world.queue,
                                 world.buffer_packets)
-        delivered, delay_sum, hop_sum, hist = kernels.pair_stats(split, demand, net.head, net.arc_ptr, net.arc_order,
-                                                                 order, delay)
+        if isinstance(routes, SinglePath):
+            delivered, delay_sum, hop_sum, hist = kernels.tree_pair_stats(current, demand, net.head, order, delay)
+        else:
+            delivered, delay_sum, hop_sum, hist = kernels.pair_stats(current, demand, net.head, net.arc_ptr,
+                                                                     net.arc_order, order, delay)
         offered = float(demand.sum())
         unserved = min(offered, float(dropped) + float(np.dot(load, loss)))
         util = np.where(up, load / net.capacity_bps, 0.0)
         changes = 0.0
         if self._prev is not None:
-            moved = np.asarray(np.abs(split - self._prev) @ self._incidence)  # [d, u]: L1 change of the shares
-            changes = float(np.count_nonzero(moved > 2 * CHANGE_SHARE))
-        self._prev = split
+            changes = self._route_changes(self._prev, current)
+        self._prev = current
         # What the algorithm observes next epoch; a failed arc reports its idle delay (nothing measured).
         self._delay = np.where(up, delay, self._idle)
         self._util = util
@@ -158,6 +169,36 @@ class Simulation:
                "unserved_fraction": unserved / offered if offered > 0 else 0.0}
         self.rows.append(row)
         return row
+
+    def _next_arcs(self, routes: SinglePath, up: npt.NDArray[np.bool_]) -> IntArray:
+        """The routes' next arcs, checked, as int64, with the down arcs' entries -1 (a copy)."""
+        from distlab.routing import kernels
+
+        net = self.network
+        nxt = np.asarray(routes.next_arc)
+        if nxt.shape != (net.nodes, net.nodes) or routes.arcs != net.arcs or not np.issubdtype(nxt.dtype, np.integer):
+            raise ValueError(f"the algorithm returned next arcs of shape {nxt.shape} and dtype {nxt.dtype} for "
+                             f"{routes.arcs} arcs; expected integers of shape {(net.nodes, net.nodes)} for {net.arcs}")
+        masked, bad = kernels.mask_next_arcs(nxt.astype(np.int64, copy=False), net.tail, up)
+        if bad >= 0:
+            d, u = divmod(int(bad), net.nodes)
+            raise ValueError(f"the algorithm's next arc for destination {d} at node {u} is {int(nxt[d, u])}, "
+                             f"not an arc out of node {u}")
+        return np.asarray(masked, dtype=np.int64)
+
+    def _route_changes(self, prev: FloatArray | IntArray, current: FloatArray | IntArray) -> float:
+        """How many (node, destination) moved more than :data:`CHANGE_SHARE` of their traffic since last epoch.
+
+        Two single-path epochs compare next arcs: a changed arc moves a share of 1 or 2 (more than
+        ``2 * CHANGE_SHARE``), an unchanged one 0, so the count is the one the splits would give.
+        """
+        if prev.dtype == np.int64 and current.dtype == np.int64:
+            return float(np.count_nonzero(prev != current))
+        arcs = self.network.arcs
+        old, new = (SinglePath(np.asarray(x, dtype=np.int64), arcs).split() if x.dtype == np.int64 else x
+                    for x in (prev, current))
+        moved = np.asarray(np.abs(new - old) @ self._incidence)  # [d, u]: L1 change of the shares
+        return float(np.count_nonzero(moved > 2 * CHANGE_SHARE))
 
     def metrics(self) -> dict[str, Any]:
         """The trial's metrics (see :data:`distlab.routing.study.METRICS`)."""

@@ -21,7 +21,7 @@ import numpy as np
 from distlab.params import param
 
 if TYPE_CHECKING:
-    from distlab.routing.kinds import EpochState, FloatArray
+    from distlab.routing.kinds import EpochState, FloatArray, SinglePath
     from distlab.routing.world import Network, RoutingWorld
 
 __all__ = ["EvenTraffic", "EvenTrafficParams", "FewestHops", "FewestHopsParams", "LineTopology", "LineTopologyParams"]
@@ -92,9 +92,10 @@ class FewestHops:
     def __init__(self, params: FewestHopsParams | None = None) -> None:
         self.params = params or FewestHopsParams()
 
-    def route(self, state: EpochState) -> FloatArray:
-        """Fewest-hop paths of this epoch."""
-        from distlab.routing.paths import next_hops, split_from_next_hop
+    def route(self, state: EpochState) -> SinglePath:
+        """Fewest-hop paths of this epoch, as next arcs (the engine routes them without a split)."""
+        from distlab.routing.kinds import SinglePath
+        from distlab.routing.paths import next_hops
 
         _, nxt = next_hops(state.network, np.ones(state.network.arcs), state.up)
-        return split_from_next_hop(state.network, nxt)
+        return SinglePath(nxt, state.network.arcs)

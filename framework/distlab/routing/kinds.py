@@ -21,10 +21,12 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from distlab.routing.world import Network, RoutingWorld
 
-__all__ = ["Algorithm", "EpochState", "Topology", "Traffic"]
+__all__ = ["Algorithm", "EpochState", "SinglePath", "Topology", "Traffic"]
 
 FloatArray = npt.NDArray[np.float64]
 """An array of float64 (rates, delays, shares)."""
+IntArray = npt.NDArray[np.int64]
+"""An array of int64 (arc ids)."""
 
 
 @runtime_checkable
@@ -92,6 +94,50 @@ class EpochState:
     idle_delay_s: FloatArray
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class SinglePath:
+    """A single-path routing, given by its next arcs: what an algorithm may return instead of its split.
+
+    It stands for the split with 1.0 on ``next_arc[d, u]`` for every (destination ``d``, node ``u``)
+    (:func:`distlab.routing.paths.split_from_next_hop`), and is that split to NumPy
+    (``np.asarray(routes)``). The engine routes it without building the ``nodes x arcs`` split, with
+    kernels that give the same bits (:func:`distlab.routing.kernels.tree_flows`); that is the point:
+    an epoch of a shortest-path algorithm then costs little more than its Dijkstra.
+
+    Attributes:
+        next_arc: ``[destination, node]`` the arc the node forwards on (its tail must be that node),
+            or -1 for none (the traffic is dropped: no route).
+        arcs: the network's number of arcs (the split's width).
+
+    Examples:
+        >>> import numpy as np
+        >>> routes = SinglePath(np.array([[-1, 1], [0, -1]]), arcs=2)  # nodes 0 and 1, arcs 0->1 and 1->0
+        >>> np.asarray(routes).tolist()
+        [[0.0, 1.0], [1.0, 0.0]]
+    """
+
+    next_arc: IntArray
+    arcs: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The shape of the split it stands for: ``(nodes, arcs)``."""
+        return (int(self.next_arc.shape[0]), int(self.arcs))
+
+    def split(self) -> FloatArray:
+        """The ``nodes x arcs`` split it stands for."""
+        nxt = np.asarray(self.next_arc)
+        split = np.zeros(self.shape, dtype=np.float64)
+        d, u = np.nonzero(nxt >= 0)
+        split[d, nxt[d, u]] = 1.0
+        return split
+
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> npt.NDArray[np.generic]:
+        """The split (so that code written for splits, e.g. ``np.array(routes)``, keeps working)."""
+        split = self.split()
+        return split if dtype is None else split.astype(dtype)
+
+
 @runtime_checkable
 class Algorithm(Protocol):
     """Decides which arcs carry the traffic for each destination, epoch by epoch.
@@ -101,7 +147,8 @@ class Algorithm(Protocol):
         ``[d, a]`` is the share of the traffic for destination ``d`` at arc ``a``'s tail that goes on
         arc ``a``. Each row's shares out of one node sum to at most 1 (the rest is dropped: no route);
         a single-path algorithm puts 1.0 on one arc per (destination, node)
-        (:func:`distlab.routing.paths.split_from_next_hop`). Shares on a down arc are lost. Traffic
+        (:func:`distlab.routing.paths.split_from_next_hop`), or, much faster to route, returns those
+        arcs as a :class:`SinglePath` (the same results to the bit). Shares on a down arc are lost. Traffic
         caught in a forwarding loop is dropped where the loop closes (its TTL would drop it). Called
         once per epoch, in order; the algorithm may keep state between calls.
 
@@ -111,5 +158,5 @@ class Algorithm(Protocol):
         then (the study's ``convergence_rounds`` and ``messages``; 0 for algorithms without it).
     """
 
-    def route(self, state: EpochState) -> FloatArray:
+    def route(self, state: EpochState) -> FloatArray | SinglePath:
         """The split of this epoch."""

@@ -56,12 +56,13 @@ def next_hops(network: Network, weights: FloatArray, up: BoolArray | None = None
     arcs, w = best_arcs(network, np.maximum(weights, 1e-12), up)
     # Reversed graph (head -> tail): Dijkstra from d gives distances of every node *to* d.
     graph = csr_matrix((w, (network.head[arcs], network.tail[arcs])), shape=(n, n))
+    from distlab.routing import kernels
+
     dist, pred = dijkstra(graph, directed=True, return_predecessors=True)
     lookup = np.full(n * n, -1, dtype=np.int64)
     lookup[network.tail[arcs] * n + network.head[arcs]] = arcs
-    nodes = np.arange(n)
-    nxt = np.where(pred >= 0, lookup[nodes[None, :] * n + np.maximum(pred, 0)], -1)
-    return np.asarray(dist, dtype=np.float64), nxt.astype(np.int64)
+    nxt = kernels.next_arcs_of_predecessors(pred, lookup)
+    return np.asarray(dist, dtype=np.float64), np.asarray(nxt, dtype=np.int64)
 
 
 def split_from_next_hop(network: Network, next_arc: IntArray) -> FloatArray:
