@@ -22,6 +22,7 @@ from distlab_migration.workloads.params import (
     PhasedParams,
     ReplayParams,
     SequentialParams,
+    StreamingParams,
     UniformParams,
     ZipfParams,
 )
@@ -59,6 +60,8 @@ def register_components(registrar: Registrar) -> None:
                       doc="Zipf-distributed page popularity (YCSB's exponent 0.99 by default)")
     registrar.register(workload, "sequential", SequentialParams, f"{_W}.patterns:Sequential",
                       doc="writes sweep memory in order (pre-copy's worst case)")
+    registrar.register(workload, "streaming", StreamingParams, f"{_W}.patterns:Streaming",
+                      doc="a sequential reader: reads sweep memory in order from its middle; writes uniform")
     registrar.register(workload, "phased", PhasedParams, f"{_W}.patterns:Phased",
                       doc="a working set that moves to a new region every phase")
     registrar.register(workload, "replay", ReplayParams, f"{_W}.replay:Replay",

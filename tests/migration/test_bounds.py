@@ -116,7 +116,7 @@ def test_every_integer_and_every_rate_has_an_upper_bound(registry: Any) -> None:
     classes: list[tuple[str, type]] = [("world.", MigrationWorld)]
     classes += [(f"{kind}.", comp.params) for kind in ("strategy", "workload") for comp in registry.components(kind)
                 if comp.module == "distlab_migration"]
-    assert len(classes) == 1 + 5 + 7
+    assert len(classes) == 1 + 5 + 8
     from distlab.rpc.world import RpcWorld
 
     classes.append(("world.", RpcWorld))

@@ -20,7 +20,7 @@ from distlab.migration.world import MigrationWorld
 from distlab.params import build
 
 STRATEGIES = ["stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"]
-WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "phased", "replay"]
+WORKLOADS = ["idle", "uniform", "hotset", "zipf", "sequential", "streaming", "phased", "replay"]
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +132,10 @@ def test_postcopy_downtime_is_state_only_and_faults_stall_the_guest(registry: An
 
 
 def test_prepaging_cuts_faults_for_a_local_workload(registry: Any) -> None:
+    # With the push in plain ascending order, so that only pre-paging brings the working set early
+    # (restarting the push at the requested page does that too: see the streaming-reader test).
     def faults(prepage: int) -> int:
-        comps = {"strategy": make(registry, "strategy", "postcopy", prepage_pages=prepage),
+        comps = {"strategy": make(registry, "strategy", "postcopy", prepage_pages=prepage, push_restart=False),
                  "workload": make(registry, "workload", "phased", write_rate_pages_s=5000, working_set_fraction=0.05)}
         return int(run_trial(world(), comps, 2).metrics["remote_faults"])
 
@@ -258,28 +260,6 @@ def test_qemu_rule_uses_the_128_mib_s_cap(registry: Any) -> None:
                     {"strategy": make(registry, "strategy", "hybrid"), "workload": make(registry, "workload", "idle")}, 1)
     assert out.trace is not None
     assert out.trace["bandwidth_mbit_s"][0] == pytest.approx(128 * 2**20 * 8 / 1e6)
-
-
-def test_xen_stops_at_29_iterations_when_nothing_else_fires(registry: Any) -> None:
-    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="xen", xen_max_sent_factor=1000.0),
-             "workload": make(registry, "workload", "uniform", write_rate_pages_s=20000)}
-    out = run_trial(world(link={"bandwidth_mbit_s": 1000.0}), comps, 1)
-    assert out.metrics["rounds"] == 29 and out.metrics["converged"] is False
-    assert out.trace is not None
-    rates = out.trace.filter(pl.col("phase") == "precopy")["bandwidth_mbit_s"].to_list()
-    assert rates[:10] == [100.0, 150.0, 200.0, 250.0, 300.0, 350.0, 400.0, 450.0, 500.0, 500.0]
-    # The final stop-and-copy runs at full link speed.
-    assert out.trace["bandwidth_mbit_s"][-1] == 1000.0
-
-
-def test_xen_stops_at_the_first_round_with_fewer_than_50_dirty_pages(registry: Any) -> None:
-    comps = {"strategy": make(registry, "strategy", "hybrid", stop_policy="xen", skip_zero_pages=False),
-             "workload": make(registry, "workload", "sequential", write_rate_pages_s=1000)}
-    out = run_trial(world(link={"bandwidth_mbit_s": 1000.0}), comps, 1)
-    assert out.trace is not None
-    dirty = out.trace.filter(pl.col("phase") == "precopy")["pages_dirty"].to_list()
-    assert dirty[-1] < 50 and all(d >= 50 for d in dirty[:-1]) and len(dirty) > 1
-    assert out.metrics["converged"] is True
 
 
 def test_xen_stops_once_more_than_factor_times_memory_is_sent(registry: Any) -> None:
@@ -453,7 +433,7 @@ def test_prepaging_and_in_flight_faults_behave_as_documented(registry: Any, tmp_
 
     def spy(*args: Any) -> None:
         real_replay(*args)
-        replay_state.append(args[11].copy())  # st: [3] faults, [4] stall seconds, [5] + [6] pages sent
+        replay_state.append(args[12].copy())  # st: [3] faults, [4] stall seconds, [5] + [6] pages sent
 
     monkeypatch.setattr(kernels, "postcopy_replay", spy)
     # On demand, prepage 3: the fault on page 100 brings 101, 99, 102 (nearest first, both sides),

@@ -127,8 +127,9 @@ def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int)
 
 
 @SETTINGS
-@given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans(), st.booleans())
-def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool, push: bool) -> None:
+@given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans(), st.booleans(), st.booleans())
+def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool, push: bool,
+                                 restart: bool) -> None:
     rng = np.random.default_rng(seed % 2**32)
     acc = rng.integers(0, pages, n).astype(np.int64)
     times = np.sort(rng.random(n)) * 0.05
@@ -137,14 +138,14 @@ def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, sk
     results = []
     for mod in (K, R):
         arrive = np.where(missing, np.inf, -1.0)
-        st_ = np.array([0.01, 0.0, 0, 0, 0, 0, 0, missing.sum(), 0.01], dtype=np.float64)
+        st_ = np.array([0.01, 0.0, 0, 0, 0, 0, 0, missing.sum(), 0.01, 0], dtype=np.float64)
         src = np.arange(pages, dtype=np.int64)
         dst = np.where(missing, -1, src)
         # Two chunks, then run out the push.
         half = n // 2
-        mod.postcopy_replay(acc[:half], times[:half], 0.025, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
-        mod.postcopy_replay(acc[half:], times[half:], 0.05, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
-        mod.postcopy_replay(acc[:0], times[:0], 10.0, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, st_, src, dst)
+        mod.postcopy_replay(acc[:half], times[:half], 0.025, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, restart, st_, src, dst)
+        mod.postcopy_replay(acc[half:], times[half:], 0.05, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, restart, st_, src, dst)
+        mod.postcopy_replay(acc[:0], times[:0], 10.0, arrive, zero, skip_zero, 1e-4, 1e-7, 1e-3, prepage, push, restart, st_, src, dst)
         results.append((arrive, st_, dst))
     (a1, s1, d1), (a2, s2, d2) = results
     assert np.array_equal(a1, a2) and np.array_equal(s1, s2) and np.array_equal(d1, d2)

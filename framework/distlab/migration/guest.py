@@ -163,14 +163,17 @@ class Guest:
         kernels.draw_zipf(self._state(read), table.cdf, table.perm, out)
         self._collect(out, k0, rate, read)
 
-    def sequential(self, rate: float, t0: float, t1: float, lo: int = 0, span: int | None = None, *, read: bool = False) -> None:
+    def sequential(self, rate: float, t0: float, t1: float, lo: int = 0, span: int | None = None, *, read: bool = False,
+                   offset: int = 0) -> None:
         """Accesses at ``rate`` per second sweeping ``[lo, lo + span)`` in order: the k-th touches
-        ``lo + k mod span``, so a sweep never touches a page twice."""
+        ``lo + (offset + k) mod span``, so a sweep never touches a page twice."""
         span = self._span(lo, span)
         k0, n = self._count(rate, t0, t1)
         if n == 0:
             return
-        pages = lo + (np.arange(k0, k0 + n, dtype=np.int64) % span)
+        if read and self._mode == "source":
+            return  # reads cost nothing at the source (see the module's docstring)
+        pages = lo + ((np.arange(k0, k0 + n, dtype=np.int64) + offset) % span)
         self.accesses(pages, np.arange(k0, k0 + n) / rate, read=read)
 
     def accesses(self, pages: np.ndarray, times: np.ndarray, *, read: bool | np.ndarray = False) -> None:

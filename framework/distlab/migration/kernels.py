@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 __all__ = [
+    "drop_redirtied",
     "draw_hotset",
     "draw_uniform",
     "draw_zipf",
@@ -280,6 +281,22 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
 
 
 @numba.njit(cache=True)
+def drop_redirtied(idx: np.ndarray, lo: int, hi: int, bitmap: np.ndarray) -> int:
+    """Pack the pages of ``idx[lo:hi]`` that are not dirty in ``bitmap`` at ``idx[lo:lo + k]``; return ``k``.
+
+    A page of a pre-copy round that the guest wrote again since the round's sync is dirty again, and
+    Xen does not send it in this round (the ``to_skip`` peek of xc_linux_save.c); it stays dirty.
+    """
+    k = lo
+    for i in range(lo, hi):
+        p = idx[i]
+        if bitmap[p] == 0:
+            idx[k] = p
+            k += 1
+    return k - lo
+
+
+@numba.njit(cache=True)
 def send_pages(
     idx: np.ndarray,
     zero: np.ndarray,
@@ -359,10 +376,17 @@ def _push_next(
     arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float, latency_s: float,
     st: np.ndarray, src_versions: np.ndarray, dst_versions: np.ndarray,
 ) -> bool:
-    # The background push: the next page still at the source, in ascending order; False when none is.
+    # The background push: the next page still at the source from the push pointer st[2] up; past the
+    # end, from the lowest page that may still be there (st[9]; only a restarted push leaves pages
+    # behind it). False when no page is at the source.
     q = np.int64(st[2])
     while q < arrive.size and arrive[q] != np.inf:
         q += 1
+    if q >= arrive.size:
+        q = np.int64(st[9])
+        while q < arrive.size and arrive[q] != np.inf:
+            q += 1
+        st[9] = q
     st[2] = q
     if q >= arrive.size:
         return False
@@ -383,6 +407,7 @@ def postcopy_replay(
     latency_s: float,
     prepage: int,
     push: bool,
+    restart: bool,
     st: np.ndarray,
     src_versions: np.ndarray,
     dst_versions: np.ndarray,
@@ -390,7 +415,9 @@ def postcopy_replay(
     """Replay guest accesses at the destination during post-copy, with faults and a background push.
 
     The link is one serial resource: whenever it is idle the source pushes the next missing page in
-    ascending order. A fault (a touch of a page still at the source) sends a request, which takes
+    ascending order; with ``restart``, a requested page moves the push to the page after it (QEMU's
+    "the dirty page scanning restarts from the requested location"), and past the last page the push
+    wraps around to the pages it passed over. A fault (a touch of a page still at the source) sends a request, which takes
     one latency to reach the source while the push goes on; then the page goes next on the link,
     followed by at most ``prepage`` of the missing pages nearest it, tried in the order p+1, p-1, p+2,
     p-2, ... up to ``prepage`` away on either side, and the guest stalls until the faulting page
@@ -406,7 +433,7 @@ def postcopy_replay(
         st: the replay state, updated in place: [0] real minus guest time (grows with stalls),
             [1] time the link is next free, [2] push pointer, [3] faults, [4] stall seconds,
             [5] data pages sent, [6] zero pages sent, [7] pages still at the source,
-            [8] last arrival.
+            [8] last arrival, [9] no page below it is still at the source.
         src_versions / dst_versions: check-mode version arrays, or empty.
     """
     n_pages = arrive.size
@@ -442,6 +469,8 @@ def postcopy_replay(
                     if sent < prepage and 0 <= q < n_pages and arrive[q] == inf:
                         _post_send(q, arrive, zero, skip_zero, page_s, zero_s, latency_s, st, src_versions, dst_versions)
                         sent += 1
+            if restart:
+                st[2] = p + 1
         stall = arrive[p] - t
         st[4] += stall
         st[0] += stall

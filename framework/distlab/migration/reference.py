@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "count_dirty",
+    "drop_redirtied",
     "draw_hotset",
     "draw_uniform",
     "draw_zipf",
@@ -145,6 +146,13 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
     return k
 
 
+def drop_redirtied(idx: np.ndarray, lo: int, hi: int, bitmap: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.drop_redirtied`."""
+    kept = [int(p) for p in idx[lo:hi] if bitmap[p] == 0]
+    idx[lo:lo + len(kept)] = kept
+    return len(kept)
+
+
 def send_pages(
     idx: np.ndarray,
     zero: np.ndarray,
@@ -204,6 +212,11 @@ def _push_next(arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: fl
     q = int(st[2])
     while q < len(arrive) and arrive[q] != math.inf:
         q += 1
+    if q >= len(arrive):  # wrap around to the lowest page that may still be at the source
+        q = int(st[9])
+        while q < len(arrive) and arrive[q] != math.inf:
+            q += 1
+        st[9] = q
     st[2] = q
     if q >= len(arrive):
         return False
@@ -223,6 +236,7 @@ def postcopy_replay(
     latency_s: float,
     prepage: int,
     push: bool,
+    restart: bool,
     st: np.ndarray,
     src_versions: np.ndarray,
     dst_versions: np.ndarray,
@@ -255,6 +269,8 @@ def postcopy_replay(
                     if sent < prepage and 0 <= q < n_pages and arrive[q] == math.inf:
                         _post_send(q, *args)
                         sent += 1
+            if restart:
+                st[2] = p + 1
         stall = arrive[p] - t
         st[4] += stall
         st[0] += stall

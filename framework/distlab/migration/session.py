@@ -6,19 +6,40 @@ The model follows QEMU's RAM migration (migration/ram.c), simplified to whole ro
   (QEMU's ``migration_bitmap_sync``); the snapshot's pages are sent at the (possibly rate-limited) link
   rate; the guest runs meanwhile, and each of its writes marks its page dirty for the next round.
   Round 1 sends every page, because the bitmap starts full (QEMU's bulk stage).
+- **skipping re-dirtied pages** (``configure(skip_redirtied=True)``, Xen's mechanism: Clark et al., "Live
+  Migration of Virtual Machines", NSDI 2005, section 5.4, and the ``to_skip`` bitmap of Xen's
+  tools/libxc/xc_linux_save.c): the round's pages go in batches of ``skip_batch_pages`` (Xen's 1024);
+  before each batch the bitmap is peeked, and a page the guest wrote again since the round began is
+  not sent in this round: it is still dirty, so a later round (or the stop-and-copy, which skips
+  nothing) sends it. The guest runs batch by batch, so what a batch skips depends on what the guest
+  wrote while the batches before it were on the link. Xen walks the pages in a pseudo-random
+  permutation; the session walks them in ascending order for every strategy (not modelled: the
+  permutation).
 - **stop-and-copy** (``stop_and_copy``): the VM stops; the pages still dirty, then the CPU and device
   state, go at full link speed (QEMU lifts its pre-copy rate limit for completion; the world's
-  ``link.limit_stop_copy`` keeps it), and the VM resumes one latency after the last byte left.
+  ``link.limit_stop_copy`` keeps it; a strategy may pass its own limit, as Xen's final iteration runs
+  at its allowed rate), and the VM resumes one latency plus ``vm.resume_ms`` after the last byte left.
 - **post-copy** (``postcopy``): the VM stops, its CPU and device state go first, it resumes at the
   destination, and the pages still at the source are pushed in the background; a touch of a page that
   has not arrived is a fault served over the network (see :func:`distlab.migration.kernels.postcopy_replay`).
+  After a fault the push restarts its scan at the page after the requested one (QEMU's
+  docs/devel/migration/postcopy.rst: "the dirty page scanning restarts from the requested location"),
+  so a guest reading memory in order takes about one fault; ``push_restart=False`` keeps the push in
+  ascending order whatever the faults.
+- **resume cost** (``world.vm.resume_ms``): a fixed time to suspend, hand over control and resume,
+  added to the downtime of a stop-and-copy and of a switch-over to post-copy.
+
+Not modelled: free-page hints and balloon handling (every page is sent), page-table or device
+fix-ups, compression other than zero pages and XBZRLE, multifd channels, TCP dynamics (the link
+carries its nominal rate from the first byte), and CPU cost at either end.
 
 Mechanism and policy: a strategy (a plugin) decides *whether* and *when*: how many rounds, at what rate,
 whether to throttle, when to switch over, whether the source pushes during post-copy, and how many pages
 to pre-page per fault; each is an argument of a verb. The session decides *how*, the same way for every
 strategy and as the modelled system does it: a round sends its dirty pages in ascending order (QEMU's
-bitmap walk), the post-copy push walks the missing pages in ascending order, and pre-paging takes the
-missing pages nearest the fault. Those orders sit in the kernels because they run once per page inside
+bitmap walk), the post-copy push walks the missing pages in ascending order (restarting after each
+requested page, unless the strategy turns that off), and pre-paging takes the missing pages nearest
+the fault. Those orders sit in the kernels because they run once per page inside
 the replay loop. A plugin could pass them in (a permutation to push in, offsets to pre-page) at the same
 speed, but no strategy varies them yet; one that wants another order asks for a new mechanism, to be
 added here as a verb argument, as ``rate_limit_mbit_s`` was.
@@ -94,13 +115,15 @@ class Round:
         index: 1 for the first round.
         start_time_s: when it started.
         duration_s: how long sending its pages took.
-        pages_sent: pages sent (zero pages included).
+        pages_sent: pages sent (zero pages included; skipped pages not).
         bytes_sent: bytes put on the link.
         pages_dirty: pages dirty at its end (what the next round or the stop-and-copy would send).
         bytes_dirty: ``pages_dirty * page_size_bytes`` (QEMU's "remaining" estimate).
         rate_mbit_s: the rate it was sent at.
         throttle: the fraction of guest CPU taken away during it.
         writes: guest writes during it.
+        pages_skipped: pages dirty when it began that it did not send because the guest had written
+            them again before their batch (0 unless the session skips re-dirtied pages).
     """
 
     index: int
@@ -113,6 +136,7 @@ class Round:
     rate_mbit_s: float
     throttle: float
     writes: int
+    pages_skipped: int = 0
 
 
 class Session:
@@ -137,6 +161,7 @@ class Session:
         # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them.
         self._bitmap = np.ones(self.pages, dtype=np.uint8)
         self._zero = _zero_pages(rng, self.pages, vm.zero_page_fraction)
+        self.resume_s = vm.resume_ms / 1e3
         self._sent = np.zeros(self.pages, dtype=np.uint32)
         self._idx = np.empty(self.pages, dtype=np.int64)
         self.src_versions = np.zeros(self.pages if check else 0, dtype=np.int64)
@@ -155,6 +180,8 @@ class Session:
         self.done = False
         self._bitmap_from_writes = False  # the initial full bitmap is not writes: zero pages stay zero
         self._skip_zero = True
+        self._skip_redirtied = False
+        self._skip_batch = 1024
         self._cache = np.full(1, -1, dtype=np.int64)
         self._xbzrle = False
         self._delta_bytes = self.page_size_bytes
@@ -207,14 +234,23 @@ class Session:
         skip_zero_pages: bool = True,
         xbzrle_cache_mib: int | None = None,
         xbzrle_compressed_fraction: float = 0.25,
+        skip_redirtied: bool = False,
+        skip_batch_pages: int = 1024,
     ) -> None:
-        """Choose the page encodings.
+        """Choose the page encodings, and whether pre-copy rounds skip pages written again.
 
         Args:
             skip_zero_pages: send a page that is all zeros as a header only.
             xbzrle_cache_mib: size of the XBZRLE page cache, or None for no delta compression.
             xbzrle_compressed_fraction: size of a delta-encoded page as a fraction of a page.
+            skip_redirtied: in a pre-copy round, do not send a page the guest wrote again since the
+                round began (Xen's ``to_skip``; Clark et al. 2005, section 5.4); it is sent later.
+            skip_batch_pages: how many pages go between two peeks at the bitmap (Xen's batch: 1024).
         """
+        if skip_batch_pages < 1:
+            raise PluginError(f"skip_batch_pages must be >= 1, got {skip_batch_pages!r}")
+        self._skip_redirtied = skip_redirtied
+        self._skip_batch = skip_batch_pages
         self._skip_zero = skip_zero_pages
         self._xbzrle = xbzrle_cache_mib is not None
         if xbzrle_cache_mib is not None:
@@ -245,30 +281,53 @@ class Session:
         n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
         self._bitmap_from_writes = True
         # XBZRLE starts after the bulk stage, as QEMU's xbzrle_started does.
-        nbytes, data = self._send(self._idx[:n], use_cache=self._xbzrle and self.rounds >= 1, insert=True)
-        duration = nbytes * 8 / (rate * 1e6)
+        use_cache = self._xbzrle and self.rounds >= 1
         writes_before = self.guest.writes
         throttle = self.throttle
-        self._run_guest(duration)
+        skipped = 0
+        if self._skip_redirtied:
+            nbytes = 0
+            duration = 0.0
+            for lo in range(0, n, self._skip_batch):
+                hi = min(n, lo + self._skip_batch)
+                # The pages of the batch that the guest has not written again are packed in place at
+                # idx[lo:lo + k]; the others stay dirty in the bitmap for a later round.
+                k = int(kernels.drop_redirtied(self._idx, lo, hi, self._bitmap))
+                skipped += hi - lo - k
+                b, _ = self._send(self._idx[lo:lo + k], use_cache=use_cache, insert=True)
+                d = b * 8 / (rate * 1e6)
+                self._run_guest(d)  # the guest runs while this batch is on the link
+                nbytes += b
+                duration += d
+        else:
+            nbytes, _ = self._send(self._idx[:n], use_cache=use_cache, insert=True)
+            duration = nbytes * 8 / (rate * 1e6)
+            self._run_guest(duration)
         self.rounds += 1
         self.metrics["rounds"] = self.rounds
         dirty = self.dirty_pages
         self._check_time(f"pre-copy round {self.rounds}")
-        rnd = Round(self.rounds, start, duration, n, nbytes, dirty, dirty * self.page_size_bytes, rate, throttle,
-                    self.guest.writes - writes_before)
-        self._row("precopy", start, duration, n, dirty, rate, throttle, rnd.writes)
+        rnd = Round(self.rounds, start, duration, n - skipped, nbytes, dirty, dirty * self.page_size_bytes, rate,
+                    throttle, self.guest.writes - writes_before, skipped)
+        self._row("precopy", start, duration, n - skipped, dirty, rate, throttle, rnd.writes)
         return rnd
 
-    def stop_and_copy(self, *, converged: bool = True) -> None:
+    def stop_and_copy(self, *, converged: bool = True, rate_limit_mbit_s: float | None = None) -> None:
         """Stop the VM, send what is still dirty and the CPU and device state, resume at the destination.
+
+        The downtime is the transfer, one latency, and the world's ``vm.resume_ms``.
 
         Args:
             converged: whether the strategy's stop condition held (False when it gave up on a bound;
                 True when it has no stop condition to miss, as plain stop-and-copy).
+            rate_limit_mbit_s: the strategy's cap for the final copy (None: the full link, as QEMU;
+                Xen's final iteration keeps its rate limit).
         """
         self._not_done()
         link = self.world.link
         rate = self.rate_mbit_s() if link.limit_stop_copy else link.bandwidth_mbit_s
+        if rate_limit_mbit_s is not None:
+            rate = min(rate, rate_limit_mbit_s)
         start = self.clock_s
         n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
         # QEMU's last stage still uses cached pages but inserts no new ones.
@@ -280,8 +339,8 @@ class Session:
         self.clock_s += duration
         self._check_time("the stop-and-copy")
         self.metrics.update(
-            downtime_s=duration + latency,
-            total_time_s=self.clock_s + latency,
+            downtime_s=duration + latency + self.resume_s,
+            total_time_s=self.clock_s + latency + self.resume_s,
             source_busy_s=self.clock_s,
             converged=bool(converged),
         )
@@ -289,7 +348,8 @@ class Session:
         self.done = True
         self._check_end("the stop-and-copy (the VM resumes one latency after the last byte)")
 
-    def postcopy(self, *, prepage_pages: int = 0, background_push: bool = True, converged: bool = True) -> None:
+    def postcopy(self, *, prepage_pages: int = 0, background_push: bool = True, push_restart: bool = True,
+                 converged: bool = True) -> None:
         """Stop the VM, send its CPU and device state, resume it at the destination, then move the
         pages still at the source.
 
@@ -304,6 +364,10 @@ class Session:
             background_push: push the pages not yet sent, in ascending order, whenever the link is idle
                 (QEMU does); without it, pages move only on faults (pure on-demand paging), so the
                 source is needed until the guest has touched every page it never had.
+            push_restart: after a page is requested, the push goes on from the page after it, wrapping
+                around to the pages it passed over (QEMU: "the dirty page scanning restarts from the
+                requested location", docs/devel/migration/postcopy.rst); False: it keeps its ascending
+                order whatever the faults.
             converged: whether a preceding pre-copy phase ended on its own stop condition (true when
                 there was none to miss).
         """
@@ -321,15 +385,17 @@ class Session:
         arrive[missing] = np.inf
         state_s = self.state_bytes / bw
         self.metrics["bytes_sent"] += self.state_bytes
-        self.metrics["downtime_s"] = state_s + latency
+        self.metrics["downtime_s"] = state_s + latency + self.resume_s
         self.metrics["converged"] = bool(converged)
         self._row("switchover", self.clock_s, state_s, 0, n, link.bandwidth_mbit_s, 0.0, 0)
-        resume = self.clock_s + state_s + latency
+        resume = self.clock_s + state_s + latency + self.resume_s
         page_s = self.page_size_bytes / bw
         zero_s = ZERO_PAGE_BYTES / bw
         # [0] real minus guest time, [1] link free at, [2] push pointer, [3] faults, [4] stall seconds,
-        # [5] data pages, [6] zero pages, [7] pages at the source, [8] last arrival
-        st = np.array([resume - self.guest_time_s, self.clock_s + state_s, 0, 0, 0, 0, 0, n, resume], dtype=np.float64)
+        # [5] data pages, [6] zero pages, [7] pages at the source, [8] last arrival, [9] no page below it
+        # is still at the source (where the restarted push wraps around to)
+        st = np.array([resume - self.guest_time_s, self.clock_s + state_s, 0, 0, 0, 0, 0, n, resume, 0],
+                      dtype=np.float64)
         self.guest.at_destination()
         # Chunks of guest time: about a hundred over the time the background push alone would take.
         # A chunk in which nothing moves (no fault, no page sent; an idle guest under on-demand paging)
@@ -348,7 +414,8 @@ class Session:
             self.workload.run(self.guest, g0, g1)
             pages, times = self.guest.take_accesses()
             kernels.postcopy_replay(pages, times, g1, arrive, self._zero, self._skip_zero, page_s, zero_s,
-                                    latency, prepage_pages, background_push, st, self.src_versions, self.dst_versions)
+                                    latency, prepage_pages, background_push, push_restart, st, self.src_versions,
+                                    self.dst_versions)
             self.guest_time_s = g1
             self.clock_s = g1 + st[0]
             sent = int(st[5] + st[6] - sent0)

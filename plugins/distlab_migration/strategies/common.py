@@ -12,12 +12,21 @@ if TYPE_CHECKING:
 __all__ = ["AutoConverge", "configure"]
 
 
-def configure(session: Session, params: PrecopyOptions) -> None:
-    """Ask the session for the encodings the parameters enable."""
+def configure(session: Session, params: PrecopyOptions, *, skip_redirtied_default: bool = False) -> None:
+    """Ask the session for the encodings the parameters enable.
+
+    Args:
+        session: the migration.
+        params: the strategy's options.
+        skip_redirtied_default: whether to skip re-dirtied pages when ``params.skip_redirtied`` is null
+            (the strategy's own default: on for Xen's policy).
+    """
+    skip = params.skip_redirtied
     session.configure(
         skip_zero_pages=params.skip_zero_pages,
         xbzrle_cache_mib=params.xbzrle_cache_mib if params.xbzrle else None,
         xbzrle_compressed_fraction=params.xbzrle_compressed_fraction,
+        skip_redirtied=skip_redirtied_default if skip is None else skip,
     )
 
 

@@ -6,9 +6,15 @@ Constants taken from the systems they model, with where they come from:
   ``max-bandwidth`` 128 MiB/s (MAX_THROTTLE), ``cpu-throttle-initial`` 20 %, ``cpu-throttle-increment``
   10 %, ``max-cpu-throttle`` 99 %, ``throttle-trigger-threshold`` 50 %, and an XBZRLE cache of 64 MiB
   (DEFAULT_MIGRATE_XBZRLE_CACHE_SIZE).
-- Xen (tools/libxc/xc_domain_save.c): DEF_MAX_ITERS 29, DEF_MAX_FACTOR 3, and the "fewer than 50 pages
-  dirtied" test; the rate limit of 100 Mbit/s rising by 50 Mbit/s per round up to 500 Mbit/s is from
-  Clark et al., "Live Migration of Virtual Machines", NSDI 2005, section 5.
+- Xen (tools/libxc/xc_linux_save.c, later xc_domain_save.c): DEF_MAX_ITERS 29, DEF_MAX_FACTOR 3, the
+  "fewer than 50 pages" test, START_MBIT_RATE 100 and MAX_MBIT_RATE 500 (in Xen's Mbit of 2**20 bits:
+  RATE_TO_BTU 781250 turns a 100 KiB burst into microseconds), the step of 50 and the skip of re-dirtied
+  pages (its ``to_skip`` bitmap, peeked once per batch of 1024 pages). The two rate rules,
+  ``xen_rate_rule``: ``code``, the save loop's (raise the limit to the last round's dirtying rate plus
+  50 only when that rate exceeds it; stop when a round at the maximum sent more pages than the one
+  before), and ``paper``, Clark et al., "Live Migration of Virtual Machines", NSDI 2005, section 5.3
+  (each round's limit is the previous round's dirtying rate plus 50, at least 100; stop when that
+  exceeds the maximum or less than 256 KiB remains; the final copy at the maximum).
 
 Upper bounds: at most :data:`MAX_ROUNDS` pre-copy rounds (each round may re-send the whole memory, and
 ``bytes_sent`` is an int64 column: with the world's largest VM, 10**4 full copies stay far below 2**63),
@@ -62,6 +68,10 @@ class PrecopyOptions:
     throttle_trigger_fraction: float = param(
         0.50, "throttle when a round dirties more than this fraction of the bytes it sent (QEMU: 50%)", gt=0.0
     )
+    skip_redirtied: bool | None = param(
+        None, "do not send in a round a page written again since it began (Xen's to_skip); null: on for "
+        "hybrid's xen policy, off otherwise"
+    )
 
     def __post_init__(self) -> None:
         if self.throttle_initial > self.throttle_max:
@@ -90,6 +100,9 @@ class PostcopyParams:
     background_push: bool = param(
         True, "push untouched pages in the background (false: pages move only on faults, pure on-demand)"
     )
+    push_restart: bool = param(
+        True, "after a fault, the push goes on from the requested page (QEMU); false: ascending order throughout"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,9 +118,14 @@ class HybridParams(PrecopyOptions):
     xen_max_iterations: int = param(29, "xen: pre-copy iterations at most (DEF_MAX_ITERS)", ge=1, le=MAX_ROUNDS)
     xen_min_dirty_pages: int = param(50, "xen: stop when fewer pages than this are dirty", ge=0, le=MAX_PAGES)
     xen_max_sent_factor: float = param(3.0, "xen: stop once more than this many times memory was sent", gt=0.0)
-    xen_rate_start_mbit_s: float = param(100.0, "xen: rate limit of the first round", gt=0.0)
-    xen_rate_step_mbit_s: float = param(50.0, "xen: rate limit added each round", ge=0.0)
-    xen_rate_max_mbit_s: float = param(500.0, "xen: largest rate limit", gt=0.0)
+    xen_rate_rule: str = param(
+        "code", "xen: how the rate limit adapts: the save loop's rule (code) or Clark et al. 2005's (paper)",
+        choices=("code", "paper"),
+    )
+    xen_rate_start_mbit_s: float = param(100.0, "xen: rate limit of the first round, in Xen's Mbit/s (2^20 bit/s)",
+                                         gt=0.0)
+    xen_rate_step_mbit_s: float = param(50.0, "xen: added to the measured dirtying rate, in Xen's Mbit/s", ge=0.0)
+    xen_rate_max_mbit_s: float = param(500.0, "xen: largest rate limit, in Xen's Mbit/s (2^20 bit/s)", gt=0.0)
     rounds: int = param(5, "rounds: pre-copy rounds before the stop-and-copy", ge=1, le=MAX_ROUNDS)
 
     def __post_init__(self) -> None:
@@ -127,4 +145,7 @@ class PrecopyPostcopyParams(PrecopyOptions):
     prepage_pages: int = param(
         0, "missing pages sent right after each faulting one: the nearest, in the order p+1, p-1, p+2, ...", ge=0,
         le=MAX_PAGES,
+    )
+    push_restart: bool = param(
+        True, "after a fault, the push goes on from the requested page (QEMU); false: ascending order throughout"
     )

@@ -26,4 +26,4 @@ class PrecopyPostcopy:
             if rnd.pages_dirty == 0:
                 break
             self.auto_converge.after_round(session, rnd)
-        session.postcopy(prepage_pages=self.params.prepage_pages)
+        session.postcopy(prepage_pages=self.params.prepage_pages, push_restart=self.params.push_restart)

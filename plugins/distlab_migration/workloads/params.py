@@ -18,7 +18,7 @@ import dataclasses
 from distlab import ParameterError, param
 
 __all__ = ["MAX_RATE_PAGES_S", "HotsetParams", "IdleParams", "PhasedParams", "ReplayParams", "SequentialParams",
-           "UniformParams", "ZipfParams"]
+           "StreamingParams", "UniformParams", "ZipfParams"]
 
 MAX_RATE_PAGES_S = 1e7
 """The largest write rate, and the largest read rate a read fraction may imply, in pages per guest second."""
@@ -84,6 +84,18 @@ class SequentialParams:
 
     def __post_init__(self) -> None:
         _check_read_rate(self.write_rate_pages_s, self.read_fraction)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamingParams:
+    """A sequential reader: reads sweep memory in order from a starting page, wrapping around; writes are uniform."""
+
+    read_rate_pages_s: float = param(20000.0, "page reads per second of guest time, in page order", gt=0.0,
+                                     le=MAX_RATE_PAGES_S)
+    write_rate_pages_s: float = param(100.0, "page writes per second of guest time, uniform over memory", ge=0.0,
+                                      le=MAX_RATE_PAGES_S)
+    start_fraction: float = param(0.5, "where the reader starts at guest time 0, as a fraction of memory", ge=0.0,
+                                  lt=1.0)
 
 
 @dataclasses.dataclass(frozen=True)

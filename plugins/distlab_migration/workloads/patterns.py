@@ -1,4 +1,4 @@
-"""Workloads drawn from a distribution over pages: idle, uniform, hot set, Zipf, sequential and phased."""
+"""Workloads drawn from a distribution over pages: idle, uniform, hot set, Zipf, sequential, streaming and phased."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ if TYPE_CHECKING:
         IdleParams,
         PhasedParams,
         SequentialParams,
+        StreamingParams,
         UniformParams,
         ZipfParams,
     )
 
-__all__ = ["Hotset", "Idle", "Phased", "Sequential", "Uniform", "Zipf"]
+__all__ = ["Hotset", "Idle", "Phased", "Sequential", "Streaming", "Uniform", "Zipf"]
 
 
 def _read_rate(write_rate: float, read_fraction: float) -> float:
@@ -97,6 +98,30 @@ class Sequential:
     def run(self, guest: Guest, t0: float, t1: float) -> None:
         guest.sequential(self.params.write_rate_pages_s, t0, t1)
         guest.uniform(self.read_rate, t0, t1, read=True)
+
+
+class Streaming:
+    """A sequential reader (a scan, a backup, a media server): reads sweep memory in page order from
+    ``start_fraction`` of it, wrapping around; writes are uniform.
+
+    After a switch-over to post-copy the reader asks for pages in order from somewhere in the middle of
+    memory: a push that restarts at the requested page (QEMU's) stays ahead of it after one fault, a push
+    that keeps its ascending order from page 0 does not, and the reader faults on page after page until
+    the push passes it.
+    """
+
+    def __init__(self, params: StreamingParams) -> None:
+        self.params = params
+        self.start_page = 0
+
+    def start(self, guest: Guest) -> None:
+        self.start_page = min(guest.pages - 1, int(self.params.start_fraction * guest.pages))
+
+    def run(self, guest: Guest, t0: float, t1: float) -> None:
+        p = self.params
+        if p.write_rate_pages_s > 0:
+            guest.uniform(p.write_rate_pages_s, t0, t1)
+        guest.sequential(p.read_rate_pages_s, t0, t1, read=True, offset=self.start_page)
 
 
 class Phased:

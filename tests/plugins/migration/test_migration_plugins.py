@@ -18,7 +18,7 @@ from distlab.migration.world import MigrationWorld
 from distlab.params import build
 
 STRATEGIES = {"stop_and_copy", "precopy", "postcopy", "hybrid", "precopy_postcopy"}
-WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "phased", "replay"}
+WORKLOADS = {"idle", "uniform", "hotset", "zipf", "sequential", "streaming", "phased", "replay"}
 
 
 @pytest.fixture(scope="module")
