@@ -71,7 +71,9 @@ def test_html_is_the_markdown_rendered_with_every_image_embedded(sweep: Path, tm
     md = (out / "REPORT.md").read_text()
     assert "![trade-off](figures/tradeoff.png)" in md
     page = _parse(html)
-    assert page.srcs and all(s.startswith("data:image/png;base64,") for s in page.srcs)
+    # The analysis's own PNG as it is; the report's figures as vector graphics.
+    assert page.srcs and all(s.startswith(("data:image/png;base64,", "data:image/svg+xml;base64,")) for s in page.srcs)
+    assert any(s.startswith("data:image/svg+xml;base64,") for s in page.srcs)
     assert len(page.srcs) == md.count("![")
     assert base64.b64encode((out / "figures" / "tradeoff.png").read_bytes()).decode() in html
     assert "figures/" not in html
@@ -160,8 +162,12 @@ def test_without_a_component_column_the_share_of_trials_is_said() -> None:
 
 def test_figures_are_whole_pngs_and_no_temporary_file_is_left(sweep: Path, tmp_path: Path) -> None:
     files = make_report(sweep, tmp_path / "report")
-    figures = [f for f in files if f.suffix == ".png"]
+    figures = [f for f in files if f.suffix in (".png", ".svg")]
     assert figures
     for figure in figures:
-        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if figure.suffix == ".png":
+            assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert figure.read_bytes().rstrip().endswith(b"</svg>")
+    assert {f.stem for f in figures if f.suffix == ".png"} == {f.stem for f in figures if f.suffix == ".svg"}
     assert sorted(p.name for p in (tmp_path / "report" / "figures").iterdir()) == sorted(f.name for f in figures)

@@ -173,9 +173,12 @@ def _store_case(case: Case, job_dir: Path, root: Path, rows: list[dict[str, Any]
         seed_key=case.seed_key,
         study=case.study.name,
         # The study's declarations, so that a report needs nothing but the rows and this file:
-        # which columns are metrics (and how to draw them), and which kind is the treatment.
+        # which columns are metrics (and how to draw them), which kind is the treatment (and its
+        # baseline), and the study's key figures.
         treatment=case.study.treatment,
+        baseline=case.study.baseline,
         metrics=[dataclasses.asdict(m) for m in case.study.metrics],
+        figures=[dataclasses.asdict(f) for f in case.study.figures],
         config=case.config(),
         input_files=case.input_files(),
         overrides=list(overrides),

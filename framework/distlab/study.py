@@ -11,7 +11,7 @@ from distlab.component import Kind, load_object
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["CaseCheck", "Metric", "Study", "TrialResult", "TrialRunner"]
+__all__ = ["CaseCheck", "Figure", "Metric", "Study", "TrialResult", "TrialRunner"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +23,13 @@ class Metric:
         doc: one line saying what it measures.
         better: ``"lower"`` or ``"higher"`` if one direction is better, else ``None``.
         figure: whether ``distlab report`` draws a figure of it.
-        log_scale: whether that figure uses a logarithmic axis (for metrics spanning decades).
+        log_scale: whether that figure must use a logarithmic axis; without it, the report chooses one
+            from the data (when the values span more than about two decades).
+        label: the metric in words for axes and tables (``"downtime"``); ``None``: from the name, its
+            unit suffix dropped (``downtime_s`` reads "downtime").
+        unit: its unit (``"s"``, ``"bytes"``, ``"/s"``, ``""`` for a count); ``None``: from the name's
+            suffix (``_s``, ``_ms``, ``_us``, ``_bytes``, ``bytes_``, ``_per_s``, ...), see
+            :mod:`distlab.report.units`.
     """
 
     name: str
@@ -31,6 +37,37 @@ class Metric:
     better: Literal["lower", "higher"] | None = "lower"
     figure: bool = True
     log_scale: bool = False
+    label: str | None = None
+    unit: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A study's key figure: one metric against another, drawn by ``distlab report`` from this declaration.
+
+    Every case is one point (the mean over its successful trials, with the 95% confidence interval of
+    each mean as error bars); the treatment sets the colour, the other swept parameters the marker, and
+    ``panels`` one panel per value.
+
+    Attributes:
+        name: the file's stem (``figures/NAME.png``).
+        x: the metric on the horizontal axis.
+        y: the metric on the vertical axis.
+        title: what the figure shows, in words.
+        panels: the config column with one panel per value (``None``: one panel).
+        kind: ``"scatter"`` (the only kind so far).
+        hline: an optional reference value of ``y`` drawn as a dashed line (e.g. a tolerated downtime).
+        hline_label: what that line means, for the legend.
+    """
+
+    name: str
+    x: str
+    y: str
+    title: str = ""
+    panels: str | None = None
+    kind: Literal["scatter"] = "scatter"
+    hline: float | None = None
+    hline_label: str = ""
 
 
 @dataclasses.dataclass
@@ -75,6 +112,8 @@ class Study:
             benchmarks (rows as :mod:`distlab.bench` describes), run by ``distlab bench``.
         commands: the study's own verbs of the command line, ``{"name": "module:main"}``, where
             ``main(args: list[str]) -> int`` returns the exit status (``distlab NAME ARGS...``).
+        figures: the study's key figures, drawn by every report of it (see :class:`Figure`).
+        baseline: the treatment the report's paired differences compare to (``None``: the first in order).
     """
 
     name: str
@@ -88,6 +127,8 @@ class Study:
     check: str | CaseCheck | None = None
     bench: str | None = None
     commands: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    figures: tuple[Figure, ...] = ()
+    baseline: str | None = None
 
     def check_case(self, world: Any, components: Mapping[str, Any]) -> None:
         """Check that a case's components fit its world (a no-op for a study without a check).

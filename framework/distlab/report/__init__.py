@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from distlab.report.claims import verdict
 from distlab.report.tables import Tables, load_tables
 
-__all__ = ["Tables", "load_tables", "make_report", "report_dir"]
+__all__ = ["Tables", "load_compared", "load_tables", "make_report", "report_dir", "verdict"]
 
 
-def make_report(run_dir: Path, out_dir: Path | None = None, *, analysis: Path | None = None) -> list[Path]:
+def load_compared(run_dirs: Sequence[Path]) -> Tables:
+    """The tables of one sweep, or of several compared (a ``sweep`` column naming each by its folder).
+
+    Raises:
+        ReportError: as :func:`load_tables`, or if the directories hold different studies.
+    """
+    from distlab.report.tables import combine
+
+    dirs = [Path(d) for d in run_dirs]
+    if len(dirs) == 1:
+        return load_tables(dirs[0])
+    names: list[str] = []
+    for d in dirs:
+        # The folder's name, made longer from its parents until it tells the sweeps apart.
+        parts = d.absolute().parts
+        depth = 1
+        while "/".join(parts[-depth:]) in names and depth < len(parts):
+            depth += 1
+        names.append("/".join(parts[-depth:]))
+    return combine([(name, load_tables(d)) for name, d in zip(names, dirs)])
+
+
+def make_report(run_dir: Path | Sequence[Path], out_dir: Path | None = None, *,
+                analysis: Path | None = None) -> list[Path]:
     """Make the report of every job under ``run_dir``.
 
     A report never writes over a job's files. Where it goes by default: into ``run_dir`` itself for a
@@ -19,7 +44,8 @@ def make_report(run_dir: Path, out_dir: Path | None = None, *, analysis: Path | 
     replaces it whole, so ``out_dir`` must be given. See :func:`report_dir`.
 
     Args:
-        run_dir: a run or sweep directory, a job directory, or a case directory.
+        run_dir: a run or sweep directory, a job directory, or a case directory; or several sweep
+            directories of one study, compared in one report (``out_dir`` then required).
         out_dir: where to write (default: see above). Refused if it is, or is inside, a case directory, or
             holds a job's ``provenance.json`` or ``results.parquet``.
         analysis: an optional Python file defining ``analyze(tables: Tables, figures_dir: Path) -> str``,
@@ -32,11 +58,17 @@ def make_report(run_dir: Path, out_dir: Path | None = None, *, analysis: Path | 
         ReportError: if ``run_dir`` holds no results, or ``out_dir`` would write over a job's files.
     """
     from distlab import store
+    from distlab.errors import ReportError
+    from distlab.report import claims
     from distlab.report.figures import draw_figures
     from distlab.report.render import render
 
-    out = report_dir(Path(run_dir), None if out_dir is None else Path(out_dir))
-    tables = load_tables(Path(run_dir))  # first: a bad run_dir must not leave an empty out_dir behind
+    dirs = [Path(run_dir)] if isinstance(run_dir, (str, Path)) else [Path(d) for d in run_dir]
+    if len(dirs) > 1 and out_dir is None:
+        raise ReportError("a report comparing several directories needs --out (where to write it)")
+    out = report_dir(dirs[0], None if out_dir is None else Path(out_dir))
+    tables = load_compared(dirs)  # first: a bad run_dir must not leave an empty out_dir behind
+    claims.start()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:

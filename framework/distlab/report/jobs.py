@@ -114,9 +114,10 @@ def normalized(record: dict[str, Any]) -> dict[str, Any]:
             out.pop(key)
     dict_of_dicts("components")
     dict_of_dicts("input_files")
-    if "metrics" in out and not isinstance(out["metrics"], list):
-        out.pop("metrics")
-    for key in ("study", "treatment", "status", "started_at", "finished_at", "python", "platform"):
+    for key in ("metrics", "figures"):
+        if key in out and not isinstance(out[key], list):
+            out.pop(key)
+    for key in ("study", "treatment", "baseline", "status", "started_at", "finished_at", "python", "platform"):
         if key in out and out[key] is not None and not isinstance(out[key], str):
             out[key] = str(out[key])
     out.setdefault("code", {})

@@ -19,52 +19,122 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
     from distlab.report.tables import Tables
+    from distlab.study import Metric
 
-__all__ = ["render"]
+__all__ = ["metric_cell", "render", "shorten"]
 
 
 def _fmt(value: Any) -> str:
-    """A number as a reader wants it: four significant digits, exponents only when very large or small."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A config value as the report prints it everywhere (see :mod:`distlab.report.units`)."""
+    from distlab.report.units import format_value
+
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format_value(value, digits=4, trim=True) if isinstance(value, float) else format_value(value)
+
+
+def shorten(text: str, limit: int = 90) -> str:
+    """``text`` cut on a word boundary to at most ``limit`` characters, with an ellipsis if cut.
+
+    Examples:
+        >>> shorten("the migration was still running after 3600 s", 30)
+        'the migration was still…'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _headers(tables: Tables, dims: list[str]) -> list[str]:
+    """The sweep's dimensions in words (the raw name where two would read the same)."""
+    from distlab.report.units import param_label
+
+    words = [param_label(d) for d in dims]
+    return [w if words.count(w) == 1 else d for w, d in zip(words, dims)]
+
+
+def metric_cell(metric: Metric, values: list[float], *, boolean: bool = False) -> str:
+    """A metric's mean over ``values`` ± the half-width of its 95% CI, with its unit, as every table prints it."""
+    from distlab.report.stats import mean_ci95
+    from distlab.report.units import metric_quantity, with_spread
+
+    if not values:
         return "–"
-    if isinstance(value, float):
-        if value == 0:
-            return "0"
-        mag = abs(value)
-        if mag >= 1e6 or mag < 1e-3:
-            return f"{value:.3e}"
-        # Fixed point with four significant digits (40004 stays 40004, not 4e+04).
-        decimals = max(0, 3 - math.floor(math.log10(mag)))
-        text = f"{value:.{decimals}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return str(value)
+    q = metric_quantity(metric)
+    mean, half = mean_ci95(values)
+    return with_spread(mean, half, "%" if boolean else q.unit, factor=1.0 if boolean else q.factor)
 
 
-def _group_table(tables: Tables) -> tuple[list[str], list[list[str]]]:
-    """Mean ± half-width of the 95% CI of each figure metric, per combination of swept values."""
+def _group_table(tables: Tables, *, full: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Mean ± half-width of the 95% CI of each metric, per combination of swept values.
+
+    A combination with failed trials says so in its status cell, with the first error: whole when
+    ``full`` (the HTML), else cut on a word boundary (REPORT.md).
+    """
     import polars as pl
 
     from distlab.report.figures import REPLICATION
-    from distlab.report.stats import mean_ci95
 
     dims = [c for c in tables.varying if c not in REPLICATION]
-    ok = tables.results.filter(pl.col("status") == OK)
-    metrics = [m for m in tables.metrics if m.name in ok.columns]
-    header = [*dims, "trials", *(m.name for m in metrics)]
+    res = tables.results
+    metrics = [m for m in tables.metrics if m.name in res.columns]
+    header = [*_headers(tables, dims), "trials", "status", *(_metric_header(m) for m in metrics)]
     rows: list[list[str]] = []
-    groups = ok.group_by(dims, maintain_order=True) if dims else [((), ok)]
-    for key, frame in sorted(groups, key=lambda kv: tuple(str(k) for k in kv[0])):
-        row = [_fmt(k) for k in key] + [str(frame.height)]
+    groups = res.group_by(dims, maintain_order=True) if dims else [((), res)]
+    for key, frame in sorted(groups, key=lambda kv: tuple((v is None, str(v)) for v in kv[0])):
+        ok = frame.filter(pl.col("status") == OK)
+        failed = frame.height - ok.height
+        from distlab.report.units import param_value
+
+        row = [param_value(d, k) for d, k in zip(dims, key)] + [str(frame.height)]
+        if failed:
+            bad = frame.filter(pl.col("status") != OK)
+            kind = next((str(v) for v in bad["error_type"].to_list() if v), "error")
+            message = next((str(v) for v in bad["error_message"].to_list() if v), "")
+            reason = f"{kind}: {message}" if message else kind
+            row.append(f"failed {failed} of {frame.height}: {reason if full else shorten(reason)}")
+        else:
+            row.append("ok")
         for m in metrics:
-            vals = [float(v) for v in frame[m.name].to_list() if v is not None]
-            if not vals:
-                row.append("–")
-                continue
-            mean, half = mean_ci95(vals)
-            # Identical trials give a half-width of rounding noise (e.g. 6e-16): that is no interval.
-            spread = half is not None and not math.isnan(half) and half > 1e-9 * abs(mean)
-            row.append(_fmt(mean) + (f" ± {_fmt(half)}" if spread else ""))
+            vals = [float(v) for v in ok[m.name].to_list() if v is not None]
+            row.append(metric_cell(m, vals, boolean=res.schema[m.name] == pl.Boolean))
         rows.append(row)
+    return header, rows
+
+
+def _metric_header(metric: Metric) -> str:
+    from distlab.report.units import metric_quantity
+
+    return metric_quantity(metric).label
+
+
+def _differences_table(tables: Tables, rows_in: pl.DataFrame, compared: str,
+                       baseline: str) -> tuple[list[str], list[list[str]]]:
+    """The differences to ``baseline`` of every other value of ``compared``, per setting (figure metrics)."""
+    import polars as pl
+
+    from distlab.report.figures import REPLICATION
+    from distlab.report.paired import differences
+    from distlab.report.units import metric_quantity, param_value, with_spread
+
+    settings = [c for c in tables.varying if c not in REPLICATION and c != compared
+                and not c.startswith(compared + ".")]
+    metrics = [m for m in tables.metrics if m.figure and m.name in tables.results.columns
+               and tables.results.schema[m.name].is_numeric() and tables.results.schema[m.name] != pl.Boolean]
+    frame = differences(rows_in, compared, baseline, settings, tables.config_columns, metrics)
+    header = [*_headers(tables, settings), _headers(tables, [compared])[0], "pairs",
+              *(f"Δ {_metric_header(m)}" for m in metrics)]
+    rows = []
+    for r in frame.iter_rows(named=True) if frame.height else []:
+        cells = [param_value(c, r[c]) for c in settings] + [str(r[compared]), str(r["pairs"]) or "–"]
+        for m in metrics:
+            q = metric_quantity(m)
+            mean, half = r.get(m.name), r.get(f"{m.name}:half")
+            text = with_spread(mean, half, q.unit, factor=q.factor) if mean is not None else "–"
+            cells.append(("+" + text) if mean is not None and mean > 0 else text)
+        rows.append(cells)
     return header, rows
 
 
@@ -111,7 +181,7 @@ def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
     ]
 
 
-def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
+def _failed_rows(tables: Tables, out_dir: Path, *, full: bool = False) -> list[list[str]]:
     """One row per case with a failed trial: how many failed, the first error, where its files are."""
     import polars as pl
 
@@ -136,7 +206,7 @@ def _failed_rows(tables: Tables, out_dir: Path) -> list[list[str]]:
         message = str(r["error_message"] or "").strip().splitlines()
         case = hue_label(labels, tuple(r[c] for c in labels)) or r["case_id"]
         rows.append([str(r["case_id"]), case, f"{r['failed']} of {r['trials']}", str(r["error_type"]),
-                     (message[0] if message else "")[:200], os.path.relpath(str(r["job_dir"]), out_dir)])
+                     " ".join(message) if full else shorten(" ".join(message), 120), os.path.relpath(str(r["job_dir"]), out_dir)])
     return rows
 
 
@@ -208,16 +278,49 @@ def _unswept(tables: Tables) -> tuple[list[tuple[str, str]], list[tuple[str, str
     return fixed, chosen
 
 
-def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "") -> list[Path]:
-    """Write REPORT.md and report.html into ``out_dir``; returns their paths."""
+def _comparisons(tables: Tables) -> list[str]:
+    """The sections of differences: between sweeps (a report over several), and paired, to the baseline treatment."""
     import polars as pl
+
+    from distlab.report.figures import _prepared
+
+    md: list[str] = []
+    if "sweep" in tables.varying:
+        first = str(tables.results["sweep"][0])
+        header, rows = _differences_table(tables, tables.results, "sweep", first)
+        if rows:
+            md += [f"## Differences between sweeps (each minus {_md_text(first)})", "",
+                   "Per setting: the difference of each sweep's mean to the first sweep's, ± the half-width of its "
+                   "95% confidence interval; paired trial by trial where the sweeps share trial seeds (`pairs`), "
+                   "else of independent means (`pairs` 0).", "", _md_table(header, rows), ""]
+    rows_in, x, _, _ = _prepared(tables)
+    if tables.treatment is not None and x == tables.treatment:
+        values = sorted(str(v) for v in rows_in.filter(pl.col("status") == OK)[x].drop_nulls().unique().to_list())
+        if len(values) > 1:
+            baseline = tables.baseline if tables.baseline in values else values[0]
+            header, rows = _differences_table(tables, rows_in, x, baseline)
+            if rows:
+                md += [f"## Paired differences to {_md_text(baseline)}", "",
+                       f"Every {x} meets the same random world in the same trial (common random numbers: trial "
+                       f"seeds do not depend on the {x}), so each trial is compared with the {_md_text(baseline)} "
+                       f"trial of the same setting, repeat and seed: the mean of these paired differences ± the "
+                       "half-width of its 95% confidence interval, narrower than the means' own intervals suggest.",
+                       "", _md_table(header, rows), ""]
+    return md
+
+
+def _document(tables: Tables, figures: list[Path], out_dir: Path, extra: str, *, full: bool) -> str:
+    """The report as Markdown: for REPORT.md (PNG figures, reasons cut short) or for the HTML (``full``)."""
+    import polars as pl
+
+    from distlab.report.claims import collected
 
     res = tables.results
     n_cases = res["case_id"].n_unique()
     n_ok = res.filter(pl.col("status") == OK).height
     study = tables.study_name
-    header, rows = _group_table(tables)
-    failed = _failed_rows(tables, out_dir)
+    header, rows = _group_table(tables, full=full)
+    failed = _failed_rows(tables, out_dir, full=full)
     failed_header = ["case_id", "case", "failed trials", "error", "message", "job directory (from here)"]
     prov = _provenance_lines(tables)
     metric_docs = [(m.name, m.doc) for m in tables.metrics]
@@ -227,14 +330,24 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
     md.append(
         f"{n_cases} cases, {res.height} trials ({n_ok} ok, {res.height - n_ok} failed). "
         f"Swept: {', '.join(tables.varying) or 'nothing'}. Values are means over successful trials "
-        "(repeats and seeds pooled) ± the half-width of the 95% confidence interval of the mean (Student's t)."
+        "(repeats and seeds pooled) ± the half-width of the 95% confidence interval of the mean (Student's t), "
+        "to three significant digits; no ± where every trial gave the same value."
     )
+    unsupported = [v for v in collected() if v.word != "Supported"]
+    if unsupported:
+        md += ["", "**Claims the data does not support** (see their sections): "
+               + "; ".join(f"{_md_text(v.claim or 'a claim')}: {v.word.lower()} ({v.holds} of {v.total})"
+                           for v in unsupported) + "."]
     md += ["", "## Results", "", _md_table(header, rows), ""]
     if extra.strip():
         md += [extra.strip(), ""]
-    if figures:
+    md += _comparisons(tables)
+    pngs = [f for f in figures if f.suffix == ".png"]
+    if pngs:
         md += ["## Figures", ""]
-        md += [f"![{f.stem}]({Path(os.path.relpath(f, out_dir)).as_posix()})" for f in figures] + [""]
+        for f in pngs:
+            shown = f.with_suffix(".svg") if full and f.with_suffix(".svg") in figures else f
+            md += [f"![{f.stem}]({Path(os.path.relpath(shown, out_dir)).as_posix()})", ""]
     md += ["## Metrics", ""] + [f"- `{n}`: {d}" for n, d in metric_docs] + [""]
     md += ["## Failed cases", ""]
     md += [_md_table(failed_header, failed) if failed else "None: every trial ran to completion.", ""]
@@ -244,12 +357,21 @@ def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "
         md += [f"- `{k}`: {v}" for k, v in chosen_items] + [""]
     md += ["## Provenance", ""] + [f"- {k}: {_md_text(v)}" for k, v in prov] + [""]
     md += ["Files: results.parquet (one row per trial), summary.parquet and summary.csv (per case and metric: "
-           "n, mean, std, ci95_low, ci95_high, p50, p99).", ""]
+           "n, mean, std, ci95_low, ci95_high, p50, p99); each figure as PNG and SVG.", ""]
+    return "\n".join(md)
+
+
+def render(tables: Tables, figures: list[Path], out_dir: Path, *, extra: str = "") -> list[Path]:
+    """Write REPORT.md and report.html into ``out_dir``; returns their paths.
+
+    The HTML is its own rendering of the same document, with two differences a page allows: vector
+    figures (SVG) and every failure's reason whole.
+    """
     md_path = out_dir / "REPORT.md"
-    text = "\n".join(md)
-    store.write_bytes(md_path, text.encode())
+    store.write_bytes(md_path, _document(tables, figures, out_dir, extra, full=False).encode())
     html_path = out_dir / "report.html"
-    store.write_bytes(html_path, _html(text, f"distlab report: {study}", out_dir).encode())
+    page = _html(_document(tables, figures, out_dir, extra, full=True), f"distlab report: {tables.study_name}", out_dir)
+    store.write_bytes(html_path, page.encode())
     return [md_path, html_path]
 
 

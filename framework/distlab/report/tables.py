@@ -14,7 +14,7 @@ from distlab.status import OK
 if TYPE_CHECKING:
     import polars as pl
 
-    from distlab.study import Metric
+    from distlab.study import Figure, Metric
 
 __all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize", "swept_columns"]
 
@@ -40,6 +40,8 @@ class Tables:
         treatment: the kind the study compares, as provenance recorded it, if any.
         notes: what a reader of the numbers should know about the data (copies counted once,
             incomplete jobs left out, mixed component versions).
+        figures: the study's key figures, as provenance recorded their declarations.
+        baseline: the treatment paired differences compare to, as provenance recorded it, if any.
     """
 
     results: pl.DataFrame
@@ -51,6 +53,8 @@ class Tables:
     study_name: str
     treatment: str | None
     notes: list[str] = dataclasses.field(default_factory=list)
+    figures: list[Figure] = dataclasses.field(default_factory=list)
+    baseline: str | None = None
 
     @property
     def failed(self) -> pl.DataFrame:
@@ -194,7 +198,30 @@ def load_tables(run_dir: Path) -> Tables:
             "`.code` and `.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
-    return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes)
+    baselines = {p.get("baseline") for p in provenance if p.get("baseline")}
+    baseline = str(next(iter(baselines))) if len(baselines) == 1 else None
+    return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes,
+                  _recorded_figures(provenance, metrics), baseline)
+
+
+def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric]) -> list[Figure]:
+    """The key figures the jobs recorded (each once, by name), whose two metrics the results have."""
+    from distlab.study import Figure
+
+    fields = {f.name for f in dataclasses.fields(Figure)}
+    names = {m.name for m in metrics}
+    recorded: dict[str, Figure] = {}
+    for prov in provenance:
+        for figure in prov.get("figures") or []:
+            if not isinstance(figure, dict) or str(figure.get("name")) in recorded:
+                continue
+            try:
+                declared = Figure(**{k: v for k, v in figure.items() if k in fields})
+            except TypeError:  # a record of another shape: no key figure rather than no report
+                continue
+            if declared.x in names and declared.y in names:
+                recorded[declared.name] = declared
+    return list(recorded.values())
 
 
 def _scan(files: list[Path]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
@@ -352,3 +379,33 @@ def summarize(results: pl.DataFrame, metrics: list[Metric], config_columns: list
         .select(*keys, "metric", *STATS)
         .sort("case_id", "metric")
     )
+
+
+def combine(named: list[tuple[str, Tables]]) -> Tables:
+    """One report's tables over several sweeps of one study: every row with its ``sweep`` column.
+
+    The sweep is a dimension like any swept parameter (the results table shows it as a column), and the
+    same case in two sweeps stays two rows: they are compared, never pooled.
+
+    Args:
+        named: each sweep's name (as the report shows it) and its tables.
+
+    Raises:
+        ReportError: if the sweeps are of different studies.
+    """
+    import polars as pl
+
+    studies = sorted({t.study_name for _, t in named})
+    if len(studies) > 1:
+        raise ReportError(f"the directories hold results of several studies ({', '.join(studies)}); a comparison "
+                          "covers one study")
+    first = named[0][1]
+    results = pl.concat([t.results.with_columns(pl.lit(name).alias("sweep")) for name, t in named],
+                        how="diagonal_relaxed")
+    config_columns = ["sweep", *dict.fromkeys(c for _, t in named for c in t.config_columns)]
+    varying = ["sweep", *dict.fromkeys(c for _, t in named for c in t.varying)]
+    metrics = list({m.name: m for _, t in named for m in t.metrics}.values())
+    summary = summarize(results, metrics, config_columns)
+    notes = [f"{name}: {note}" for name, t in named for note in t.notes]
+    return Tables(results, summary, metrics, config_columns, varying, [p for _, t in named for p in t.provenance],
+                  first.study_name, first.treatment, notes, first.figures, first.baseline)
