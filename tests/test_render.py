@@ -78,7 +78,7 @@ def test_html_is_the_markdown_rendered_with_every_image_embedded(sweep: Path, tm
     assert base64.b64encode((out / "figures" / "tradeoff.png").read_bytes()).decode() in html
     assert "figures/" not in html
     # The analysis's table is a table, not Markdown in a <pre>.
-    assert html.count("<table>") == 3  # results, the analysis's, failed cases
+    assert html.count("<table>") == 4  # results, the analysis's, paired differences, failed cases
     assert "<td><strong>holds</strong></td>" in html
     assert "| ---" not in html and "|---|" not in html and "<pre>" not in html
     # Every section of REPORT.md is in the page, in the same order.
