@@ -5,7 +5,7 @@ from __future__ import annotations
 from distlab.component import Kind
 from distlab.migration.kinds import Strategy, Workload
 from distlab.migration.world import MigrationWorld
-from distlab.study import Metric, Study
+from distlab.study import Figure, Metric, Study
 
 __all__ = ["METRICS", "STUDY"]
 
@@ -47,4 +47,9 @@ STUDY = Study(
     bench="distlab.migration.bench:run",
     treatment="strategy",
     check="distlab.migration.engine:check_case",
+    # The trade-off the course teaches: what a strategy saves in downtime it pays in total time.
+    figures=(Figure("downtime_vs_total_time", x="total_time_s", y="downtime_s",
+                    title="Downtime against total migration time", panels="world.link.bandwidth_mbit_s",
+                    hline=0.3, hline_label="300 ms (QEMU's default downtime target)"),),
+    baseline="stop_and_copy",
 )
