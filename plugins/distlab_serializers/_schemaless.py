@@ -35,7 +35,7 @@ import base64
 import binascii
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -340,8 +340,8 @@ class _FromPlain(TypeVisitor[FromPlain]):
     def _array(self, elem: WireType, lo_n: int, hi_n: int) -> FromPlain:
         each = self.compiled(elem)
 
-        def items(x: Any, path: str) -> list[Any]:
-            if not isinstance(x, list):
+        def items(x: Any, path: str) -> Sequence[Any]:
+            if not isinstance(x, (list, tuple)):  # cbor2 gives tuples inside tags (see cbor_format)
                 raise Mismatch(f"{path}: expected an array, got {type(x).__name__}")
             if not lo_n <= len(x) <= hi_n:
                 raise Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
@@ -373,7 +373,7 @@ class _FromPlain(TypeVisitor[FromPlain]):
         cls = t.cls
 
         def struct_from(x: Any, path: str) -> Any:
-            if not isinstance(x, dict):
+            if type(x) is not dict and not isinstance(x, Mapping):  # cbor2's frozendict inside tags
                 raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
             if x.keys() != names:
                 keys = ", ".join(sorted(map(brief, x)))
@@ -394,7 +394,7 @@ class _FromPlain(TypeVisitor[FromPlain]):
         default = self.compiled(t.default[1]) if t.default is not None else None
 
         def union_from(x: Any, path: str) -> UnionValue:
-            if not isinstance(x, list) or len(x) != 2:
+            if not isinstance(x, (list, tuple)) or len(x) != 2:
                 raise Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
             d = disc(x[0], f"{path}.discriminant")
             f = arms.get(d, default)

@@ -12,6 +12,17 @@ arguments, and a crafted pickle can use them to build an array whose item size e
 which crashes the interpreter when read. Instead, numpy arrays and scalars are pickled as
 ``_numpy_value(dtype, shape, raw)``, and that function rebuilds only numeric dtypes of a fixed list,
 from exactly as many bytes as the dtype and shape need.
+
+Before the unpickler runs, :func:`_prescan` walks the opcodes once (:mod:`pickletools`, which
+reads each argument through the bounded stream, so a declared length beyond the bytes left fails
+there without allocating). It refuses what would cost more than linear time or memory in the C
+unpickler: a memo index beyond the number of opcodes read so far (``LONG_BINPUT 2**28`` grows the
+memo to gigabytes: the 25 to 30 s a colleague measured on 4 KB), and a memo ``GET`` of a container
+(a list holding the same list twice, nested, is a DAG whose tree, which the type check walks,
+doubles with each level). The encoder pickles in ``fast`` mode (no memo), so it writes neither. A
+truncated ``BYTEARRAY8`` is refused there too: the C unpickler allocates the bytearray before
+reading into it, and on a short read printed ``SystemError: deallocated bytearray object has
+exported buffers``.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import pickletools
 from typing import Any
 
 import numpy as np
@@ -108,6 +120,55 @@ _GLOBALS: dict[tuple[str, str], Any] = {
     ("builtins", "bytearray"): _bytearray,
     ("__builtin__", "bytearray"): _bytearray,
 }
+
+
+# The opcodes that leave a container (or an object holding others) on the stack: a memo slot
+# filled right after one of them may not be fetched again (see the module docstring).
+_CONTAINERS = frozenset(
+    "EMPTY_LIST EMPTY_DICT EMPTY_SET EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 LIST DICT FROZENSET "
+    "REDUCE NEWOBJ NEWOBJ_EX BUILD OBJ INST".split()
+)
+_PUTS = frozenset(("PUT", "BINPUT", "LONG_BINPUT"))
+_GETS = frozenset(("GET", "BINGET", "LONG_BINGET"))
+
+
+def _prescan(data: bytes) -> None:
+    """Check ``data`` opcode by opcode before unpickling it (see the module docstring).
+
+    Raises:
+        DecodeError: with the opcode's offset.
+    """
+    containers: set[int] = set()
+    memo = 0  # the next index MEMOIZE would use
+    previous = ""
+    pos = 0
+    try:
+        for count, (op, arg, at) in enumerate(pickletools.genops(io.BytesIO(data))):
+            pos = at or 0
+            name = op.name
+            if name == "MEMOIZE" or name in _PUTS:
+                index = memo if name == "MEMOIZE" else arg
+                if type(index) is not int or index > count:
+                    raise DecodeError(pos, f"memo index {brief_int(index)} beyond the {count} opcodes read")
+                memo = max(memo, index + 1)
+                if previous in _CONTAINERS:
+                    containers.add(index)
+                else:
+                    containers.discard(index)
+            elif name in _GETS and arg in containers:
+                raise DecodeError(pos, "a memo GET of a container (shared objects are not part of the type model)")
+            previous = name
+            if name == "STOP":
+                return
+    except DecodeError:
+        raise
+    except Exception as err:  # ValueError from genops: truncated, unknown opcode, bad argument
+        raise DecodeError(min(pos, len(data)), f"invalid pickle: {err}") from None
+
+
+def brief_int(x: object) -> str:
+    """At most 20 characters of a memo index taken from the input."""
+    return str(x)[:20]
 
 
 class _Pickler(pickle.Pickler):
@@ -207,7 +268,9 @@ class Pickle:
         validate(value, type)
         fp = io.BytesIO()
         try:
-            _Pickler(fp, protocol=self.params.protocol).dump(value)
+            pickler = _Pickler(fp, protocol=self.params.protocol)
+            pickler.fast = True  # no memo: a value is a tree, and the decoder refuses memo GETs of containers
+            pickler.dump(value)
         except Exception as err:
             raise EncodeError("value", f"cannot pickle: {err}") from None
         return fp.getvalue()
@@ -235,6 +298,7 @@ class Pickle:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(0, f"expected bytes, got {data.__class__.__name__}")
         data = bytes(data)
+        _prescan(data)
         allowed = {(c.__module__, c.__qualname__): c for c in _classes(type)}
         fp = io.BytesIO(data)
         try:

@@ -105,3 +105,42 @@ def test_trailing_and_truncated() -> None:
     assert info.value.offset == 1
     with pytest.raises(DecodeError):
         cbor.decode(bytes.fromhex("5a80000000"), Opaque())  # a 2 GiB byte string: no allocation
+
+
+def test_self_describe_tag_is_accepted_wherever_a_value_is() -> None:
+    from distlab.rpc import INT32, Struct
+
+    s = make("cbor")
+    t = Struct("s", (("a", INT32), ("b", Array(INT32))))
+    for hexed in (
+        "d9d9f7 a2 6161 01 6162 82 01 02",  # the whole item (RFC 8949 3.4.6)
+        "a2 6161 d9d9f7 01 6162 d9d9f7 82 01 d9d9f7 02",  # inside a map and an array
+        "d9d9f7 d9d9f7 a2 6161 01 6162 82 01 02",  # twice
+    ):
+        value = s.decode(bytes.fromhex(hexed.replace(" ", "")), t)
+        assert value["a"] == 1 and list(value["b"]) == [1, 2], hexed
+
+
+def test_shared_reference_tags_are_refused_before_building_anything() -> None:
+    import time
+
+    s = make("cbor")
+    # 28 marks a value shareable, 29 refers to it: each level doubles the tree
+    levels = 40
+    data = bytearray()
+    for i in range(levels):
+        data += bytes.fromhex("82d81c")  # [shareable(...), ref]
+    data += b"\x01"
+    for i in range(levels):
+        data += bytes.fromhex("d81d") + bytes([0x18, levels - 1 - i]) if levels - 1 - i >= 24 else bytes.fromhex("d81d") + bytes([levels - 1 - i])
+    start = time.perf_counter()
+    with pytest.raises(DecodeError, match="shared-reference tag 28"):
+        s.decode(bytes(data), Array(Array(INT64)))
+    assert time.perf_counter() - start < 0.1
+
+
+def test_declared_lengths_are_checked_against_the_bytes_left() -> None:
+    s = make("cbor")
+    for hexed in ("9b7fffffffffffffff", "5b00000000ffffffff00", "bb00000000ffffffff", "9a0000ffff01"):
+        with pytest.raises(DecodeError):
+            s.decode(bytes.fromhex(hexed), Array(INT64))

@@ -216,3 +216,20 @@ def test_round_trip_keeps_numpy_values(protocol: int, value: Sample) -> None:
 def test_numpy_dtypes_it_cannot_rebuild_are_refused_when_encoding() -> None:
     with pytest.raises(EncodeError, match="dtype object"):
         make("pickle").encode(np.array(["a", "b"], dtype=object), Array(String()))
+
+
+def test_memo_index_bomb_is_refused_fast() -> None:
+    import time
+
+    from distlab.rpc import BOOL, DecodeError
+
+    s = make("pickle", allow_untrusted=True)
+    for data in (
+        b"\x80\x05Nr\xff\xff\xff\x0f.",  # LONG_BINPUT 2**28: a memo of gigabytes
+        b"\x80\x05\x96\xff\xff\xff\xff\x00\x00\x00\x00",  # BYTEARRAY8 of 4 GiB, no bytes
+        b"\x80\x05]\x94(h\x00h\x00e.",  # a list holding itself through the memo
+    ):
+        start = time.perf_counter()
+        with pytest.raises(DecodeError):
+            s.decode(data, BOOL)
+        assert time.perf_counter() - start < 0.5

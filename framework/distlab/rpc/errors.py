@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from distlab.errors import DistlabError
 
-__all__ = ["DecodeError", "EncodeError", "RpcError"]
+__all__ = ["MESSAGE_LIMIT", "DecodeError", "EncodeError", "RpcError"]
+
+MESSAGE_LIMIT = 400
+"""The most characters of a message an encode or decode error keeps: a message may quote a value
+taken from the input (a library's error text, a key, a repr), and a few bytes of input must not
+make a megabyte of error text."""
+
+
+def _capped(message: str) -> str:
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return message[: MESSAGE_LIMIT - 40] + f"... ({len(message)} characters in all)"
 
 
 class EncodeError(DistlabError):
@@ -23,7 +34,7 @@ class EncodeError(DistlabError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"cannot encode {field or 'value'}: {message}")
+        super().__init__(f"cannot encode {_capped(field or 'value')}: {_capped(message)}")
 
 
 class DecodeError(DistlabError):
@@ -36,7 +47,7 @@ class DecodeError(DistlabError):
 
     def __init__(self, offset: int, message: str) -> None:
         self.offset = offset
-        super().__init__(f"at byte {offset}: {message}")
+        super().__init__(f"at byte {offset}: {_capped(message)}")
 
 
 class RpcError(DistlabError):
