@@ -150,7 +150,8 @@ def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: fl
     number = float(value) * factor
     if number == 0:
         return f"0 {_scale(1.0, unit)[1]}".rstrip() if unit not in ("", "%") else ("0" if unit == "" else "0%")
-    scale, shown = _scale(abs(number), unit)
+    # The prefix from the value as rounded: 0.99999 s is "1.00 s", not "1000 ms".
+    scale, shown = _scale(abs(float(_round(number, digits))), unit)
     text = _round(number / scale, digits)
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -1,0 +1,149 @@
+"""A report a reviewer would accept: a synthetic sweep whose metrics span six decades, with failed cases
+and coinciding points, checked for its axes, its failure markers and its number formats."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from distlab import store
+from distlab.report import load_compared, load_tables, make_report
+from distlab.report.figures import FAILED_LABEL, SPREAD_LABEL, key_figure, metric_figure
+from distlab.report.units import format_value, param_title, quantity, with_spread
+from distlab.status import FAILED, OK
+from distlab.study import Figure, Metric
+
+METRICS = (
+    Metric("wait_s", "spans six decades: 1 µs to 1 s"),
+    Metric("bytes_sent", "a few GiB, narrow"),
+    Metric("steps", "a count, zero for one treatment"),
+)
+KEY = Figure("tradeoff", x="bytes_sent", y="wait_s", title="Wait against bytes", panels="world.link.bandwidth_mbit_s")
+TREATMENTS = {"fast": 1e-6, "medium": 1e-3, "slow": 1.0, "twin": 1e-3, "broken": None}
+REASON = ("MigrationTimeoutError: the migration was still running after the horizon of 3600 s with "
+          "1048576 pages left to send, so the case is recorded as unfinished rather than as a number")
+
+
+def _sweep(root: Path, *, seeds: int = 0) -> Path:
+    """Cases: 5 treatments × 2 links, 4 repeats; 'broken' fails every trial; 'twin' equals 'medium'."""
+    for link in (1000.0, 10000.0):
+        for name, wait in TREATMENTS.items():
+            case_id = f"{name}-{int(link)}-{seeds}"
+            rows = []
+            for repeat in range(4):
+                failed = wait is None
+                rows.append({
+                    "study": "synthetic", "seed": seeds, "strategy": name, "world.link.bandwidth_mbit_s": link,
+                    "case_id": case_id, "repeat": repeat, "trial_seed": 1000 * seeds + repeat,
+                    "status": FAILED if failed else OK,
+                    "error_type": "MigrationTimeoutError" if failed else None,
+                    "error_message": REASON.split(": ", 1)[1] if failed else None, "error_traceback": None,
+                    # Spread for all but 'slow' (identical trials: no ±); 'twin' coincides with 'medium'.
+                    "wait_s": None if failed else wait * (1 + (0.0 if name == "slow" else 0.01 * repeat)),
+                    "bytes_sent": None if failed else 4.768e9 + (309243.0 * repeat if name != "slow" else 0.0),
+                    "steps": None if failed else (0 if name == "fast" else 3 + repeat),
+                })
+            store.commit_case(root, case_id, {store.RESULTS: store.parquet_bytes(pl.DataFrame(rows))}, {
+                "case_id": case_id, "study": "synthetic", "treatment": "strategy", "baseline": "slow",
+                "metrics": [dataclasses.asdict(m) for m in METRICS], "figures": [dataclasses.asdict(KEY)],
+                "config": {"seed": seeds}, "code": {"version": "0", "git_commit": None}, "components": {},
+                "python": "3.11", "platform": "x", "started_at": "", "finished_at": "",
+                "status": FAILED if wait is None else OK,
+            })
+    return root
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    return _sweep(tmp_path / "sweep")
+
+
+def _legend_texts(fig: object) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]  # type: ignore[attr-defined]
+
+
+def test_six_decades_get_a_log_axis_with_points_and_a_narrow_metric_bars(sweep: Path) -> None:
+    from matplotlib.patches import Rectangle
+
+    tables = load_tables(sweep)
+    wide = metric_figure(tables, METRICS[0])
+    narrow = metric_figure(tables, METRICS[1])
+    assert wide is not None and narrow is not None
+    for ax in wide.axes:
+        assert ax.get_yscale() == "log"
+        assert not [p for p in ax.patches if isinstance(p, Rectangle)]  # never a bar on a log axis
+        low, high = ax.get_ylim()
+        assert low <= 1e-6 and high >= 1.0  # nothing clipped
+        assert ax.get_ylabel() == "wait (log scale)"
+    for ax in narrow.axes:
+        assert ax.get_yscale() == "linear"
+        assert [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert ax.get_ylim()[1] >= 4.768e9 and ax.get_ylabel() == "bytes sent (GiB)"
+    assert {"1 Gbit/s link", "10 Gbit/s link"} <= set(_legend_texts(wide))  # values as people write them
+
+
+def test_failed_cases_are_marked_in_every_figure(sweep: Path) -> None:
+    tables = load_tables(sweep)
+    for metric in METRICS:
+        fig = metric_figure(tables, metric)
+        assert fig is not None and FAILED_LABEL in _legend_texts(fig)
+        # A red cross at the failed treatment's place on the x axis (broken is x position 0: sorted first).
+        crosses = [c for ax in fig.axes for c in ax.collections if c.get_offsets().shape[0]
+                   and tuple(c.get_edgecolor()[0][:3]) == pytest.approx((0.839, 0.153, 0.157), abs=0.01)]
+        assert crosses
+    key = key_figure(tables, KEY)
+    assert key is not None and FAILED_LABEL in _legend_texts(key)
+    assert SPREAD_LABEL in _legend_texts(key)  # 'twin' and 'medium' coincide: spread, and said
+
+
+def test_coinciding_points_stay_apart(sweep: Path) -> None:
+    tables = load_tables(sweep)
+    key = key_figure(tables, KEY)
+    assert key is not None
+    for ax in key.axes:
+        points = [tuple(line.get_xydata()[0]) for line in ax.lines if len(line.get_xydata()) == 1]
+        assert len(points) == len(set(points)) == 4  # fast, medium, slow, twin: all visible
+
+
+def test_numbers_carry_units_and_fixed_digits(sweep: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    files = make_report(sweep, out)
+    assert {f.suffix for f in files if f.parent.name == "figures"} == {".png", ".svg"}
+    md = (out / "REPORT.md").read_text()
+    html = (out / "report.html").read_text()
+    results = md.split("## Results", 1)[1].split("\n## ", 1)[0]
+    assert "| strategy | link bandwidth | trials | status | wait | bytes sent | steps |" in results
+    assert "| slow | 1 Gbit/s | 4 | ok | 1.00 s | 4.44 GiB | 4.50 ± 2.1 |" in results  # no ± without spread
+    assert "1.02 µs ± 0.021 µs" in results and "4.44 GiB ± 620 KiB" in results
+    assert "e+0" not in md and "e-0" not in md
+    # A failed case is a row of the results table, its reason cut on a word boundary here, whole in the page.
+    row = next(line for line in results.splitlines() if "| broken |" in line)
+    assert "failed 4 of 4: MigrationTimeoutError: the migration was still running" in row and row.count("–") == 3
+    cut = row.split("failed 4 of 4: ", 1)[1].split(" |", 1)[0]
+    assert cut.endswith("…") and REASON.startswith(cut[:-1]) and REASON[len(cut) - 1] == " "
+    assert REASON in html
+    # Paired differences to the declared baseline: medium's wait is 1 s less than slow's, trial by trial.
+    assert "## Paired differences to slow" in md
+    paired = md.split("## Paired differences to slow", 1)[1].split("\n## ", 1)[0]
+    assert "| 1 Gbit/s | medium | 4 | -999 ms ± 0.021 ms |" in paired
+
+
+def test_format_rules() -> None:
+    assert format_value(0.0835, "s") == "83.5 ms" and format_value(1987.0, "s") == "1990 s"
+    assert format_value(4.768e9, "bytes") == "4.44 GiB" and format_value(115501.0) == "116 k"
+    assert with_spread(34.36, 1e-15, "s") == "34.4 s" and format_value(-0.99999, "s") == "-1.00 s"
+    assert param_title("world.link.bandwidth_mbit_s", 1000.0) == "1 Gbit/s link"
+    assert quantity("downtime_s").label == "downtime" and quantity("mean_latency_us").factor == 1e-6
+
+
+def test_a_report_over_two_sweeps_has_the_sweep_as_a_column(tmp_path: Path) -> None:
+    first, second = _sweep(tmp_path / "a"), _sweep(tmp_path / "b", seeds=1)
+    tables = load_compared([first, second])
+    assert tables.varying[0] == "sweep" and set(tables.results["sweep"].unique()) == {"a", "b"}
+    out = tmp_path / "both"
+    make_report([first, second], out)
+    md = (out / "REPORT.md").read_text()
+    assert "| sweep | strategy | link bandwidth |" in md and "## Differences between sweeps (each minus a)" in md
