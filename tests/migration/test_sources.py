@@ -165,3 +165,13 @@ def test_resume_cost_is_counted_in_downtime(registry: Any, strategy: str) -> Non
         assert t40 == pytest.approx(t0)
     else:
         assert t40 - t0 == pytest.approx(0.040, abs=0.01)
+
+
+def test_no_zero_page_array_without_zero_pages(registry: Any) -> None:
+    from distlab.migration.session import Session
+
+    w = build(MigrationWorld, {"vm": {"memory_mib": 16}}, "world.")
+    session = Session(w, make(registry, "workload", "idle"), 1)
+    assert session._zero.size == 0  # allocate nothing the configuration does not use
+    w = build(MigrationWorld, {"vm": {"memory_mib": 16, "zero_page_fraction": 0.5}}, "world.")
+    assert Session(w, make(registry, "workload", "idle"), 1)._zero.size == 4096

@@ -95,10 +95,14 @@ Before the Zipf table was built in place and the zero pages drawn in chunks, pre
 
 
 def _zero_pages(rng: np.random.Generator, pages: int, fraction: float) -> np.ndarray:
-    """Flags of the pages that start all zeros: page i is one when the i-th draw of ``rng`` is below ``fraction``."""
-    zero = np.zeros(pages, dtype=np.uint8)
+    """Flags of the pages that start all zeros: page i is one when the i-th draw of ``rng`` is below ``fraction``.
+
+    Empty when ``fraction`` is 0: no page is a zero page, and no page can become one (writes only clear
+    the flags), so nothing per page is allocated and the kernels are told there are none.
+    """
     if fraction == 0.0:  # no draw is below 0: skip drawing (rng is not used afterwards)
-        return zero
+        return np.zeros(0, dtype=np.uint8)
+    zero = np.zeros(pages, dtype=np.uint8)
     flags = zero.view(bool)
     # Chunks draw the same numbers as one call would (one double per draw, in order).
     for lo in range(0, pages, _ZERO_CHUNK):
@@ -278,7 +282,7 @@ class Session:
         self._not_done()
         rate = self.rate_mbit_s(rate_limit_mbit_s)
         start = self.clock_s
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
         self._bitmap_from_writes = True
         # XBZRLE starts after the bulk stage, as QEMU's xbzrle_started does.
         use_cache = self._xbzrle and self.rounds >= 1
@@ -329,7 +333,7 @@ class Session:
         if rate_limit_mbit_s is not None:
             rate = min(rate, rate_limit_mbit_s)
         start = self.clock_s
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
         # QEMU's last stage still uses cached pages but inserts no new ones.
         nbytes, _ = self._send(self._idx[:n], use_cache=self._xbzrle and self.rounds >= 1, insert=False)
         nbytes += self.state_bytes
@@ -377,7 +381,7 @@ class Session:
         link = self.world.link
         bw = link.bandwidth_mbit_s * 1e6 / 8  # bytes per second; QEMU lifts the rate limit in post-copy
         latency = link.latency_ms / 1e3
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._bitmap_from_writes)
+        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
         missing = self._idx[:n]  # not a copy: nothing syncs the bitmap into _idx after the switch-over
         self.metrics["pages_resent"] += int(np.count_nonzero(self._sent[missing]))
         self._sent[missing] += 1
@@ -413,7 +417,7 @@ class Session:
             sent0, faults0 = st[5] + st[6], st[3]
             self.workload.run(self.guest, g0, g1)
             pages, times = self.guest.take_accesses()
-            kernels.postcopy_replay(pages, times, g1, arrive, self._zero, self._skip_zero, page_s, zero_s,
+            kernels.postcopy_replay(pages, times, g1, arrive, self._zero, self._has_zero(), page_s, zero_s,
                                     latency, prepage_pages, background_push, push_restart, st, self.src_versions,
                                     self.dst_versions)
             self.guest_time_s = g1
@@ -445,13 +449,21 @@ class Session:
 
     # -- mechanics ------------------------------------------------------------------------------
 
+    def _has_zero(self) -> bool:
+        # Whether a page may be sent as a zero page: the encoding is on and some page started as zeros.
+        return self._skip_zero and self._zero.size > 0
+
+    def _clear_zero(self) -> bool:
+        # Synced pages lose their zero flag once the guest has written them (not the initial full bitmap).
+        return self._bitmap_from_writes and self._zero.size > 0
+
     def _not_done(self) -> None:
         if self.done:
             raise PluginError("the migration is over: a strategy ends it once, with stop_and_copy() or postcopy()")
 
     def _send(self, idx: np.ndarray, *, use_cache: bool, insert: bool) -> tuple[int, int]:
         nbytes, data, zeros, resent, hits = kernels.send_pages(
-            idx, self._zero, self._sent, self._cache, use_cache, insert, self._skip_zero, self.page_size_bytes,
+            idx, self._zero, self._sent, self._cache, use_cache, insert, self._has_zero(), self.page_size_bytes,
             ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
         )
         self.metrics["bytes_sent"] += int(nbytes)
