@@ -137,7 +137,7 @@ def test_experiment_folder_with_a_preset_and_an_analysis(toy_env, tmp_path: Path
     done = run_cli(["experiment", str(folder)], env=toy_env)
     assert done.returncode == 0, done.stderr
     md = (folder / "REPORT.md").read_text()
-    assert "| constant | big_constant | 4 | 20 |" in md  # the preset is traced to its component
+    assert "| constant | big_constant | 4 | ok | 20.0 |" in md  # the preset is traced to its component
     assert "## Toy analysis" in md and "- constant: mean 20.000" in md
     assert (folder / "report.html").is_file() and list((folder / "figures").glob("*.png"))
     first = pl.read_parquet(folder / "results.parquet").drop("job_dir")

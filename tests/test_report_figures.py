@@ -147,3 +147,17 @@ def test_a_report_over_two_sweeps_has_the_sweep_as_a_column(tmp_path: Path) -> N
     make_report([first, second], out)
     md = (out / "REPORT.md").read_text()
     assert "| sweep | strategy | link bandwidth |" in md and "## Differences between sweeps (each minus a)" in md
+
+
+def test_report_and_plugins_print_json_for_scripts(sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from distlab.cli import main
+
+    assert main(["report", str(sweep), "--out", str(tmp_path / "r"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"case_id", "metric", "mean", "ci95_low"} <= set(rows[0]) and len(rows) == 8 * 3
+    assert main(["report", str(sweep), str(_sweep(tmp_path / "other")), "--compare"]) == 2  # --out required
+    assert main(["plugins", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert "studies" in listing and "plugins" in listing

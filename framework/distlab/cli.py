@@ -107,12 +107,26 @@ def _verb(verb: str, args: list[str]) -> int:
     if verb == "plugins":
         from distlab.listing import print_plugins
 
-        argparse.ArgumentParser(prog="distlab plugins", description="List every study, kind and component.").parse_args(args)
-        print_plugins()
+        parser = argparse.ArgumentParser(prog="distlab plugins", description="List every study, kind and component.")
+        parser.add_argument("--json", action="store_true", help="print the registry as JSON (for scripts)")
+        if parser.parse_args(args).json:
+            import json
+
+            from distlab.listing import plugins_json
+
+            print(json.dumps(plugins_json(), indent=2, default=str))
+        else:
+            print_plugins()
         return 0
     if verb == "report":
         parser = argparse.ArgumentParser(prog="distlab report", description="Report on a run or sweep directory.")
-        parser.add_argument("dir", type=_path, help="a run or sweep directory (searched recursively for results)")
+        parser.add_argument("dir", type=_path, nargs="+",
+                            help="a run or sweep directory (searched recursively for results); several sweeps of one "
+                                 "study make one report comparing them (the sweep as a column; --out required)")
+        parser.add_argument("--compare", action="store_true",
+                            help="say that several directories are compared (the default when several are given)")
+        parser.add_argument("--json", action="store_true",
+                            help="print the summary table (per case and metric) as JSON instead of the files written")
         parser.add_argument("--out", type=_path, default=None,
                             help="where to write the report (default: DIR for a sweep directory, DIR/report for a "
                                  "single run or one job directory; never over a job's own files)")
@@ -121,11 +135,16 @@ def _verb(verb: str, args: list[str]) -> int:
         opts = parser.parse_args(args)
         # Arguments that cannot be right whatever the directory holds are usage errors (exit 2); what the
         # report finds in the directory (no results, damaged files) is the report's to say (exit 1).
-        if not opts.dir.exists():
-            raise ConfigError(f"{opts.dir} does not exist; give a run or sweep directory (e.g. multirun/DATE/TIME)")
-        if not opts.dir.is_dir():
-            raise ConfigError(f"{opts.dir} is a file, not a directory; give a run or sweep directory "
-                              "(e.g. multirun/DATE/TIME)")
+        for folder in opts.dir:
+            if not folder.exists():
+                raise ConfigError(f"{folder} does not exist; give a run or sweep directory (e.g. multirun/DATE/TIME)")
+            if not folder.is_dir():
+                raise ConfigError(f"{folder} is a file, not a directory; give a run or sweep directory "
+                                  "(e.g. multirun/DATE/TIME)")
+        if len(opts.dir) > 1 and opts.out is None:
+            raise ConfigError("several directories make one report comparing them: give --out (where to write it)")
+        if opts.compare and len(opts.dir) < 2:
+            raise ConfigError("--compare needs two or more directories")
         if opts.out is not None and opts.out.exists() and not opts.out.is_dir():
             raise ConfigError(f"--out {opts.out} is a file; the report goes into a directory (its files and "
                               "figures/)")
@@ -135,7 +154,13 @@ def _verb(verb: str, args: list[str]) -> int:
                               "analyze(tables, figures_dir)")
         from distlab.report import make_report
 
-        files = make_report(opts.dir, opts.out, analysis=opts.analysis)
+        files = make_report(opts.dir if len(opts.dir) > 1 else opts.dir[0], opts.out, analysis=opts.analysis)
+        if opts.json:
+            import polars as pl
+
+            summary = next(f for f in files if f.name == "summary.parquet")
+            print(pl.read_parquet(summary).write_json())
+            return 0
         for path in files:
             print(path)
         return 0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from distlab.host import get_registry
 from distlab.params import ParamInfo, describe
 
-__all__ = ["print_plugins"]
+__all__ = ["plugins_json", "print_plugins"]
 
 
 def _param_lines(infos: list[ParamInfo], indent: str, prefix: str) -> list[str]:
@@ -18,6 +18,34 @@ def _param_lines(infos: list[ParamInfo], indent: str, prefix: str) -> list[str]:
         if p.doc:
             lines.append(f"{indent}    {p.doc}")
     return lines
+
+
+def plugins_json() -> dict[str, Any]:
+    """The registry as ``distlab plugins --json`` prints it: studies (world parameters, kinds, components,
+    metrics), the plugins loaded and those that failed to load."""
+    import dataclasses
+
+    registry = get_registry()
+
+    def params(infos: list[ParamInfo]) -> list[dict[str, Any]]:
+        return [dataclasses.asdict(p) if dataclasses.is_dataclass(p) else vars(p) for p in infos]
+
+    studies = []
+    for study in registry.studies():
+        kinds = []
+        for kind in study.kinds:
+            kinds.append({"name": kind.name, "doc": kind.doc, "default": study.defaults.get(kind.name), "components": [
+                {"name": c.name, "doc": c.doc, "plugin": c.plugin, "distribution": c.distribution,
+                 "version": c.version, "params": params(describe(c.params))}
+                for c in registry.components(kind.name)]})
+        studies.append({"name": study.name, "doc": study.doc, "treatment": study.treatment,
+                        "world": params(describe(study.world)), "kinds": kinds,
+                        "metrics": [dataclasses.asdict(m) for m in study.metrics],
+                        "figures": [dataclasses.asdict(f) for f in study.figures]})
+    return {"studies": studies,
+            "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version}
+                        for p in registry.plugins.values()],
+            "failures": dict(registry.failures)}
 
 
 def print_plugins(out: TextIO | None = None) -> None:
