@@ -12,6 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
+from distlab.report import verdict
+
+# Byte order "costs little" if a big-endian sender keeps this share of the little-endian throughput.
+CLOSE = 0.9
+
 SHAPES = ["int_array", "float_array", "records", "strings"]
 
 
@@ -59,6 +64,7 @@ def analyze(tables, figures_dir: Path) -> str:
             "the ratio below is the big-endian throughput over the little-endian one (1.0: byte order is free). "
             "Strings carry no numbers but their lengths, so their ratio shows how noisy the timing is.", "",
             "| format | shape | encode big/little | decode big/little |", "|---|---|---|---|"]
+    judged: list[bool] = []
     for base in ("ndr", "native"):
         for shape in SHAPES:
             le_enc, be_enc = _get(cells, f"{base}_little", shape, "encode"), _get(cells, f"{base}_big", shape, "encode")
@@ -66,7 +72,12 @@ def analyze(tables, figures_dir: Path) -> str:
             if None in (le_enc, be_enc, le_dec, be_dec):
                 continue
             out.append(f"| {base} | {shape} | {be_enc / le_enc:.2f} | {be_dec / le_dec:.2f} |")
-    out.append("")
+            if shape in ("int_array", "float_array"):
+                judged.append(min(be_enc / le_enc, be_dec / le_dec) >= CLOSE)
+    out += ["", f"Claim: byte order costs little where numbers travel as arrays. Rule: on `int_array` and "
+            f"`float_array`, big-endian encode and decode keep at least {CLOSE:.0%} of the little-endian "
+            "throughput. " + verdict(sum(judged), len(judged), "byte order costs little on arrays",
+                                      unit="format × shape pairs"), ""]
 
     # Self-describing formats carry names and tags.
     xdr = {s: _get(cells, "xdr", s, "bytes_per_item") for s in SHAPES}
