@@ -65,6 +65,10 @@ class Client:
         self.codec = Codec(serializer)
         self._xid = first_xid()
         self._reader = RecordReader(max_fragment, max_record)
+        # Replies are received into this buffer, made once: sock.recv(262144) makes a new 256 KiB
+        # bytes object per read, which costs the allocator far more than the bytes that came (see
+        # distlab.oncrpc.aclient._StreamReplies for the figures).
+        self._rbuf = memoryview(bytearray(262144)) if transport == "tcp" else memoryview(b"")
         kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
         try:
             family, _, _, _, addr = socket.getaddrinfo(host, port, type=kind)[0]
@@ -107,11 +111,12 @@ class Client:
         try:
             sock.sendall(frame(message))
             deadline = time.monotonic() + self.timeout_s
+            rbuf = self._rbuf
             while True:
-                data = sock.recv(262144)
-                if not data:
+                n = sock.recv_into(rbuf)
+                if not n:
                     raise TransportError(f"{self.host}:{self.port} closed the connection")
-                for record in self._reader.feed(data):
+                for record in self._reader.feed(rbuf[:n].tobytes()):
                     # A reply to an earlier call that timed out is dropped here.
                     if self.codec.xid(record) == xid:
                         return record

@@ -10,6 +10,8 @@ cannot be resynchronised: the connection must be closed.
 
 from __future__ import annotations
 
+import struct
+
 from distlab.oncrpc.errors import RecordError
 
 __all__ = ["LAST", "MAX_FRAGMENT", "MAX_RECORD", "RecordReader", "frame"]
@@ -20,6 +22,8 @@ MAX_FRAGMENT = 1 << 20
 """The default bound of one fragment, in bytes."""
 MAX_RECORD = 1 << 24
 """The default bound of one record (a whole message), in bytes: 16 MiB."""
+
+_unpack_mark = struct.Struct(">I").unpack_from
 
 
 def frame(message: bytes, max_fragment: int = MAX_FRAGMENT) -> bytes:
@@ -67,37 +71,51 @@ class RecordReader:
         """Bytes received that belong to no whole record yet (a partial record, if the stream ends here)."""
         return len(self._buf) + self._size
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes | bytearray) -> list[bytes]:
         """Add ``data`` and return the records it completes, in order.
 
         Raises:
             RecordError: a fragment or record over its bound (the stream is then unusable).
         """
+        # Cut records straight out of what was received (one copy per record): an async client
+        # with many calls in flight gets dozens of replies per read, and copying them into the
+        # buffer and out again cost more than parsing them. Only an unfinished tail is buffered.
         buf = self._buf
-        buf += data
+        if buf:
+            buf += data
+            src = bytes(buf)
+        else:
+            src = data if type(data) is bytes else bytes(data)
         records: list[bytes] = []
+        parts = self._parts
         pos = 0
-        n = len(buf)
+        n = len(src)
         while n - pos >= 4:
-            mark = int.from_bytes(buf[pos : pos + 4], "big")
+            mark = _unpack_mark(src, pos)[0]
             size = mark & 0x7FFFFFFF
-            if size > self.max_fragment:
-                raise RecordError(f"a fragment of {size} bytes, over the bound of {self.max_fragment}")
-            if self._size + size > self.max_record:
+            if size > self.max_fragment or self._size + size > self.max_record:
+                if not buf:
+                    buf += src  # as if all of it had been buffered: the stream is unusable anyway
+                if size > self.max_fragment:
+                    raise RecordError(f"a fragment of {size} bytes, over the bound of {self.max_fragment}")
                 raise RecordError(f"a record of over {self._size + size} bytes, over the bound of {self.max_record}")
-            if n - pos - 4 < size:
+            end = pos + 4 + size
+            if end > n:
                 break
-            chunk = bytes(buf[pos + 4 : pos + 4 + size])
-            pos += 4 + size
+            chunk = src[pos + 4 : end]
+            pos = end
             if mark & LAST:
-                if self._parts:
-                    self._parts.append(chunk)
-                    chunk = b"".join(self._parts)
-                    self._parts.clear()
+                if parts:
+                    parts.append(chunk)
+                    chunk = b"".join(parts)
+                    parts.clear()
                     self._size = 0
                 records.append(chunk)
             else:
-                self._parts.append(chunk)
+                parts.append(chunk)
                 self._size += size
-        del buf[:pos]
+        if buf:
+            del buf[:pos]
+        elif pos < n:
+            buf += memoryview(src)[pos:]
         return records

@@ -57,6 +57,21 @@ def test_everything_has_what_it_defines() -> None:
     assert x.decode(x.encode(UnionValue(m.SQUARE, m.Point(1.5, 2.5)), m.shape), m.shape) == (1, m.Point(1.5, 2.5))
 
 
+def test_structs_are_slotted_mutable_dataclasses() -> None:
+    # What codegen's docstring promises: fields only, mutable, compared by value, not hashable.
+    m = load(str(FIXTURES / "everything.x"))
+    p = m.Point(1.5, 2.5)
+    assert type(p).__slots__ == ("x", "y") and not hasattr(p, "__dict__")
+    p.x = 3.0
+    assert p == m.Point(3.0, 2.5) and p != m.Point(1.5, 2.5)
+    with pytest.raises(AttributeError):
+        p.z = 1.0
+    with pytest.raises(TypeError):
+        hash(p)
+    x = Xdr()
+    assert x.decode(x.encode(p, m.point), m.point) == p
+
+
 class _Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, tuple[object, ...]]] = []
