@@ -175,3 +175,23 @@ def test_no_zero_page_array_without_zero_pages(registry: Any) -> None:
     assert session._zero.size == 0  # allocate nothing the configuration does not use
     w = build(MigrationWorld, {"vm": {"memory_mib": 16, "zero_page_fraction": 0.5}}, "world.")
     assert Session(w, make(registry, "workload", "idle"), 1)._zero.size == 4096
+
+
+# Metrics of 64 MiB trials (10% zero pages, 200 Mbit/s, 3,000 writes/s, seed 3) from the engine before
+# the speed work of issue 13 (commit 499ad4b); post-copy with the push in its old ascending order.
+# The speed work must not change a number: these are equal to the last bit.
+BEFORE_SPEED_WORK = [["precopy", "hotset", 2.85283128, 0.0136072, 71308282, 3330, 6, 0], ["precopy", "zipf", 2.93069624, 0.0136072, 73254906, 3470, 7, 0], ["precopy", "sequential", 4.744446000000001, 0.0136072, 118598650, 14193, 15, 0], ["hybrid", "hotset", 2.9374546400000003, 0.15565648, 73423866, 3164, 2, 0], ["hybrid", "zipf", 2.9582623200000002, 0.12206928, 73944058, 3291, 2, 0], ["hybrid", "sequential", 4.4683756, 0.29934416, 111696890, 12508, 3, 0], ["stop_and_copy", "hotset", 2.41906488, 2.41906488, 60464122, 0, 0, 0], ["stop_and_copy", "zipf", 2.41906488, 2.41906488, 60464122, 0, 0, 0], ["stop_and_copy", "sequential", 2.41906488, 2.41906488, 60464122, 0, 0, 0], ["precopy_postcopy", "hotset", 2.9374546399999266, 0.0136072, 73423866, 3164, 2, 67], ["precopy_postcopy", "zipf", 2.958262319999944, 0.0136072, 73944058, 3291, 2, 37], ["precopy_postcopy", "sequential", 4.182638639999699, 0.0136072, 104553466, 10764, 2, 0], ["postcopy", "hotset", 2.4190648799994254, 0.0136072, 60464122, 0, 0, 891], ["postcopy", "zipf", 2.419064879999425, 0.0136072, 60464122, 0, 0, 1044], ["postcopy", "sequential", 2.4190648799994254, 0.0136072, 60464122, 0, 0, 1]]
+
+
+@pytest.mark.parametrize("row", BEFORE_SPEED_WORK, ids=lambda r: f"{r[0]}-{r[1]}")
+def test_numbers_unchanged_by_the_speed_work(registry: Any, row: list[Any]) -> None:
+    strategy, workload = row[0], row[1]
+    extra: dict[str, Any] = {"precopy": {"xbzrle": True}, "hybrid": {"auto_converge": True},
+                             "precopy_postcopy": {"push_restart": False},
+                             "postcopy": {"prepage_pages": 2, "push_restart": False}}.get(strategy, {})
+    w = build(MigrationWorld, {"vm": {"memory_mib": 64, "zero_page_fraction": 0.1}, "link": {"bandwidth_mbit_s": 200.0}},
+              "world.")
+    m = run_trial(w, {"strategy": make(registry, "strategy", strategy, **extra),
+                      "workload": make(registry, "workload", workload, write_rate_pages_s=3000)}, 3).metrics
+    assert [m["total_time_s"], m["downtime_s"], m["bytes_sent"], m["pages_resent"], m["rounds"],
+            m["remote_faults"]] == row[2:]

@@ -284,10 +284,11 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
     """Snapshot and clear the dirty bitmap: write the dirty page indices into ``out`` in ascending order.
 
     When ``clear_zero``, the synced pages were written by the guest, so they are no longer zero pages.
-    The bitmap is read as ``uint64`` words; a clean word (eight clean pages) costs one load.
+    The bitmap is read as ``uint64`` words; a clean word (eight clean pages) costs one load, a dirty one
+    eight stores and no branch.
 
     Returns:
-        The number of indices written.
+        The number of indices written, ``k``; what ``out`` holds past ``out[k - 1]`` is scratch.
     """
     k = 0
     words = bitmap.size >> 3
@@ -298,22 +299,15 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
             continue
         w[j] = 0
         base = j << 3
-        if x == _BYTE_SUM and not clear_zero:  # eight dirty pages (the bulk stage): no bit tricks needed
-            for i in range(8):
-                out[k + i] = base + i
-            k += 8
-            continue
-        # Each dirty page is the lowest bit of its byte: take the lowest set bit, count the whole bytes
-        # below it (a byte sum of the mask under it), and clear it; no branch per page.
-        while x:
-            low = x & (~x + _ONE)
-            b = (((low - _ONE) & _BYTE_SUM) * _BYTE_SUM) >> _S56
-            p = base + np.int64(b)
-            out[k] = p
-            k += 1
-            if clear_zero:
-                zero[p] = 0
-            x ^= low
+        # Branch-free compaction: every page of the word is written at out[k], and k moves on past it
+        # only if it is dirty (byte i of the word is page base + i; each byte is 0 or 1).
+        k0 = k
+        for i in range(8):
+            out[k] = base + i
+            k += np.int64((x >> np.uint64(8 * i)) & _ONE)
+        if clear_zero:
+            for q in range(k0, k):
+                zero[out[q]] = 0
     for i in range(words << 3, bitmap.size):
         if bitmap[i]:
             bitmap[i] = 0
