@@ -176,3 +176,19 @@ def test_uniform_draws_stay_in_range(pages: int) -> None:
     out = np.zeros(10000, np.int64)
     K.draw_uniform(s, 5, pages, out)
     assert out.min() >= 5 and out.max() < 5 + pages
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=200), st.integers(0, 2**32), st.integers(1, 40))
+def test_drop_redirtied_matches(bits: list[int], seed: int, batch: int) -> None:
+    rng = np.random.default_rng(seed)
+    pages = len(bits)
+    bitmap = np.array(bits, np.uint8)
+    idx = np.sort(rng.choice(pages, int(rng.integers(0, pages + 1)), replace=False)).astype(np.int64)
+    a, b = idx.copy(), idx.copy()
+    for lo in range(0, len(idx), batch):
+        hi = min(len(idx), lo + batch)
+        ka, kb = K.drop_redirtied(a, lo, hi, bitmap), R.drop_redirtied(b, lo, hi, bitmap)
+        assert ka == kb
+        kept = [int(p) for p in idx[lo:hi] if bitmap[p] == 0]  # the pages not written again, in order
+        assert a[lo:lo + ka].tolist() == b[lo:lo + kb].tolist() == kept

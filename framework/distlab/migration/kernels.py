@@ -304,7 +304,7 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
         k0 = k
         for i in range(8):
             out[k] = base + i
-            k += np.int64((x >> np.uint64(8 * i)) & _ONE)
+            k += int((x >> np.uint64(8 * i)) & _ONE)
         if clear_zero:
             for q in range(k0, k):
                 zero[out[q]] = 0
