@@ -384,7 +384,7 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
 
 
 def _spread_coinciding(points: list[list[Any]], logx: bool, logy: bool) -> bool:
-    """Move points that would hide each other (closer than 2% of the axes' spans) onto a small ring.
+    """Move points that would hide each other (closer than 2% of the axes' spans) onto a small circle.
 
     Returns:
         Whether any point moved (the legend then says so).

@@ -37,8 +37,8 @@ def shorten(text: str, limit: int = 90) -> str:
     """``text`` cut on a word boundary to at most ``limit`` characters, with an ellipsis if cut.
 
     Examples:
-        >>> shorten("the migration was still running after 3600 s", 30)
-        'the migration was still…'
+        >>> shorten("the case was still running after 3600 s", 25)
+        'the case was still…'
     """
     text = " ".join(text.split())
     if len(text) <= limit:
