@@ -72,6 +72,9 @@ class XenRate:
     implementation has); the final stop-and-copy runs at the maximum rate.
 
     Both measure the dirtying rate as the code does (:func:`xen_dirty_rate`). Rates are in Xen's Mbit/s.
+    In the xc_linux_save.c read for this model the limiter is compiled only with ``ADAPTIVE_SAVE``;
+    without it Xen writes at full speed and its "sent more at the maximum" test never fires (use
+    ``stop_policy=rounds`` or ``qemu`` with no cap for that build).
     """
 
     def __init__(self, params: HybridParams) -> None:
