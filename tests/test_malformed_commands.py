@@ -272,8 +272,12 @@ FAILED_BEFORE: list[tuple[tuple[str, ...], str]] = [
 def _assert_usage_error(command: tuple[str, ...], tmp_path: Path) -> None:
     wrong, code, output = check(command, tmp_path)
     assert wrong is None and code == 2, output[-2000:]
-    message = [line for line in output.splitlines() if line.strip() and "UserWarning" not in line
-               and not line.startswith(("  warnings.warn", "usage:"))]
+    message, in_usage = [], False
+    for line in output.splitlines():
+        # argparse's usage block (its first line, then indented continuation lines) is not the message.
+        in_usage = line.startswith("usage:") or (in_usage and line.startswith(" "))
+        if line.strip() and not in_usage and "UserWarning" not in line and not line.startswith("  warnings.warn"):
+            message.append(line)
     assert len(message) == 1 and re.match(r"distlab( \w+)?: error: ", message[0]), output
 
 
