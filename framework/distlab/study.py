@@ -43,7 +43,7 @@ class Metric:
 
 @dataclasses.dataclass(frozen=True)
 class Figure:
-    """A study's key figure: one metric against another, drawn by ``distlab report`` from this declaration.
+    """A study's key figure: a metric against a metric or a swept parameter, drawn by ``distlab report``.
 
     Every case is one point (the mean over its successful trials, with the 95% confidence interval of
     each mean as error bars); the treatment sets the colour, the other swept parameters the marker, and
@@ -51,11 +51,13 @@ class Figure:
 
     Attributes:
         name: the file's stem (``figures/NAME.png``).
-        x: the metric on the horizontal axis.
+        x: the horizontal axis: a metric, or a config column (a swept parameter such as an offered load,
+            whose value is exact: no error bar).
         y: the metric on the vertical axis.
         title: what the figure shows, in words.
         panels: the config column with one panel per value (``None``: one panel).
-        kind: ``"scatter"`` (the only kind so far).
+        kind: ``"scatter"`` (points), or ``"line"``: the points of one treatment and marker joined in
+            the order of ``x``, the baseline treatment (:attr:`Study.baseline`) drawn as a thick black line.
         hline: an optional reference value of ``y`` drawn as a dashed line (e.g. a tolerated downtime).
         hline_label: what that line means, for the legend.
     """
@@ -65,7 +67,7 @@ class Figure:
     y: str
     title: str = ""
     panels: str | None = None
-    kind: Literal["scatter"] = "scatter"
+    kind: Literal["scatter", "line"] = "scatter"
     hline: float | None = None
     hline_label: str = ""
 

@@ -14,7 +14,9 @@ What a reader needs to trust a figure, decided from the data and the metric's de
   them (``1 Gbit/s link``), ticks in engineering form.
 - failed or unfinished cases: a red cross where the case's value would be, with its legend entry.
 - the key figure (:class:`distlab.study.Figure`): one point per case, colour by treatment, marker by
-  the rest; points that coincide are spread apart a little, and the legend says so.
+  the rest; points that coincide are spread apart a little, and the legend says so. Its x may be a
+  swept parameter (exact values: each treatment is shifted a little along x instead), and a line figure
+  joins each treatment's points, its baseline a thick black line under the others.
 
 Each figure is written as PNG (for REPORT.md) and SVG (embedded in report.html).
 """
@@ -28,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from distlab import store
 from distlab.report.stats import t975
-from distlab.report.units import Quantity, axis_unit, format_value, metric_quantity, param_label, param_title
+from distlab.report.units import (Quantity, axis_unit, format_value, metric_quantity, param_label, param_title,
+                                  param_value, quantity)
 from distlab.status import OK
 
 if TYPE_CHECKING:
@@ -50,6 +53,7 @@ LOG_DECADES = 2.0
 FAILED_LABEL = "failed or unfinished trials (×: where the case's value would be)"
 ZERO_LABEL = "zero (a log axis cannot show it: drawn on the floor)"
 SPREAD_LABEL = "points that coincide are spread apart slightly"
+DODGE_LABEL = "each colour shifted slightly along x, so coinciding points stay visible"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
 _FAILED_STYLE: dict[str, Any] = {"marker": "x", "color": "#d62728", "s": 55, "linewidths": 2.0, "zorder": 5}
 
@@ -287,8 +291,51 @@ def metric_figure(tables: Tables, metric: Metric, rows: pl.DataFrame | None = No
     return fig
 
 
+def _x_quantity(tables: Tables, column: str) -> Quantity | None:
+    """The words and unit of a key figure's x: a metric's, or a numeric config column's; None if neither."""
+    metrics = {m.name: m for m in tables.metrics}
+    if column in metrics:
+        return metric_quantity(metrics[column])
+    if column not in tables.config_columns or column not in tables.results.columns:
+        return None
+    if not tables.results.schema[column].is_numeric():
+        return None
+    q = quantity(column.rsplit(".", 1)[-1])
+    return Quantity(param_label(column), q.unit, q.factor)
+
+
+def _dodge(points: list[list[Any]], logx: bool, colours: int) -> bool:
+    """Shift each treatment's points a little along x (exact parameter values), so coinciding ones stay visible.
+
+    The shift is at most a tenth of the smallest gap between x values, in the axis's own scale.
+
+    Returns:
+        Whether any point moved (the legend then says so).
+    """
+    if colours < 2 or not points:
+        return False
+
+    def to_unit(v: float) -> float:
+        return math.log10(v) if logx and v > 0 else v
+
+    values = sorted({to_unit(p[0]) for p in points})
+    gaps = [b - a for a, b in zip(values, values[1:]) if b > a]
+    width = 0.2 * (min(gaps) if gaps else (abs(values[0]) or 1.0) * 0.1)
+    for p in points:
+        offset = (p[4] / (colours - 1) - 0.5) * width
+        moved = to_unit(p[0]) + offset
+        p[0] = 10 ** moved if logx else moved
+    return True
+
+
 def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = None) -> PlotFigure | None:
-    """A study's key figure: one point per case, ``declared.y`` against ``declared.x``."""
+    """A study's key figure: one point per case, ``declared.y`` against ``declared.x``.
+
+    ``declared.x`` is a metric (a mean with its interval) or a numeric config column (an exact value: each
+    treatment's points are then shifted a little along x, so that coinciding points stay visible). With
+    ``kind="line"`` the points of one treatment and marker are joined in x order, and the baseline
+    treatment is a thick black line under the others (the floor or reference the others are read against).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -298,25 +345,42 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     prepared, treatment, _, _ = _prepared(tables)
     rows = prepared if rows is None else rows
     metrics = {m.name: m for m in tables.metrics}
-    if declared.x not in metrics or declared.y not in metrics:
+    qx = _x_quantity(tables, declared.x)
+    if declared.y not in metrics or qx is None:
         return None
+    x_metric = declared.x in metrics
+    line = declared.kind == "line"
     dims = [c for c in tables.varying if c not in REPLICATION]
-    panel = declared.panels if declared.panels in dims else None
-    color_by = treatment
-    rest = [c for c in dims if c not in (panel, color_by) and not (color_by and c.startswith(color_by + "."))]
+    panel = declared.panels if declared.panels in dims and declared.panels != declared.x else None
+    color_by = treatment if treatment != declared.x else None
+    rest = [c for c in dims if c not in (panel, color_by, declared.x)
+            and not (color_by and c.startswith(color_by + "."))]
     keys = [c for c in (color_by, panel, *rest) if c is not None]
-    slots = _slots(rows, keys, [declared.x, declared.y])
+    if not x_metric:
+        keys.append(declared.x)
+    slots = _slots(rows, keys, [declared.x, declared.y] if x_metric else [declared.y])
     if slots.height == 0:
         return None
     colour_values = _ordered(rows, color_by)
     marker_keys = _combos(rows, rest)
     panel_values = _ordered(rows, panel)
-    qx, qy = metric_quantity(metrics[declared.x]), metric_quantity(metrics[declared.y])
-    xs_all = [v for v in slots[f"{declared.x}:mean"].to_list() if v is not None]
+    qy = metric_quantity(metrics[declared.y])
+    x_column = f"{declared.x}:mean" if x_metric else declared.x
+    xs_all = [float(v) for v in slots[x_column].to_list() if v is not None]
     ys_all = [v for v in slots[f"{declared.y}:mean"].to_list() if v is not None]
-    logx = metrics[declared.x].log_scale or _span_is_wide(xs_all)
+    logx = (metrics[declared.x].log_scale if x_metric else False) or _span_is_wide(xs_all)
     logy = metrics[declared.y].log_scale or _span_is_wide(ys_all)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    base = tables.baseline if line and tables.baseline in colour_values else None
+
+    def colour_of(c_index: int) -> str:
+        return "k" if base is not None and colour_values[c_index] == base else str(colors[c_index % len(colors)])
+
+    def marker_of(c_index: int, m_index: int) -> str:
+        # A line figure tells treatments apart by marker too (lines may run together); a scatter, the rest.
+        return MARKERS[(c_index if line else m_index) % len(MARKERS)]
+
+    styles = ("-", "--", ":", "-.")
     fig, grid = plt.subplots(1, len(panel_values), figsize=(5.4 * len(panel_values) + 0.6, 5.6), squeeze=False)
     floor_y = min([v for v in ys_all if v > 0], default=1.0) / 3
     floor_x = min([v for v in xs_all if v > 0], default=1.0) / 3
@@ -329,7 +393,7 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
                 continue
             c_index = colour_values.index(r[color_by]) if color_by else 0
             m_index = marker_keys.index(tuple(r[c] for c in rest)) if rest else 0
-            mx, my = r[f"{declared.x}:mean"], r[f"{declared.y}:mean"]
+            mx, my = r[x_column], r[f"{declared.y}:mean"]
             if mx is None or my is None:
                 failures.append((c_index, m_index, r))
                 continue
@@ -337,19 +401,30 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
                 failures.append((c_index, m_index, r))
             if (logy and my <= 0) or (logx and mx <= 0):
                 zero = True
-            points.append([max(mx, floor_x) if logx else mx, max(my, floor_y) if logy else my,
-                           r[f"{declared.x}:half"] or 0.0, r[f"{declared.y}:half"] or 0.0, c_index, m_index])
-        moved = _spread_coinciding(points, logx, logy)
+            ex = (r[f"{declared.x}:half"] or 0.0) if x_metric else 0.0
+            points.append([max(mx, floor_x) if logx else float(mx), max(my, floor_y) if logy else my,
+                           ex, r[f"{declared.y}:half"] or 0.0, c_index, m_index])
+        moved = _spread_coinciding(points, logx, logy) if x_metric else _dodge(points, logx, len(colour_values))
         spread = spread or moved
+        if line:
+            for c_index, m_index in sorted({(p[4], p[5]) for p in points}):
+                run = sorted((p for p in points if p[4] == c_index and p[5] == m_index), key=lambda p: p[0])
+                is_base = base is not None and colour_values[c_index] == base
+                ax.plot([p[0] for p in run], [p[1] for p in run], color=colour_of(c_index),
+                        ls=styles[m_index % len(styles)], lw=3.2 if is_base else 1.1,
+                        alpha=0.55 if is_base else 0.9, zorder=2 if is_base else 3)
         for px, py, ex, ey, c_index, m_index in points:
-            colour = colors[c_index % len(colors)]
+            colour = colour_of(c_index)
             ax.errorbar([px], [py], xerr=[[min(ex, px - floor_x * 1.01) if logx else ex], [ex]],
-                        yerr=[[min(ey, py - floor_y * 1.01) if logy else ey], [ey]], fmt=MARKERS[m_index % len(MARKERS)],
-                        mfc="none", mec=colour, ecolor=colour, ms=8, mew=1.6, elinewidth=0.8, capsize=0, zorder=3)
+                        yerr=[[min(ey, py - floor_y * 1.01) if logy else ey], [ey]], fmt=marker_of(c_index, m_index),
+                        mfc="none", mec=colour, ecolor=colour, ms=7 if line else 8, mew=1.4 if line else 1.6,
+                        elinewidth=0.8, capsize=0, zorder=4)
         for i, (c_index, m_index, r) in enumerate(failures):
             failed = True
             ax.scatter([0.97], [0.95 - 0.06 * i], transform=ax.transAxes, **_FAILED_STYLE)
             what = ", ".join(str(v) for v in (colour_values[c_index], *marker_keys[m_index]) if v is not None)
+            if not x_metric:
+                what += f", {param_value(declared.x, r[declared.x])}"
             ax.text(0.94, 0.95 - 0.06 * i, f"{what}: {r['_failed']} of {r['_trials']} failed", transform=ax.transAxes,
                     ha="right", va="center", fontsize=7, color="#d62728")
         if logx:
@@ -361,14 +436,22 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
         ax.margins(0.08)
         _label_axis(ax, "x", qx, xs_all, logx)
         _label_axis(ax, "y", qy, ys_all, logy)
+        if not x_metric and not logx:
+            ax.set_xticks(sorted(set(xs_all)))
         if panel is not None:
             ax.set_title(param_title(panel, p_value), fontsize=10)
         ax.grid(alpha=0.3, which="major")
-    handles: list[Any] = [Line2D([], [], ls="", marker="o", color=colors[i % len(colors)], label=str(v))
-                          for i, v in enumerate(colour_values) if v is not None]
+    handles: list[Any] = []
+    for i, v in enumerate(colour_values):
+        if v is None:
+            continue
+        is_base = base is not None and v == base
+        handles.append(Line2D([], [], ls="-" if line else "", lw=3.2 if is_base else 1.1, marker=marker_of(i, 0) if line else "o",
+                              mfc="none" if line else None, color=colour_of(i),
+                              label=f"{v} (baseline)" if is_base else str(v)))
     if rest:
-        handles += [Line2D([], [], ls="", marker=MARKERS[i % len(MARKERS)], mfc="none", color="k",
-                           label=hue_label(rest, k)) for i, k in enumerate(marker_keys)]
+        handles += [Line2D([], [], ls=styles[i % len(styles)] if line else "", marker="" if line else MARKERS[i % len(MARKERS)],
+                           mfc="none", color="k", label=hue_label(rest, k)) for i, k in enumerate(marker_keys)]
     if declared.hline is not None:
         handles.append(Line2D([], [], color="grey", ls="--", label=declared.hline_label or f"{declared.hline:g}"))
     if failed:
@@ -376,8 +459,9 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     if zero:
         handles.append(Line2D([], [], ls="", marker="o", mfc="none", color="grey", label="zero: drawn on the floor"))
     if spread:
-        handles.append(Line2D([], [], ls="", label=SPREAD_LABEL))
-    fig.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
+        handles.append(Line2D([], [], ls="", label=SPREAD_LABEL if x_metric else DODGE_LABEL))
+    fig.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3 if len(handles) < 13 else 4,
+               frameon=False)
     fig.suptitle((declared.title or f"{qy.label} against {qx.label}") + " (mean and 95% CI of each case)", fontsize=11)
     fig.tight_layout()
     return fig

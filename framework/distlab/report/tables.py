@@ -201,11 +201,15 @@ def load_tables(run_dir: Path) -> Tables:
     baselines = {p.get("baseline") for p in provenance if p.get("baseline")}
     baseline = str(next(iter(baselines))) if len(baselines) == 1 else None
     return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes,
-                  _recorded_figures(provenance, metrics), baseline)
+                  _recorded_figures(provenance, metrics, config_columns), baseline)
 
 
-def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric]) -> list[Figure]:
-    """The key figures the jobs recorded (each once, by name), whose two metrics the results have."""
+def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric],
+                      config_columns: list[str] | None = None) -> list[Figure]:
+    """The key figures the jobs recorded (each once, by name), whose axes the results have.
+
+    A figure's ``y`` must be a metric; its ``x`` a metric or one of ``config_columns``.
+    """
     from distlab.study import Figure
 
     fields = {f.name for f in dataclasses.fields(Figure)}
@@ -219,7 +223,7 @@ def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric]) -
                 declared = Figure(**{k: v for k, v in figure.items() if k in fields})
             except TypeError:  # a record of another shape: no key figure rather than no report
                 continue
-            if declared.x in names and declared.y in names:
+            if declared.y in names and (declared.x in names or declared.x in (config_columns or [])):
                 recorded[declared.name] = declared
     return list(recorded.values())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from distlab.component import Kind
 from distlab.routing.kinds import Algorithm, Topology, Traffic
 from distlab.routing.world import RoutingWorld
-from distlab.study import Metric, Study
+from distlab.study import Figure, Metric, Study
 
 __all__ = ["METRICS", "STUDY"]
 
@@ -46,4 +46,9 @@ STUDY = Study(
     bench="distlab.routing.bench:run",
     treatment="algorithm",
     check="distlab.routing.engine:check_case",
+    # The course's picture of routing: delay against offered load, every algorithm above the optimum's floor.
+    figures=(Figure("mean_delay_vs_load", x="traffic.load", y="mean_delay_ms",
+                    title="Mean delay of delivered traffic against offered load", panels="topology",
+                    kind="line"),),
+    baseline="optimal",
 )
