@@ -355,6 +355,12 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     color_by = treatment if treatment != declared.x else None
     rest = [c for c in dims if c not in (panel, color_by, declared.x)
             and not (color_by and c.startswith(color_by + "."))]
+    if color_by is not None:
+        # A column the treatment fixes (a preset's own world setting) would only repeat the colour.
+        import polars as pl
+
+        rest = [c for c in rest if max(rows.group_by(color_by).agg(pl.col(c).n_unique().alias("_n"))["_n"].to_list(),
+                                       default=0) > 1]
     keys = [c for c in (color_by, panel, *rest) if c is not None]
     if not x_metric:
         keys.append(declared.x)
@@ -373,8 +379,8 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     base = tables.baseline if line and tables.baseline in colour_values else None
 
-    def colour_of(c_index: int) -> str:
-        return "k" if base is not None and colour_values[c_index] == base else str(colors[c_index % len(colors)])
+    def colour_of(c_index: int) -> Any:
+        return "k" if base is not None and colour_values[c_index] == base else colors[c_index % len(colors)]
 
     def marker_of(c_index: int, m_index: int) -> str:
         # A line figure tells treatments apart by marker too (lines may run together); a scatter, the rest.
