@@ -161,3 +161,61 @@ def test_report_and_plugins_print_json_for_scripts(sweep: Path, tmp_path: Path, 
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert "studies" in listing and "plugins" in listing
+
+
+LOAD_KEY = Figure("wait_vs_load", x="world.load", y="wait_s", title="Wait against load", kind="line")
+
+
+def _load_sweep(root: Path) -> Path:
+    """Cases: 3 treatments × 3 loads, 2 repeats; 'floor' is the baseline; 'broken' fails at load 0.9."""
+    for load in (0.3, 0.6, 0.9):
+        for name, factor in (("floor", 1.0), ("twin", 1.0), ("broken", 10.0)):
+            case_id = f"{name}-{load}"
+            failed = name == "broken" and load == 0.9
+            rows = [{
+                "study": "synthetic", "seed": 0, "strategy": name, "world.load": load, "case_id": case_id,
+                "repeat": repeat, "trial_seed": repeat, "status": FAILED if failed else OK,
+                "error_type": "MigrationTimeoutError" if failed else None,
+                "error_message": "unfinished" if failed else None, "error_traceback": None,
+                "wait_s": None if failed else factor * load / (1 - load) * (1 + 0.01 * repeat),
+                "bytes_sent": None if failed else 1e9, "steps": None if failed else 3,
+            } for repeat in range(2)]
+            store.commit_case(root, case_id, {store.RESULTS: store.parquet_bytes(pl.DataFrame(rows))}, {
+                "case_id": case_id, "study": "synthetic", "treatment": "strategy", "baseline": "floor",
+                "metrics": [dataclasses.asdict(m) for m in METRICS], "figures": [dataclasses.asdict(LOAD_KEY)],
+                "config": {"seed": 0}, "code": {"version": "0", "git_commit": None}, "components": {},
+                "python": "3.11", "platform": "x", "started_at": "", "finished_at": "",
+                "status": FAILED if failed else OK,
+            })
+    return root
+
+
+def test_a_key_figure_may_have_a_config_column_on_x(tmp_path: Path) -> None:
+    """A swept parameter on x: exact ticks at its values, lines per treatment, the baseline a thick black line,
+    coinciding treatments shifted apart along x, and the failed case marked."""
+    from matplotlib.colors import to_rgba
+
+    from distlab.report.figures import DODGE_LABEL
+
+    sweep = _load_sweep(tmp_path / "sweep")
+    tables = load_tables(sweep)
+    assert [f.name for f in tables.figures] == ["wait_vs_load"]  # recorded although x is no metric
+    fig = key_figure(tables, LOAD_KEY)
+    assert fig is not None
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "load"
+    assert list(ax.get_xticks()) == pytest.approx([0.3, 0.6, 0.9])
+    assert ax.get_yscale() == "linear"  # 0.43 to 15: under two decades
+    joined = [line for line in ax.lines if len(line.get_xdata()) > 1]
+    assert len(joined) == 3  # one line per treatment (the broken one over its two finished loads)
+    thick = [line for line in joined if line.get_linewidth() > 3]
+    assert len(thick) == 1 and to_rgba(thick[0].get_color())[:3] == (0.0, 0.0, 0.0)
+    # 'twin' equals 'floor' at every load: shifted apart along x, never drawn on top of each other.
+    xs = [tuple(line.get_xdata()) for line in joined if len(line.get_xdata()) == 3]
+    assert len(xs) == 2 and all(a != b for a, b in zip(*xs))
+    texts = _legend_texts(fig)
+    assert "floor (baseline)" in texts and DODGE_LABEL in texts and FAILED_LABEL in texts
+    assert any("0.9" in t.get_text() and "failed" in t.get_text() for t in ax.texts)
+    written = make_report(sweep, tmp_path / "out")
+    assert tmp_path / "out" / "figures" / "wait_vs_load.png" in written
+    assert tmp_path / "out" / "figures" / "wait_vs_load.svg" in written

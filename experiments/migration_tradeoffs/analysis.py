@@ -1,8 +1,10 @@
 """The lecture's claims about live-migration strategies, each next to the numbers of this sweep.
 
 Called by ``distlab report`` (through ``distlab experiment``) with the sweep's tables; returns the
-Markdown section "Claims of the lecture" of REPORT.md and draws figures/tradeoff.png. Every verdict
-below is computed from the measured means by the rule written next to it; nothing is typed in.
+Markdown section "Claims of the lecture" of REPORT.md, which shows the study's declared key figure
+(figures/downtime_vs_total_time.png, drawn by the framework). Every verdict below is computed from the
+measured means by the rule written next to it (:func:`distlab.report.verdict`); nothing is typed in.
+Numbers are printed by :func:`distlab.report.units.format_value`, as in the results table.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+
+from distlab.report import verdict
+from distlab.report.units import format_value, metric_quantity
 
 # A switch-over shorter than this is not a loss of service a client notices: it is QEMU's default
 # downtime target (migrate_set_downtime, 300 ms), within TCP's retransmission timeout.
@@ -77,94 +82,44 @@ def _in_service_traffic(tables) -> pl.DataFrame:
 
 
 def _fmt_s(value: float) -> str:
-    if value == 0:
-        return "0"
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    if value < 1:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value:.2f} s"
+    """A time in seconds as the results table prints it (three significant digits, engineering unit)."""
+    return format_value(value, "s")
 
 
-def _table(frame: pl.DataFrame, columns: dict[str, str]) -> str:
+def _table(frame: pl.DataFrame, columns: dict[str, str], tables) -> str:
+    """A claims table: each number formatted as the results table formats its metric."""
+    units = {m.name: metric_quantity(m) for m in tables.metrics}
     head = ["link", "workload", "strategy", *columns.values()]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in frame.iter_rows(named=True):
-        cells = [f"{row['gbit']:g} Gbit/s", row["w"], LABELS.get(row["s"], row["s"])]
+        cells = [format_value(row["gbit"] * 1e9, "bit/s", trim=True), row["w"], LABELS.get(row["s"], row["s"])]
         for key in columns:
             value = row[key]
-            if key.endswith("_s"):
-                cells.append(_fmt_s(value))
-            elif key == "bytes_sent":
-                cells.append(f"{value / 2**30:.2f} GiB ({value / row['memory_bytes']:.2f}× memory)")
-            elif key == "share_in_service":
-                cells.append(f"{value:.1%}")
-            elif key == "converged":
-                cells.append(f"{value:.0%}")
-            else:
-                cells.append(f"{value:,.0f}")
+            if key in ("share_in_service", "converged"):  # shares (converged: of trials), as the results table
+                cells.append(format_value(value, "%"))
+                continue
+            q = units.get(key)
+            text = format_value(value, q.unit, factor=q.factor) if q is not None else format_value(value)
+            if key == "bytes_sent":
+                text += f" ({format_value(value / row['memory_bytes'])}× memory)"
+            cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _verdict(holds: int, total: int) -> str:
-    if holds == total:
-        return f"**Supported** in all {total} settings."
-    if holds == 0:
-        return f"**Refuted** in all {total} settings."
-    return f"**Partly supported**: it holds in {holds} of {total} settings."
-
-
-def _tradeoff_figure(cells: pl.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    links = sorted(cells["gbit"].unique().to_list())
-    from matplotlib.ticker import NullFormatter
-
-    fig, axes = plt.subplots(1, len(links), figsize=(5.2 * len(links) + 2.6, 4.6), squeeze=False)
-    markers = {"idle": "o", "moderate": "s", "write_heavy": "^", "streaming_reader": "D"}
-    colors = dict(zip(ORDER, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-    for ax, gbit in zip(axes[0], links):
-        for row in cells.filter(pl.col("gbit") == gbit).iter_rows(named=True):
-            ax.scatter(row["total_time_s"], max(row["downtime_s"], 1e-4), marker=markers.get(row["w"], "x"),
-                       facecolors="none", edgecolors=colors.get(row["s"], "k"), s=70, linewidths=1.6)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.axhline(UNNOTICED_S, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{gbit:g} Gbit/s link, 4 GiB guest", fontsize=10)
-        ax.set_xlabel("total migration time (s)")
-        ax.set_ylabel("downtime (s)")
-        ax.grid(alpha=0.3, which="both")
-    handles = [plt.Line2D([], [], color=colors[s], marker="o", ls="", label=LABELS[s]) for s in ORDER]
-    handles += [plt.Line2D([], [], color="k", marker=m, ls="", label=w) for w, m in markers.items()]
-    fig.legend(handles=handles, fontsize=8, loc="center right")
-    fig.suptitle("Trade-off: downtime against total time (means over trials; dashed: 300 ms)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
-    import io
-
-    from distlab import store
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    store.write_bytes(path, buffer.getvalue())  # atomic, like the report's own figures
 
 
 def analyze(tables, figures_dir: Path) -> str:
     """The claims section of the report."""
     cells = _cells(tables)
-    _tradeoff_figure(cells, figures_dir / "tradeoff.png")
     by = {(r["s"], r["w"], r["gbit"]): r for r in cells.iter_rows(named=True)}
     settings = sorted({(w, g) for _, w, g in by})
     out = ["## Claims of the lecture", "",
            "Each claim of the course's slide on live migration, the rule used to judge it, and the measured means "
            f"(over the trials of each setting: {len(settings)} settings of workload × link). "
            f"A downtime below {UNNOTICED_S * 1e3:.0f} ms counts as no loss of service.", "",
-           "![trade-off](figures/tradeoff.png)", ""]
+           "The study's key figure, drawn by the framework from its declaration: each case's mean downtime "
+           "against its mean total time, one panel per link, colour by strategy and marker by workload "
+           "(coinciding points spread apart slightly); the dashed line is 300 ms.", "",
+           "![downtime against total time](figures/downtime_vs_total_time.png)", ""]
 
     def present(strategy: str) -> pl.DataFrame:
         return cells.filter(pl.col("s") == strategy)
@@ -173,18 +128,20 @@ def analyze(tables, figures_dir: Path) -> str:
     rows = cells.filter(pl.col("s").is_in(["precopy", "postcopy"]))
     holds = sum(1 for w, g in settings if all(by[(s, w, g)]["downtime_s"] < UNNOTICED_S for s in ("precopy", "postcopy")))
     out += ["### 1 (pre-copy) and 3 (post-copy) lose no service",
-            f"Rule: both downtimes below {UNNOTICED_S * 1e3:.0f} ms. " + _verdict(holds, len(settings)),
+            f"Rule: both downtimes below {UNNOTICED_S * 1e3:.0f} ms. "
             "Pre-copy only stops when nothing is dirty; when the guest dirties memory faster than the link sends it, it "
             "never gets there, gives up after its round limit (`converged` 0%) and stops to copy what is left.", "",
-            _table(rows, {"downtime_s": "downtime", "rounds": "rounds", "converged": "converged"}), ""]
+            _table(rows, {"downtime_s": "downtime", "rounds": "rounds", "converged": "converged"}, tables), "",
+            verdict(holds, len(settings), "1 (pre-copy) and 3 (post-copy) lose no service"), ""]
 
     # 4 transfers fast with minimal loss of service.
     hybrids = ["hybrid", "hybrid_autoconverge", "hybrid_xen"]
     rows = cells.filter(pl.col("s").is_in(["precopy", *hybrids, "hybrid_xen_paper"]))
-    results = []
+    results, met = [], 0
     for name in hybrids:
         ok = sum(1 for w, g in settings if by[(name, w, g)]["downtime_s"] < UNNOTICED_S
                  and by[(name, w, g)]["total_time_s"] <= by[("precopy", w, g)]["total_time_s"] * 1.05)
+        met += ok
         results.append(f"{LABELS[name]}: {ok} of {len(settings)}")
     out += ["### 4 (hybrid: pre-copy, then a brief stop-and-copy) transfers fast with minimal loss of service",
             f"Rule: downtime below {UNNOTICED_S * 1e3:.0f} ms and total time no more than 5% over pure pre-copy's. "
@@ -196,7 +153,9 @@ def analyze(tables, figures_dir: Path) -> str:
             "Auto-converge makes a write-heavy guest converge by slowing it down: the guest runs throttled for the "
             "time shown as `guest throttled`.", "",
             _table(rows, {"total_time_s": "total time", "downtime_s": "downtime", "rounds": "rounds",
-                          "converged": "converged", "degraded_time_s": "guest throttled"}), ""]
+                          "converged": "converged", "degraded_time_s": "guest throttled"}, tables), "",
+            verdict(met, len(hybrids) * len(settings), "4 (hybrid) transfers fast with minimal loss of service",
+                    unit="cases (real-world hybrid rule × setting)"), ""]
 
     # 2 transfers data fastest.
     holds = 0
@@ -206,36 +165,40 @@ def analyze(tables, figures_dir: Path) -> str:
         holds += times["stop_and_copy"] <= min(times.values()) * (1 + 1e-9) and sent["stop_and_copy"] <= min(sent.values()) * (1 + 1e-9)
     rows = cells.filter(pl.col("s").is_in(["stop_and_copy", "postcopy", "precopy"]))
     out += ["### 2 (stop-and-copy) transfers the data fastest",
-            "Rule: the shortest total time and the fewest bytes of all strategies in the setting. " + _verdict(holds, len(settings)),
+            "Rule: the shortest total time and the fewest bytes of all strategies in the setting. "
             "Stop-and-copy sends each page once at full speed: memory / bandwidth. Post-copy with a background push "
             "(as QEMU's) sends each page once too and ties on total time; every pre-copy variant re-sends pages.", "",
-            _table(rows, {"total_time_s": "total time", "bytes_sent": "bytes sent"}), ""]
+            _table(rows, {"total_time_s": "total time", "bytes_sent": "bytes sent"}, tables), "",
+            verdict(holds, len(settings), "2 (stop-and-copy) transfers the data fastest"), ""]
 
     # 3 makes the new VM available at once.
     post = present("postcopy")
     holds = sum(1 for r in post.iter_rows(named=True) if r["downtime_s"] < UNNOTICED_S)
     out += ["### 3 (post-copy) makes the new VM available at once",
-            f"Rule: the VM runs at the destination within {UNNOTICED_S * 1e3:.0f} ms. " + _verdict(holds, post.height),
+            f"Rule: the VM runs at the destination within {UNNOTICED_S * 1e3:.0f} ms. "
             "Its downtime is the CPU and device state over the link plus one latency, whatever the workload and the "
             "memory size; the price is paid afterwards, in remote faults that stall the guest.", "",
-            _table(post, {"downtime_s": "downtime", "remote_faults": "remote faults", "degraded_time_s": "guest stalled"}), ""]
+            _table(post, {"downtime_s": "downtime", "remote_faults": "remote faults", "degraded_time_s": "guest stalled"},
+                   tables), "",
+            verdict(holds, post.height, "3 (post-copy) makes the new VM available at once"), ""]
 
     # 1 must track modified pages during the full copy.
-    pre = present("precopy").filter(pl.col("w") != "idle")
+    pre = present("precopy").filter(~pl.col("w").is_in(["idle", "streaming_reader"]))  # the guests that write
     holds = sum(1 for r in pre.iter_rows(named=True) if r["rounds"] > 1 and r["pages_resent"] > 0)
     out += ["### 1 (pre-copy) must track modified pages during the full copy",
-            "Rule: with a guest that writes, pre-copy needs more than one round and re-sends pages. "
-            + _verdict(holds, pre.height), "",
-            _table(pre, {"rounds": "rounds", "pages_resent": "pages re-sent", "bytes_sent": "bytes sent"}), ""]
+            "Rule: with a guest that writes, pre-copy needs more than one round and re-sends pages.", "",
+            _table(pre, {"rounds": "rounds", "pages_resent": "pages re-sent", "bytes_sent": "bytes sent"}, tables), "",
+            verdict(holds, pre.height, "1 (pre-copy) must track modified pages"), ""]
 
     # 2 has the longest downtime.
     holds = sum(1 for w, g in settings
                 if by[("stop_and_copy", w, g)]["downtime_s"] >= max(by[(s, w, g)]["downtime_s"] for s in ORDER if (s, w, g) in by))
     out += ["### 2 (stop-and-copy) has the longest downtime, unacceptable for live services",
-            "Rule: its downtime is the longest of all strategies in the setting. " + _verdict(holds, len(settings)),
+            "Rule: its downtime is the longest of all strategies in the setting. "
             "Its downtime is its whole transfer: "
             + ", ".join(f"{_fmt_s(r['downtime_s'])} at {r['gbit']:g} Gbit/s" for r in present("stop_and_copy").unique("gbit", maintain_order=True).iter_rows(named=True))
-            + " for 4 GiB.", ""]
+            + " for 4 GiB.", "",
+            verdict(holds, len(settings), "2 (stop-and-copy) has the longest downtime"), ""]
 
     # 3 is prolonged and slow; the source must stay up for a while.
     rows = cells.filter(pl.col("s").is_in(["stop_and_copy", "postcopy", "on_demand"]))
@@ -263,8 +226,7 @@ def analyze(tables, figures_dir: Path) -> str:
     never = "; ".join(f"{r['w']} at {r['gbit']:g} Gbit/s ({r['n']} trials)" for r in unfinished.iter_rows(named=True))
     out += ["### 3 (post-copy, on demand) is a prolonged, slow migration; the source must stay up for quite a while",
             "Rule: the source stays up more than 5% longer than for stop-and-copy, or the migration does not "
-            f"finish within the horizon of {horizon:g} s. Pure on-demand paging: it holds in {longer} of "
-            f"{len(settings)} settings. "
+            f"finish within the horizon of {horizon:g} s, judged for pure on-demand paging. "
             + (f"Still running after {horizon:g} s (recorded as failed trials): {never}. " if never else "")
             + "A page moves only when the guest touches it, so the source serves until the guest has touched "
             "every page: never, for pages an idle guest or a working set never reaches. With QEMU's background "
@@ -272,7 +234,9 @@ def analyze(tables, figures_dir: Path) -> str:
             f"stop-and-copy's transfer ({pushed_longer} of {len(settings)} settings more than 5% longer), and what is prolonged is the guest's "
             f"slow service while its pages arrive: stalled on faults for more than 10% of the migration in "
             f"{slowed} of {len(settings)} settings.", "",
-            _table(rows, {"source_busy_s": "source busy", "degraded_time_s": "guest stalled", "remote_faults": "remote faults"}), ""]
+            _table(rows, {"source_busy_s": "source busy", "degraded_time_s": "guest stalled", "remote_faults": "remote faults"},
+                   tables), "",
+            verdict(longer, len(settings), "3 (post-copy, on demand) is prolonged; the source stays up"), ""]
 
     # 1 and 3 load the network while the original VM is still in service.
     busy = _in_service_traffic(tables)
@@ -280,10 +244,10 @@ def analyze(tables, figures_dir: Path) -> str:
     holds = sum(1 for r in rows.iter_rows(named=True) if (r["share_in_service"] or 0) > 0.5)
     out += ["### 1 and 3 load the network while the VM is in service",
             "Rule: more than half of the pages the migration sends cross the link while the VM runs (at the source "
-            "during pre-copy rounds, at the destination during post-copy), read from each trial's per-phase trace. "
-            + _verdict(holds, rows.height), "",
+            "during pre-copy rounds, at the destination during post-copy), read from each trial's per-phase trace.", "",
             _table(rows, {"share_in_service": "share of pages sent while the VM runs", "total_time_s": "total time",
-                          "bytes_sent": "bytes sent"}), ""]
+                          "bytes_sent": "bytes sent"}, tables), "",
+            verdict(holds, rows.height, "1 and 3 load the network while the VM is in service"), ""]
     out += _what_changed(cells, by, settings)
     return "\n".join(out)
 
