@@ -22,6 +22,23 @@ def _pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return _state(seed), _state(seed)
 
 
+def _packed(bits: list[int]) -> np.ndarray:
+    """A packed bitmap (bit p % 64 of uint64 word p // 64) holding ``bits``."""
+    out = np.zeros((len(bits) + 63) // 64, np.uint64)
+    for p, b in enumerate(bits):
+        if b:
+            out[p // 64] |= np.uint64(1 << (p % 64))
+    return out
+
+
+def _bits(bitmap: np.ndarray, pages: int) -> list[int]:
+    return [(int(bitmap[p // 64]) >> (p % 64)) & 1 for p in range(pages)]
+
+
+def _clear(pages: int) -> np.ndarray:
+    return np.zeros((pages + 63) // 64, np.uint64)
+
+
 @SETTINGS
 @given(seeds)
 def test_splitmix_and_xorshift_match(seed: int) -> None:
@@ -37,12 +54,13 @@ def test_mark_uniform_matches(seed: int, pages: int, n: int, lo_pick: int, versi
     lo = lo_pick % pages
     span = pages - lo
     a, b = _pair(seed)
-    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    bm_a, bm_b = _clear(pages), _clear(pages)
     va, vb = (np.zeros(pages if versions else 0, np.int64) for _ in range(2))
     assert K.mark_uniform(a, n, lo, span, bm_a, va) == R.mark_uniform(b, n, lo, span, bm_b, vb)
     assert np.array_equal(bm_a, bm_b) and np.array_equal(va, vb) and a[0] == b[0]
     if versions:
         assert va.sum() == n
+    assert [bool(v) for v in _bits(bm_a, pages)][lo:] == [bool(v) for v in (va[lo:] > 0)] if versions else True
 
 
 @SETTINGS
@@ -51,9 +69,9 @@ def test_mark_hotset_matches(seed: int, pages: int, n: int, p_hot: float, data: 
     hot_n = data.draw(st.integers(1, pages))
     hot_lo = data.draw(st.integers(0, pages - hot_n))
     a, b = _pair(seed)
-    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    bm_a, bm_b = _clear(pages), _clear(pages)
     e = np.zeros(0, np.int64)
-    assert K.mark_hotset(a, n, hot_lo, hot_n, p_hot, bm_a, e) == R.mark_hotset(b, n, hot_lo, hot_n, p_hot, bm_b, e)
+    assert K.mark_hotset(a, n, hot_lo, hot_n, p_hot, pages, bm_a, e) == R.mark_hotset(b, n, hot_lo, hot_n, p_hot, pages, bm_b, e)
     assert np.array_equal(bm_a, bm_b) and a[0] == b[0]
 
 
@@ -68,7 +86,7 @@ def _zipf(pages: int, s: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_mark_zipf_matches(seed: int, pages: int, n: int, s: float) -> None:
     cdf, perm = _zipf(pages, s, seed % 1000)
     a, b = _pair(seed)
-    bm_a, bm_b = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+    bm_a, bm_b = _clear(pages), _clear(pages)
     e = np.zeros(0, np.int64)
     assert K.mark_zipf(a, n, cdf, perm, bm_a, e) == R.mark_zipf(b, n, cdf, perm, bm_b, e)
     assert np.array_equal(bm_a, bm_b) and a[0] == b[0]
@@ -81,7 +99,7 @@ def test_draws_match_and_equal_what_marking_writes(seed: int, pages: int, n: int
     hot_n = max(1, pages // 10)
     cases = [
         (lambda m, s, out: m.draw_uniform(s, 0, pages, out), lambda s, bm: K.mark_uniform(s, n, 0, pages, bm, np.zeros(0, np.int64))),
-        (lambda m, s, out: m.draw_hotset(s, 0, hot_n, 0.9, pages, out), lambda s, bm: K.mark_hotset(s, n, 0, hot_n, 0.9, bm, np.zeros(0, np.int64))),
+        (lambda m, s, out: m.draw_hotset(s, 0, hot_n, 0.9, pages, out), lambda s, bm: K.mark_hotset(s, n, 0, hot_n, 0.9, pages, bm, np.zeros(0, np.int64))),
         (lambda m, s, out: m.draw_zipf(s, cdf, perm, out), lambda s, bm: K.mark_zipf(s, n, cdf, perm, bm, np.zeros(0, np.int64))),
     ]
     for draw, mark in cases:
@@ -91,7 +109,7 @@ def test_draws_match_and_equal_what_marking_writes(seed: int, pages: int, n: int
         draw(R, b, out_b)
         assert np.array_equal(out_a, out_b) and a[0] == b[0]
         # The fused kernel writes exactly the pages the draw produced.
-        bm_mark, bm_draw = np.zeros(pages, np.uint8), np.zeros(pages, np.uint8)
+        bm_mark, bm_draw = _clear(pages), _clear(pages)
         newly = mark(c, bm_mark)
         assert newly == K.mark_pages(out_a, bm_draw, np.zeros(0, np.int64))
         assert np.array_equal(bm_mark, bm_draw) and c[0] == a[0]
@@ -102,20 +120,23 @@ def test_draws_match_and_equal_what_marking_writes(seed: int, pages: int, n: int
 def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)
     pages = len(bits)
-    bm_a, bm_b = np.array(bits, np.uint8), np.array(bits, np.uint8)
+    bm_a, bm_b = _packed(bits), _packed(bits)
     zero_a = (rng.random(pages) < 0.3).astype(np.uint8)
     zero_b = zero_a.copy()
     assert K.count_dirty(bm_a) == R.count_dirty(bm_b) == sum(bits)
+    sent_bits = [int(b) for b in rng.integers(0, 2, pages)]
+    sa, sb = _packed(sent_bits), _packed(sent_bits)
+    assert K.mark_sent(bm_a, sa) == R.mark_sent(bm_b, sb) == sum(b & s for b, s in zip(bits, sent_bits))
+    assert np.array_equal(sa, sb) and _bits(sa, pages) == [b | s for b, s in zip(bits, sent_bits)]
     out_a, out_b = np.zeros(pages, np.int64), np.zeros(pages, np.int64)
     k = K.sync_dirty(bm_a, out_a, zero_a, clear_zero)
     assert k == R.sync_dirty(bm_b, out_b, zero_b, clear_zero) == sum(bits)
-    # Only out[:k] is specified: the kernel's branch-free compaction leaves scratch beyond it.
     assert np.array_equal(out_a[:k], out_b[:k]) and np.array_equal(zero_a, zero_b) and not bm_a.any() and not bm_b.any()
     assert list(out_a[:k]) == [i for i, b in enumerate(bits) if b]
     idx = np.concatenate([out_a[:k], rng.integers(0, pages, 20)])
     slots = int(rng.integers(1, 16))
     for use_cache, insert, skip in [(False, True, True), (True, True, False), (True, False, True)]:
-        sent_a, sent_b = np.zeros(pages, np.uint32), np.zeros(pages, np.uint32)
+        sent_a, sent_b = _clear(pages), _clear(pages)
         cache_a = rng.integers(-1, pages, slots).astype(np.int64)
         cache_b = cache_a.copy()
         src = rng.integers(0, 5, pages).astype(np.int64)
@@ -124,7 +145,33 @@ def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int)
         rb = R.send_pages(idx, zero_b, sent_b, cache_b, use_cache, insert, skip, 4096, 9, 1024, src, dst_b)
         assert tuple(int(x) for x in ra) == rb
         assert np.array_equal(sent_a, sent_b) and np.array_equal(cache_a, cache_b) and np.array_equal(dst_a, dst_b)
-        assert sent_a.sum() == len(idx)
+        assert rb[3] == len(idx) - len(set(idx.tolist()))  # every page sent again is a re-send
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.integers(0, 2**32), st.booleans(), st.booleans(),
+       st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_sync_send_matches_a_sync_then_a_send(bits: list[int], seed: int, clear_zero: bool, has_zero: bool,
+                                              skip_zero: bool, use_cache: bool, insert: bool, track: bool) -> None:
+    # The twin runs the two steps the fused kernel replaces (sync_dirty, then send_pages), so this also
+    # shows that fusing them changes nothing, in every combination of per-page effects.
+    rng = np.random.default_rng(seed)
+    pages = len(bits)
+    zero = (rng.random(pages if has_zero else 0) < 0.3).astype(np.uint8)
+    clear_zero, skip_zero = clear_zero and has_zero, skip_zero and has_zero
+    sent = _packed([int(b) for b in rng.integers(0, 2, pages)])
+    cache = rng.integers(-1, pages, int(rng.integers(1, 16))).astype(np.int64)
+    src = rng.integers(0, 5, pages if track else 0).astype(np.int64)
+    runs = []
+    for mod in (K, R):
+        bm, z, se, ca = _packed(bits), zero.copy(), sent.copy(), cache.copy()
+        dst = np.full(pages if track else 0, -1, np.int64)
+        r = mod.sync_send(bm, z, clear_zero, se, ca, use_cache, insert, skip_zero, 4096, 9, 1024, src, dst)
+        assert not bm.any()
+        runs.append((tuple(int(x) for x in r), z, se, ca, dst))
+    (ra, za, sa, ca_, da), (rb, zb, sb, cb, db) = runs
+    assert ra == rb and ra[0] == sum(bits)
+    assert np.array_equal(za, zb) and np.array_equal(sa, sb) and np.array_equal(ca_, cb) and np.array_equal(da, db)
 
 
 @SETTINGS
@@ -183,12 +230,12 @@ def test_uniform_draws_stay_in_range(pages: int) -> None:
 def test_drop_redirtied_matches(bits: list[int], seed: int, batch: int) -> None:
     rng = np.random.default_rng(seed)
     pages = len(bits)
-    bitmap = np.array(bits, np.uint8)
+    bitmap = _packed(bits)
     idx = np.sort(rng.choice(pages, int(rng.integers(0, pages + 1)), replace=False)).astype(np.int64)
     a, b = idx.copy(), idx.copy()
     for lo in range(0, len(idx), batch):
         hi = min(len(idx), lo + batch)
         ka, kb = K.drop_redirtied(a, lo, hi, bitmap), R.drop_redirtied(b, lo, hi, bitmap)
         assert ka == kb
-        kept = [int(p) for p in idx[lo:hi] if bitmap[p] == 0]  # the pages not written again, in order
+        kept = [int(p) for p in idx[lo:hi] if bits[p] == 0]  # the pages not written again, in order
         assert a[lo:lo + ka].tolist() == b[lo:lo + kb].tolist() == kept

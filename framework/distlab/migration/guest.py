@@ -12,8 +12,8 @@ k-th write, by contrast, is the same draw at the same guest time k/r).
 
 Where the guest runs decides what an access does:
 
-- at the source (``source`` mode), a write marks its page in the dirty bitmap (fused generation and
-  marking, :mod:`distlab.migration.kernels`); reads cost nothing and are skipped;
+- at the source (``source`` mode), a write marks its page in the packed dirty bitmap (fused generation
+  and marking, :mod:`distlab.migration.kernels`); reads cost nothing and are skipped;
 - at the destination during post-copy (``destination`` mode), reads and writes are collected with
   their guest times, and the engine replays them against the pages that have arrived;
 - while the VM is stopped nobody calls the workload.
@@ -29,10 +29,29 @@ import numpy as np
 from distlab.errors import PluginError
 from distlab.migration import kernels
 
-__all__ = ["Guest", "ZipfTable"]
+__all__ = ["Guest", "ZipfTable", "dirty_bitmap"]
 
 _READ_STREAM = 0x5EAD5EAD5EAD5EAD
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
+
+
+def dirty_bitmap(pages: int, *, full: bool = False) -> np.ndarray:
+    """A packed page bitmap for ``pages`` pages (bit ``p % 64`` of ``uint64`` word ``p // 64`` is page ``p``).
+
+    Args:
+        pages: how many pages it covers.
+        full: every page set (a fresh migration's dirty bitmap); otherwise every page clear.
+
+    Returns:
+        ``ceil(pages / 64)`` words; bits past the last page are 0, as the kernels require.
+    """
+    words = (pages + 63) >> 6
+    if not full:
+        return np.zeros(words, dtype=np.uint64)
+    bitmap = np.full(words, np.uint64(2**64 - 1), dtype=np.uint64)
+    if pages & 63:
+        bitmap[-1] = np.uint64((1 << (pages & 63)) - 1)
+    return bitmap
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,11 +92,13 @@ class Guest:
         :meth:`zipf_table` returns an empty table, and the access verbs raise ``PluginError`` (``start``
         prepares; it must not access memory).
         """
-        guest = cls(pages, page_size_bytes, 0, np.zeros(0, dtype=np.uint8), _EMPTY_I64)
+        guest = cls(pages, page_size_bytes, 0, np.zeros(0, dtype=np.uint64), _EMPTY_I64)
         guest._mode = "check"
         return guest
 
     def __init__(self, pages: int, page_size_bytes: int, seed: int, bitmap: np.ndarray, versions: np.ndarray) -> None:
+        """``bitmap`` is the packed dirty bitmap the writes mark (see :func:`dirty_bitmap`); ``versions``
+        one ``int64`` write count per page, or empty."""
         self.pages = pages
         self.page_size_bytes = page_size_bytes
         self.rng = np.random.default_rng(seed)
@@ -143,7 +164,8 @@ class Guest:
             return
         if self._mode == "source":
             if not read:
-                newly = kernels.mark_hotset(self._write_state, n, hot_lo, hot_pages, hot_probability, self._bitmap, self._versions)
+                newly = kernels.mark_hotset(self._write_state, n, hot_lo, hot_pages, hot_probability, self.pages,
+                                            self._bitmap, self._versions)
                 self._mark(newly, n)
             return
         out = np.empty(n, dtype=np.int64)

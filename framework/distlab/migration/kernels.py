@@ -14,15 +14,16 @@ is mixed into the starting state. ``np.random`` is never called inside a loop (D
 paths"). A draw below ``n`` uses the top 32 bits of the output and a multiply-shift (Lemire), so ``n``
 must stay below 2**32 pages (16 TiB of 4 KiB pages).
 
-Bitmaps are ``uint8`` arrays with one byte per page (1 = dirty), which is what makes the write loop a
-single store; a packed bitmap would need a read-modify-write per write. The scans at round boundaries
-(:func:`sync_dirty`, :func:`count_dirty`) read the bitmap eight pages at a time, as ``uint64`` words,
-and skip clean words, so that a round with few dirty pages costs a pass over ``pages / 8`` words.
+Bitmaps (dirty pages, pages sent at least once) are bit-packed ``uint64`` arrays: bit ``p % 64`` of word
+``p // 64`` is page ``p``, and bits past the last page stay 0. At an eighth of a byte per page they
+stay in the last-level cache up to a few hundred GiB of guest memory, where a byte per page spilled to
+DRAM past 16 GiB and the cost per GiB of a trial grew with the VM. The scans at round boundaries
+(:func:`sync_send`, :func:`sync_dirty`, :func:`count_dirty`) read 64 pages per word and skip clean
+words; a pre-copy round with no per-page encoding is sent a word at a time.
 """
 
 from __future__ import annotations
 
-import sys
 
 import numba
 import numpy as np
@@ -42,6 +43,8 @@ __all__ = [
     "splitmix64",
     "sync_dirty",
     "count_dirty",
+    "mark_sent",
+    "sync_send",
 ]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -109,79 +112,75 @@ def _zipf_rank(u: float, cdf: np.ndarray) -> int:
 
 # -- writes straight into the dirty bitmap (the pre-copy hot path) ---------------------------------
 #
-# A write is a single store. Counting the pages newly dirtied by reading each byte before the store
-# would make every write wait for a cache miss (5x slower on a bitmap larger than the L2 cache), so
-# when the writes are many compared with the pages, the kernels count the dirty pages before and
-# after instead (two sequential scans); for a few writes, or with versions to keep, they read.
+# The bitmap is bit-packed: bit b of uint64 word j is page 64 j + b. A write is a load, an OR and a
+# store of one word. A byte per page made a write a single blind store, but its bitmap (1 byte per
+# page) leaves the caches past a few GiB of guest memory, and then every random write waits on DRAM;
+# packed, the bitmap of a 256 GiB VM is 8 MiB and stays in the last-level cache. Because the word is
+# loaded anyway, whether the page was already dirty is known for free, so there is no separate
+# counting pass.
 
-_DENSE = 64  # scan when n * _DENSE >= pages
+_ONE = np.uint64(1)
 
 
-@numba.njit(cache=True)
-def _count(bitmap: np.ndarray) -> int:
-    n = 0
-    for i in range(bitmap.size):
-        n += bitmap[i]
-    return n
+@numba.njit(cache=True, inline="always")
+def _set(bitmap: np.ndarray, p: np.int64) -> int:
+    # Mark page p dirty; 1 if it was clean.
+    j = p >> 6
+    s = np.uint64(p & 63)
+    w = bitmap[j]
+    bitmap[j] = w | (_ONE << s)
+    return 1 - int((w >> s) & _ONE)
+
+
+@numba.njit(cache=True, inline="always")
+def _is_set(bitmap: np.ndarray, p: np.int64) -> bool:
+    return bool(((bitmap[p >> 6] >> np.uint64(p & 63)) & _ONE) != 0)
 
 
 @numba.njit(cache=True)
 def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
     """Draw ``n`` pages uniformly in ``[lo, lo + span)``, mark them dirty, return how many were newly dirtied.
 
-    ``versions`` (one ``int64`` per page, or empty) counts writes per page for the engine's check mode.
+    ``bitmap`` is the packed dirty bitmap (``uint64`` words, bit ``p % 64`` of word ``p // 64`` is page
+    ``p``). ``versions`` (one ``int64`` per page, or empty) counts writes per page for the engine's
+    check mode.
     """
     c = state[0]
     ulo = np.uint64(lo)
     nspan = np.uint64(span)
     newly = 0
-    if versions.size == 0 and n * _DENSE >= bitmap.size:
-        before = _count(bitmap)
-        for _ in range(n):
-            bitmap[ulo + _below(splitmix64(c), nspan)] = 1
-            c += _GOLDEN
-        newly = _count(bitmap) - before
-    else:
-        track = versions.size > 0
-        for _ in range(n):
-            p = ulo + _below(splitmix64(c), nspan)
-            c += _GOLDEN
-            newly += 1 - bitmap[p]
-            bitmap[p] = 1
-            if track:
-                versions[p] += 1
+    track = versions.size > 0
+    for _ in range(n):
+        p = np.int64(ulo + _below(splitmix64(c), nspan))
+        c += _GOLDEN
+        newly += _set(bitmap, p)
+        if track:
+            versions[p] += 1
     state[0] = c
     return newly
 
 
 @numba.njit(cache=True)
 def mark_hotset(
-    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, bitmap: np.ndarray, versions: np.ndarray
+    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, pages: int, bitmap: np.ndarray,
+    versions: np.ndarray,
 ) -> int:
     """Like :func:`mark_uniform`, with probability ``p_hot`` in the hot range ``[hot_lo, hot_lo + hot_n)``
-    and otherwise uniformly in the rest of memory (wrapping around)."""
+    and otherwise uniformly in the rest of the ``pages`` pages of memory (wrapping around)."""
     c = state[0]
-    pages = np.uint64(bitmap.size)
+    up = np.uint64(pages)
     hlo = np.uint64(hot_lo)
     hn = np.uint64(hot_n)
-    cn = pages - hn
+    cn = up - hn
     step = _GOLDEN + _GOLDEN
     newly = 0
-    if versions.size == 0 and n * _DENSE >= bitmap.size:
-        before = _count(bitmap)
-        for _ in range(n):
-            bitmap[_hot_page(c, hlo, hn, cn, pages, p_hot)] = 1
-            c += step
-        newly = _count(bitmap) - before
-    else:
-        track = versions.size > 0
-        for _ in range(n):
-            p = _hot_page(c, hlo, hn, cn, pages, p_hot)
-            c += step
-            newly += 1 - bitmap[p]
-            bitmap[p] = 1
-            if track:
-                versions[p] += 1
+    track = versions.size > 0
+    for _ in range(n):
+        p = np.int64(_hot_page(c, hlo, hn, cn, up, p_hot))
+        c += step
+        newly += _set(bitmap, p)
+        if track:
+            versions[p] += 1
     state[0] = c
     return newly
 
@@ -193,10 +192,9 @@ def mark_zipf(state: np.ndarray, n: int, cdf: np.ndarray, perm: np.ndarray, bitm
     newly = 0
     track = versions.size > 0
     for _ in range(n):
-        p = perm[_zipf_rank(_unit(splitmix64(c)), cdf)]
+        p = np.int64(perm[_zipf_rank(_unit(splitmix64(c)), cdf)])
         c += _GOLDEN
-        newly += 1 - bitmap[p]
-        bitmap[p] = 1
+        newly += _set(bitmap, p)
         if track:
             versions[p] += 1
     state[0] = c
@@ -209,9 +207,8 @@ def mark_pages(pages: np.ndarray, bitmap: np.ndarray, versions: np.ndarray) -> i
     newly = 0
     track = versions.size > 0
     for i in range(pages.size):
-        p = pages[i]
-        newly += 1 - bitmap[p]
-        bitmap[p] = 1
+        p = np.int64(pages[i])
+        newly += _set(bitmap, p)
         if track:
             versions[p] += 1
     return newly
@@ -257,65 +254,83 @@ def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndar
 
 # -- the bitmap at round boundaries ---------------------------------------------------------------
 
-
-_BYTE_SUM = np.uint64(0x0101010101010101)
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
 _S56 = np.uint64(56)
-_ONE = np.uint64(1)
-# The word scans take byte i of a word as bits 8i..8i+7, i.e. page base + i: true on little-endian hosts.
-assert sys.byteorder == "little", "distlab.migration.kernels assumes a little-endian host"
+_S58 = np.uint64(58)
+# De Bruijn sequence for the index of a word's lowest set bit (Leiserson, Prokop and Randall, "Using de
+# Bruijn sequences to index a 1 in a computer word", 1998): Numba exposes no count-trailing-zeros.
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_CTZ = np.zeros(64, dtype=np.int64)
+for _i in range(64):
+    _CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
+del _i
+
+
+@numba.njit(cache=True, inline="always")
+def _popcount(x: np.uint64) -> int:
+    # SWAR population count (Hacker's Delight, 5-1): a dozen integer operations, no table.
+    x = x - ((x >> _ONE) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    return int((x * _H01) >> _S56)
+
+
+@numba.njit(cache=True, inline="always")
+def _low_bit(x: np.uint64) -> int:
+    # Index of the lowest set bit of a nonzero word.
+    return int(_CTZ[((x & (~x + _ONE)) * _DEBRUIJN) >> _S58])
 
 
 @numba.njit(cache=True)
 def count_dirty(bitmap: np.ndarray) -> int:
-    """How many pages are dirty."""
-    words = bitmap.size >> 3
-    w = bitmap[: words << 3].view(np.uint64)
+    """How many pages are dirty in the packed bitmap."""
     n = 0
-    for j in range(words):
-        # Each byte is 0 or 1, so the multiply gathers the eight of them in the top byte (at most 8).
-        n += (w[j] * _BYTE_SUM) >> _S56
-    for i in range(words << 3, bitmap.size):
-        n += bitmap[i]
+    for j in range(bitmap.size):
+        n += _popcount(bitmap[j])
     return n
 
 
 @numba.njit(cache=True)
 def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero: bool) -> int:
-    """Snapshot and clear the dirty bitmap: write the dirty page indices into ``out`` in ascending order.
+    """Snapshot and clear the packed dirty bitmap: write the dirty page indices into ``out`` in ascending order.
 
     When ``clear_zero``, the synced pages were written by the guest, so they are no longer zero pages.
-    The bitmap is read as ``uint64`` words; a clean word (eight clean pages) costs one load, a dirty one
-    eight stores and no branch.
+    A clean word (64 clean pages) costs one load; a dirty one a few operations per dirty page.
 
     Returns:
-        The number of indices written, ``k``; what ``out`` holds past ``out[k - 1]`` is scratch.
+        The number of indices written, ``k`` (``out[:k]``).
     """
     k = 0
-    words = bitmap.size >> 3
-    w = bitmap[: words << 3].view(np.uint64)
-    for j in range(words):
-        x = w[j]
+    for j in range(bitmap.size):
+        x = bitmap[j]
         if x == 0:
             continue
-        w[j] = 0
-        base = j << 3
-        # Branch-free compaction: every page of the word is written at out[k], and k moves on past it
-        # only if it is dirty (byte i of the word is page base + i; each byte is 0 or 1).
-        k0 = k
-        for i in range(8):
-            out[k] = base + i
-            k += int((x >> np.uint64(8 * i)) & _ONE)
-        if clear_zero:
-            for q in range(k0, k):
-                zero[out[q]] = 0
-    for i in range(words << 3, bitmap.size):
-        if bitmap[i]:
-            bitmap[i] = 0
-            out[k] = i
+        bitmap[j] = 0
+        base = j << 6
+        while x != 0:
+            p = base + _low_bit(x)
+            x &= x - _ONE
+            out[k] = p
             k += 1
             if clear_zero:
-                zero[i] = 0
+                zero[p] = 0
     return k
+
+
+@numba.njit(cache=True)
+def mark_sent(bitmap: np.ndarray, sent: np.ndarray) -> int:
+    """Record that the pages dirty in ``bitmap`` are sent (``sent |= bitmap``, both packed); return how many
+    of them had been sent before (re-sends). The bitmap is left as it is."""
+    resent = 0
+    for j in range(bitmap.size):
+        x = bitmap[j]
+        if x != 0:
+            resent += _popcount(x & sent[j])
+            sent[j] |= x
+    return resent
 
 
 @numba.njit(cache=True)
@@ -327,8 +342,8 @@ def drop_redirtied(idx: np.ndarray, lo: int, hi: int, bitmap: np.ndarray) -> int
     """
     k = lo
     for i in range(lo, hi):
-        p = idx[i]
-        if bitmap[p] == 0:
+        p = np.int64(idx[i])
+        if not _is_set(bitmap, p):
             idx[k] = p
             k += 1
     return k - lo
@@ -354,7 +369,8 @@ def send_pages(
     A zero page costs ``zero_bytes`` when ``skip_zero`` (checked first, as QEMU's ``save_zero_page``
     runs before XBZRLE in migration/ram.c). With ``use_cache``, the delta cache is direct-mapped like
     QEMU's migration/page_cache.c (slot = page mod slots): a hit sends ``delta_bytes``, a miss sends the
-    whole page and, if ``insert_on_miss``, takes the slot. ``sent`` counts transmissions per page.
+    whole page and, if ``insert_on_miss``, takes the slot. ``sent`` is a packed bitmap of the pages
+    sent at least once (a page found in it is a re-send).
     """
     total = 0
     data = 0
@@ -364,10 +380,8 @@ def send_pages(
     slots = cache.size
     track = src_versions.size > 0
     for i in range(idx.size):
-        p = idx[i]
-        if sent[p] > 0:
-            resent += 1
-        sent[p] += 1
+        p = np.int64(idx[i])
+        resent += 1 - _set(sent, p)
         if track:
             dst_versions[p] = src_versions[p]
         if skip_zero and zero[p]:
@@ -385,6 +399,74 @@ def send_pages(
                 cache[s] = p
         total += page_bytes
     return total, data, zeros, resent, hits
+
+
+@numba.njit(cache=True)
+def sync_send(
+    bitmap: np.ndarray,
+    zero: np.ndarray,
+    clear_zero: bool,
+    sent: np.ndarray,
+    cache: np.ndarray,
+    use_cache: bool,
+    insert_on_miss: bool,
+    skip_zero: bool,
+    page_bytes: int,
+    zero_bytes: int,
+    delta_bytes: int,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> tuple[int, int, int, int, int, int]:
+    """:func:`sync_dirty` then :func:`send_pages` of what it synced, in one pass over the packed bitmap and
+    with no index array; return (pages, bytes, data pages, zero pages, re-sends, cache hits).
+
+    The same pages in the same (ascending) order, so the same results: a page's zero flag is cleared
+    (``clear_zero``) before it is sent, as when the whole sync ran first. When no per-page effect is on
+    (no zero flags to clear or check, no cache, no versions), a dirty word is sent whole: its page
+    count, its re-sends (``popcount(dirty & sent)``) and its bytes come from word operations.
+    """
+    n = 0
+    full = 0
+    zeros = 0
+    resent = 0
+    hits = 0
+    slots = cache.size
+    track = src_versions.size > 0
+    per_page = track or use_cache or clear_zero or skip_zero
+    for j in range(bitmap.size):
+        x = bitmap[j]
+        if x == 0:
+            continue
+        bitmap[j] = 0
+        s = sent[j]
+        resent += _popcount(x & s)
+        sent[j] = s | x
+        c = _popcount(x)
+        n += c
+        if not per_page:
+            full += c
+            continue
+        base = j << 6
+        while x != 0:
+            p = base + _low_bit(x)
+            x &= x - _ONE
+            if track:
+                dst_versions[p] = src_versions[p]
+            if clear_zero:
+                zero[p] = 0  # written by the guest: a data page
+            elif skip_zero and zero[p]:
+                zeros += 1
+                continue
+            if use_cache:
+                q = p % slots
+                if cache[q] == p:
+                    hits += 1
+                    continue
+                if insert_on_miss:
+                    cache[q] = p
+            full += 1
+    total = full * page_bytes + zeros * zero_bytes + hits * delta_bytes
+    return n, total, full + hits, zeros, resent, hits
 
 
 # -- post-copy: the guest runs at the destination and faults on missing pages ----------------------

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "count_dirty",
     "drop_redirtied",
+    "mark_sent",
     "draw_hotset",
     "draw_uniform",
     "draw_zipf",
@@ -27,6 +28,7 @@ __all__ = [
     "send_pages",
     "splitmix64",
     "sync_dirty",
+    "sync_send",
 ]
 
 _M64 = (1 << 64) - 1
@@ -77,12 +79,22 @@ def _zipf_rank(u: float, cdf: np.ndarray) -> int:
     return lo
 
 
+def _test(bitmap: np.ndarray, p: int) -> int:
+    """Bit ``p`` of a packed bitmap (bit ``p % 64`` of ``uint64`` word ``p // 64``)."""
+    return (int(bitmap[p // 64]) >> (p % 64)) & 1
+
+
+def _set(bitmap: np.ndarray, p: int) -> int:
+    """Set bit ``p`` of a packed bitmap; 1 if it was clear."""
+    was = _test(bitmap, p)
+    bitmap[p // 64] = np.uint64(int(bitmap[p // 64]) | (1 << (p % 64)))
+    return 1 - was
+
+
 def _mark(p: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
-    was = int(bitmap[p])
-    bitmap[p] = 1
     if len(versions):
         versions[p] += 1
-    return 1 - was
+    return _set(bitmap, p)
 
 
 def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarray, versions: np.ndarray) -> int:
@@ -91,10 +103,10 @@ def mark_uniform(state: np.ndarray, n: int, lo: int, span: int, bitmap: np.ndarr
 
 
 def mark_hotset(
-    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, bitmap: np.ndarray, versions: np.ndarray
+    state: np.ndarray, n: int, hot_lo: int, hot_n: int, p_hot: float, pages: int, bitmap: np.ndarray,
+    versions: np.ndarray,
 ) -> int:
     """Twin of :func:`distlab.migration.kernels.mark_hotset`."""
-    pages = len(bitmap)
     return sum(
         _mark(_hot_page(state, hot_lo, hot_n, pages - hot_n, pages, p_hot), bitmap, versions) for _ in range(n)
     )
@@ -128,27 +140,35 @@ def draw_zipf(state: np.ndarray, cdf: np.ndarray, perm: np.ndarray, out: np.ndar
         out[i] = perm[_zipf_rank(_unit(next_u64(state)), cdf)]
 
 
+def _pages_of(bitmap: np.ndarray) -> list[int]:
+    """The pages set in a packed bitmap, ascending."""
+    return [64 * j + b for j in range(len(bitmap)) for b in range(64) if (int(bitmap[j]) >> b) & 1]
+
+
 def count_dirty(bitmap: np.ndarray) -> int:
     """Twin of :func:`distlab.migration.kernels.count_dirty`."""
-    return sum(int(b) for b in bitmap)
+    return len(_pages_of(bitmap))
 
 
 def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero: bool) -> int:
     """Twin of :func:`distlab.migration.kernels.sync_dirty`."""
-    k = 0
-    for i in range(len(bitmap)):
-        if bitmap[i]:
-            bitmap[i] = 0
-            out[k] = i
-            k += 1
-            if clear_zero:
-                zero[i] = 0
-    return k
+    pages = _pages_of(bitmap)
+    bitmap[:] = 0
+    for k, p in enumerate(pages):
+        out[k] = p
+        if clear_zero:
+            zero[p] = 0
+    return len(pages)
+
+
+def mark_sent(bitmap: np.ndarray, sent: np.ndarray) -> int:
+    """Twin of :func:`distlab.migration.kernels.mark_sent`."""
+    return sum(1 - _set(sent, p) for p in _pages_of(bitmap))
 
 
 def drop_redirtied(idx: np.ndarray, lo: int, hi: int, bitmap: np.ndarray) -> int:
     """Twin of :func:`distlab.migration.kernels.drop_redirtied`."""
-    kept = [int(p) for p in idx[lo:hi] if bitmap[p] == 0]
+    kept = [int(p) for p in idx[lo:hi] if _test(bitmap, int(p)) == 0]
     idx[lo:lo + len(kept)] = kept
     return len(kept)
 
@@ -170,8 +190,7 @@ def send_pages(
     """Twin of :func:`distlab.migration.kernels.send_pages`."""
     total = data = zeros = resent = hits = 0
     for p in (int(i) for i in idx):
-        resent += sent[p] > 0
-        sent[p] += 1
+        resent += 1 - _set(sent, p)
         if len(src_versions):
             dst_versions[p] = src_versions[p]
         if skip_zero and zero[p]:
@@ -188,7 +207,29 @@ def send_pages(
             if insert_on_miss:
                 cache[s] = p
         total += page_bytes
-    return total, data, zeros, int(resent), hits
+    return total, data, zeros, resent, hits
+
+
+def sync_send(
+    bitmap: np.ndarray,
+    zero: np.ndarray,
+    clear_zero: bool,
+    sent: np.ndarray,
+    cache: np.ndarray,
+    use_cache: bool,
+    insert_on_miss: bool,
+    skip_zero: bool,
+    page_bytes: int,
+    zero_bytes: int,
+    delta_bytes: int,
+    src_versions: np.ndarray,
+    dst_versions: np.ndarray,
+) -> tuple[int, int, int, int, int, int]:
+    """Twin of :func:`distlab.migration.kernels.sync_send`: the whole sync, then the send, as two steps."""
+    idx = np.zeros(count_dirty(bitmap), dtype=np.int64)
+    n = sync_dirty(bitmap, idx, zero, clear_zero)
+    return (n, *send_pages(idx, zero, sent, cache, use_cache, insert_on_miss, skip_zero, page_bytes, zero_bytes,
+                           delta_bytes, src_versions, dst_versions))
 
 
 def _post_send(q: int, arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float,

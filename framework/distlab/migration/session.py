@@ -65,7 +65,7 @@ import numpy as np
 from distlab.errors import PluginError
 from distlab.migration.errors import MigrationTimeoutError
 from distlab.migration import kernels
-from distlab.migration.guest import Guest
+from distlab.migration.guest import Guest, dirty_bitmap
 from distlab.migration.kinds import Workload
 from distlab.migration.world import MigrationWorld
 
@@ -162,12 +162,15 @@ class Session:
         self.state_bytes = vm.cpu_state_bytes + vm.device_state_bytes
         self.check = check
         rng = np.random.default_rng([seed, 0x2E50])
-        # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them.
-        self._bitmap = np.ones(self.pages, dtype=np.uint8)
+        # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them. Packed,
+        # as is the record of pages sent at least once (a re-send is a page found in it).
+        self._bitmap = dirty_bitmap(self.pages, full=True)
         self._zero = _zero_pages(rng, self.pages, vm.zero_page_fraction)
         self.resume_s = vm.resume_ms / 1e3
-        self._sent = np.zeros(self.pages, dtype=np.uint32)
-        self._idx = np.empty(self.pages, dtype=np.int64)
+        self._sent = dirty_bitmap(self.pages)
+        # The dirty page indices (8 bytes a page), made only for what needs them as a list: the rounds
+        # that skip re-dirtied pages, and post-copy; a plain round syncs and sends in one pass.
+        self._idx_array: np.ndarray | None = None
         self.src_versions = np.zeros(self.pages if check else 0, dtype=np.int64)
         self.dst_versions = np.full(self.pages if check else 0, -1, dtype=np.int64)
         self.guest = Guest(self.pages, self.page_size_bytes, seed, self._bitmap, self.src_versions)
@@ -282,29 +285,31 @@ class Session:
         self._not_done()
         rate = self.rate_mbit_s(rate_limit_mbit_s)
         start = self.clock_s
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
-        self._bitmap_from_writes = True
         # XBZRLE starts after the bulk stage, as QEMU's xbzrle_started does.
         use_cache = self._xbzrle and self.rounds >= 1
+        clear_zero = self._clear_zero()
+        self._bitmap_from_writes = True
         writes_before = self.guest.writes
         throttle = self.throttle
         skipped = 0
         if self._skip_redirtied:
+            idx = self._idx()
+            n = kernels.sync_dirty(self._bitmap, idx, self._zero, clear_zero)
             nbytes = 0
             duration = 0.0
             for lo in range(0, n, self._skip_batch):
                 hi = min(n, lo + self._skip_batch)
                 # The pages of the batch that the guest has not written again are packed in place at
                 # idx[lo:lo + k]; the others stay dirty in the bitmap for a later round.
-                k = int(kernels.drop_redirtied(self._idx, lo, hi, self._bitmap))
+                k = int(kernels.drop_redirtied(idx, lo, hi, self._bitmap))
                 skipped += hi - lo - k
-                b, _ = self._send(self._idx[lo:lo + k], use_cache=use_cache, insert=True)
+                b, _ = self._send(idx[lo:lo + k], use_cache=use_cache, insert=True)
                 d = b * 8 / (rate * 1e6)
                 self._run_guest(d)  # the guest runs while this batch is on the link
                 nbytes += b
                 duration += d
         else:
-            nbytes, _ = self._send(self._idx[:n], use_cache=use_cache, insert=True)
+            n, nbytes = self._sync_send(clear_zero, use_cache=use_cache, insert=True)
             duration = nbytes * 8 / (rate * 1e6)
             self._run_guest(duration)
         self.rounds += 1
@@ -333,9 +338,8 @@ class Session:
         if rate_limit_mbit_s is not None:
             rate = min(rate, rate_limit_mbit_s)
         start = self.clock_s
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
         # QEMU's last stage still uses cached pages but inserts no new ones.
-        nbytes, _ = self._send(self._idx[:n], use_cache=self._xbzrle and self.rounds >= 1, insert=False)
+        n, nbytes = self._sync_send(self._clear_zero(), use_cache=self._xbzrle and self.rounds >= 1, insert=False)
         nbytes += self.state_bytes
         self.metrics["bytes_sent"] += self.state_bytes
         duration = nbytes * 8 / (rate * 1e6)
@@ -381,10 +385,10 @@ class Session:
         link = self.world.link
         bw = link.bandwidth_mbit_s * 1e6 / 8  # bytes per second; QEMU lifts the rate limit in post-copy
         latency = link.latency_ms / 1e3
-        n = kernels.sync_dirty(self._bitmap, self._idx, self._zero, self._clear_zero())
-        missing = self._idx[:n]  # not a copy: nothing syncs the bitmap into _idx after the switch-over
-        self.metrics["pages_resent"] += int(np.count_nonzero(self._sent[missing]))
-        self._sent[missing] += 1
+        self.metrics["pages_resent"] += int(kernels.mark_sent(self._bitmap, self._sent))
+        idx = self._idx()
+        n = kernels.sync_dirty(self._bitmap, idx, self._zero, self._clear_zero())
+        missing = idx[:n]  # not a copy: nothing syncs the bitmap into the index array after the switch-over
         arrive = np.full(self.pages, -1.0)
         arrive[missing] = np.inf
         state_s = self.state_bytes / bw
@@ -460,6 +464,26 @@ class Session:
     def _not_done(self) -> None:
         if self.done:
             raise PluginError("the migration is over: a strategy ends it once, with stop_and_copy() or postcopy()")
+
+    def _idx(self) -> np.ndarray:
+        # The index scratch, allocated on first use (a plain pre-copy migration never needs it).
+        if self._idx_array is None:
+            self._idx_array = np.empty(self.pages, dtype=np.int64)
+        return self._idx_array
+
+    def _sync_send(self, clear_zero: bool, *, use_cache: bool, insert: bool) -> tuple[int, int]:
+        # Sync the dirty bitmap and send every page it held (a round that skips nothing): (pages, bytes).
+        n, nbytes, data, zeros, resent, hits = kernels.sync_send(
+            self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._has_zero(),
+            self.page_size_bytes, ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
+        )
+        self.metrics["bytes_sent"] += int(nbytes)
+        self.metrics["pages_sent"] += int(data)
+        self.metrics["pages_resent"] += int(resent)
+        self.total_pages_sent += int(n)
+        self.zero_pages_sent += int(zeros)
+        self.cache_hits += int(hits)
+        return int(n), int(nbytes)
 
     def _send(self, idx: np.ndarray, *, use_cache: bool, insert: bool) -> tuple[int, int]:
         nbytes, data, zeros, resent, hits = kernels.send_pages(

@@ -216,9 +216,9 @@ def _observe(workload: Any, pages: int, seed: int, duration_s: float, how: str, 
     """What a workload does to a fresh guest over ``[0, duration_s)``, time cut ``how``."""
     import numpy as np
 
-    from distlab.migration.guest import Guest
+    from distlab.migration.guest import Guest, dirty_bitmap
 
-    bitmap = np.zeros(pages, dtype=np.uint8)
+    bitmap = dirty_bitmap(pages)
     versions = np.zeros(pages, dtype=np.int64)
     guest = Guest(pages, 4096, seed, bitmap, versions)
     start = getattr(workload, "start", None)

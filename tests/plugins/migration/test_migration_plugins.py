@@ -200,7 +200,7 @@ def test_a_looping_access_log_repeats_its_writes(registry: Any) -> None:
 
     def writes(loop: bool) -> int:
         replay = make_replay(registry, "", loop=loop)
-        guest = Guest(4096, 4096, 1, np.zeros(4096, np.uint8), np.zeros(0, np.int64))
+        guest = Guest(4096, 4096, 1, np.zeros(64, np.uint64), np.zeros(0, np.int64))  # packed: 64 pages a word
         replay.start(guest)
         replay.run(guest, 0.0, 6.0)
         return guest.writes
@@ -240,7 +240,7 @@ def _replayed(replay: Any, edges: list[float]) -> tuple[list[int], list[float]]:
     from distlab.migration.guest import Guest
     import numpy as np
 
-    guest = Guest(64, 4096, 1, np.zeros(64, np.uint8), np.zeros(0, np.int64))
+    guest = Guest(64, 4096, 1, np.zeros(1, np.uint64), np.zeros(0, np.int64))  # packed: 64 pages a word
     guest.at_destination()
     replay.start(guest)
     for a, b in zip(edges, edges[1:]):
