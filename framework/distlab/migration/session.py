@@ -81,7 +81,9 @@ _ZERO_CHUNK = 1 << 20
 
 PEAK_MEMORY = """Peak memory of one trial at the largest VM (2**28 pages: 1 TiB of 4 KiB pages).
 
-The session holds 14 bytes per page (dirty bitmap 1, zero flags 1, send counts 4, index scratch 8), a
+The session holds, per page, a quarter of a byte (packed dirty and sent bitmaps), zero flags (1, only
+when ``zero_page_fraction > 0``) and index scratch (8, only for rounds that skip re-dirtied pages and
+for post-copy), a
 Zipf workload adds its table (16: the CDF and the rank-to-page permutation), post-copy adds the arrival
 times (8). Measured as the peak resident set size of ``distlab strategy=S workload=W
 world.vm.memory_mib=1048576 world.link.bandwidth_mbit_s=100000 repeats=1`` (``/usr/bin/time -v``,
@@ -90,6 +92,8 @@ Linux x86_64, Python 3.11, 2026-11-30; pages never written stay unmapped, hence 
 - pre-copy: 3.4 to 3.7 GiB with idle, uniform, hotset, sequential, phased and replay; 7.7 GiB with zipf;
 - post-copy: 5.4 GiB with every workload but zipf; 9.4 GiB with zipf (the largest: plan 10 GiB of RAM).
 
+These figures were measured with the byte-per-page bitmap and 4-byte send counts (then 14 bytes per
+page); the packed bitmaps should lower them by up to 13 bytes per page, not yet re-measured.
 Before the Zipf table was built in place and the zero pages drawn in chunks, pre-copy with zipf took
 8.7 GiB and post-copy with zipf 11.7 GiB."""
 
