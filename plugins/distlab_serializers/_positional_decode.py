@@ -31,6 +31,7 @@ from distlab.rpc import (
     UnionValue,
     Void,
     WireType,
+    chain_link,
     integer,
     numeric,
 )
@@ -177,7 +178,8 @@ class DecoderCompiler(TypeCompiler[Dec]):
     def visit_struct(self, t: Struct) -> Dec:
         tail = conformant_tail(t) if self.layout.hoist else None
         if tail is None:
-            return self._struct_decoder(t)
+            link = chain_link(t)
+            return self._struct_decoder(t) if link is None else self._chain_decoder(t)
         # C706 14.3.7.1: the maximum count of the conformant member that ends the structure comes
         # first; the members follow, and the tail reads its items with that count.
         get_len = self._get_len()
@@ -400,6 +402,62 @@ class DecoderCompiler(TypeCompiler[Dec]):
             return build(vals, pos), pos
 
         return dec_struct
+
+    def _chain_decoder(self, t: Struct) -> Dec:
+        """A linked list's node (:func:`~distlab.rpc.chain_link`), read node by node in a loop.
+
+        The bytes are those of the recursive definition (see the encoder's ``_chain_encoder``);
+        the nodes are read first, then built from the last to the first, since each holds the
+        next. Every node takes at least its flag or pointer, so a list has at most as many nodes
+        as the input has bytes: time and memory stay linear in the input.
+        """
+        decs = [self.decoder(ft) for _, ft in t.fields[:-1]]
+        present = self._presence()
+        build = self._builder(t)
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
+
+        def dec_chain(data: bytes, pos: int) -> tuple[Any, int]:
+            nodes: list[tuple[list[Any], int]] = []
+            more = True
+            while more:
+                if m:
+                    pos = _skip_pad(data, pos, (o - pos) & m)
+                vals = []
+                for f in decs:
+                    x, pos = f(data, pos)
+                    vals.append(x)
+                more, pos = present(data, pos)
+                nodes.append((vals, pos))
+            node = None
+            for vals, end in reversed(nodes):
+                vals.append(node)
+                node = build(vals, end)
+            return node, pos
+
+        return dec_chain
+
+    def _presence(self) -> Callable[[bytes, int], tuple[bool, int]]:
+        """The reader of an optional's presence: XDR's and native's flag (0 or 1), NDR's pointer
+        (a referent id, 0 for null; C706 14.3.10), as :meth:`visit_optional` reads them."""
+        L = self.layout
+        if L.optional == "referent":
+            get_len = self._get_len()
+
+            def pointer(data: bytes, pos: int) -> tuple[bool, int]:
+                ref, end = get_len(data, pos)
+                return ref != 0, end
+
+            return pointer
+        flag = self._fixed_decoder(L.order + ("I" if L.unit4 else "B"), 4 if L.unit4 else 1)
+
+        def present(data: bytes, pos: int) -> tuple[bool, int]:
+            x, end = flag(data, pos)
+            if x > 1:
+                raise DecodeError(pos, f"an optional's flag is 0 or 1, not {x}")
+            return x == 1, end
+
+        return present
 
     def _tail_struct_decoder(self, t: Struct) -> HDec:
         """A structure whose last member is (or ends in) a conformant member with a hoisted count."""

@@ -33,6 +33,7 @@ from distlab.rpc import (
     Union,
     Void,
     WireType,
+    chain_link,
     integer,
     numeric,
     validate,
@@ -212,6 +213,10 @@ class EncoderCompiler(TypeCompiler[Enc]):
 
     def visit_struct(self, t: Struct) -> Enc:
         tail = conformant_tail(t) if self.layout.hoist else None
+        if tail is None:
+            link = chain_link(t)
+            if link is not None:
+                return self._chain_encoder(t, link)
         if tail is None or self.hoisted:
             return self._struct_encoder(t, tail is not None)
         # C706 section 14.3.7.1: the maximum count of the conformant member that ends the
@@ -443,6 +448,55 @@ class EncoderCompiler(TypeCompiler[Enc]):
                 f(buf, x)
 
         return enc_struct
+
+
+    def _chain_encoder(self, t: Struct, link: str) -> Enc:
+        """A linked list's node (:func:`~distlab.rpc.chain_link`), written node by node in a loop.
+
+        The bytes are those of the recursive definition (RFC 4506 section 4.19 spells the list
+        out: each node's other fields, then the flag or pointer of the next node): the node aligned
+        to the whole struct's alignment (NDR), its other fields, the presence of the next node, and
+        the next node at once, which is also where NDR puts it (the pointer is the node's last
+        member, so its deferred referent, C706 14.3.12.3, follows it directly).
+        """
+        head = self._plain._struct_encoder(Struct(t.name, t.fields[:-1]))
+        a = self.alignment(t)
+        m, o = (a - 1, self.layout.origin) if a > 1 else (0, 0)
+        L = self.layout
+        if L.optional == "referent":
+            put_len = self._put_len()
+            fmt = L.order + "I"
+            # The pointer is aligned to 4 (put_len pads); its referent id or 0.
+            present_bytes = absent_bytes = b""
+        else:
+            put_len = None
+            fmt = L.order + ("I" if L.unit4 else "B")
+            present_bytes, absent_bytes = struct.pack(fmt, 1), struct.pack(fmt, 0)
+
+        def enc_chain(buf: bytearray, v: Any) -> None:
+            seen: set[int] = set()  # a list that links back to itself has no finite encoding
+            while True:
+                seen.add(id(v))
+                if m:
+                    p = (o - len(buf)) & m
+                    if p:
+                        buf += ZEROS[p]
+                head(buf, v)
+                v = v[link] if type(v) is dict else getattr(v, link)
+                if v is None:
+                    if put_len is None:
+                        buf += absent_bytes
+                    else:
+                        put_len(buf, 0)
+                    return
+                if id(v) in seen:
+                    raise EncodeError("value", f"a {t.name} list links back to an earlier node")
+                if put_len is None:
+                    buf += present_bytes
+                else:
+                    put_len(buf, NDR_REFERENT)
+
+        return enc_chain
 
 
 class _MaxCount(TypeVisitor[Callable[[Any], int]]):

@@ -17,11 +17,29 @@ floats              float                                        JSON: NaN and i
 numeric arrays      array of numbers                             decoded back into a numpy array
 other arrays        array
 ``Struct``          map from field name to value                 exactly the struct's fields
+a list's node       array of the nodes, each a map of its        see "Linked lists" below
+                    other fields (the link left out)
 ``Union``           2-item array ``[discriminant, value]``
 ``Optional``        null or the value                            (an optional of an optional is not a
                                                                  wire type, so null is unambiguous)
 ``VOID``            null
 ==================  ===========================================  =======================================
+
+Linked lists: a struct whose last field is an optional reference to itself
+(:func:`~distlab.rpc.chain_link`, ``struct node { int v; node *next; }``) would be, as a map, one
+level of nesting per node. The libraries' C decoders nest recursively and stop a deep input on
+purpose, as a defense against stack exhaustion: msgpack at a fixed depth of 1,024 containers
+(compiled in), the json and cbor2 decoders at the interpreter's recursion limit. Raising those limits
+would trade a clean error for a crash of the process on a hostile input (the C stack is not grown
+by ``sys.setrecursionlimit``), and msgpack's cannot be raised at all. So a node is written as what a
+list is: one array of its nodes in order, each node a map of its fields but the link, the last
+node's link being null. ``[{"v": 1}, {"v": 2}]`` is the list 1, 2; an optional list is null or such
+an array, so the two levels stay apart. The depth of the bytes no longer grows with the length of the
+list, so a list of any length decodes, and the mapping to and from plain values, like
+:func:`~distlab.rpc.validate` and :func:`~distlab.rpc.equal`, walks it in a loop. This is the
+shape RFC 4506 section 4.19 gives XDR's lists (a sequence of items, each followed by a "more"
+flag), and what the positional formats here write. Other recursive fields (a tree's left child)
+still nest, and the decoder refuses what nests deeper than the library allows with a DecodeError.
 
 Decoding checks the plain value against the type exactly as a positional decoder checks its bytes,
 and raises :class:`~distlab.rpc.errors.DecodeError`. The libraries parse the whole item at once, so a
@@ -61,6 +79,7 @@ from distlab.rpc import (
     Void,
     WireType,
     brief,
+    chain_link,
     fits_float32,
     integer,
     numeric,
@@ -183,6 +202,9 @@ class _ToPlain(TypeVisitor[ToPlain]):
 
     def visit_struct(self, t: Struct) -> ToPlain:
         fields = [(n, self.compiled(ft)) for n, ft in t.fields]
+        link = chain_link(t)
+        if link is not None:
+            return _chain_to(fields[:-1], link)
 
         def struct_to(v: Any) -> dict[str, Any]:
             if isinstance(v, dict):
@@ -212,6 +234,23 @@ class _ToPlain(TypeVisitor[ToPlain]):
 
     def default(self, t: WireType) -> ToPlain:
         raise TypeError(f"{t!r} is not a wire type")
+
+
+def _chain_to(head: list[tuple[str, ToPlain]], link: str) -> ToPlain:
+    """A linked list's node as the array of its nodes, each a map of the fields but ``link``."""
+
+    def chain_to(v: Any) -> list[dict[str, Any]]:
+        nodes = []
+        while v is not None:  # the value is validated, so the list ends (no cycle)
+            if isinstance(v, dict):
+                nodes.append({n: f(v[n]) for n, f in head})
+                v = v[link]
+            else:
+                nodes.append({n: f(getattr(v, n)) for n, f in head})
+                v = getattr(v, link)
+        return nodes
+
+    return chain_to
 
 
 def _same(v: Any) -> Any:
@@ -368,6 +407,9 @@ class _FromPlain(TypeVisitor[FromPlain]):
         return array_from
 
     def visit_struct(self, t: Struct) -> FromPlain:
+        link = chain_link(t)
+        if link is not None:
+            return self._chain(t, link)
         fields = [(n, self.compiled(ft)) for n, ft in t.fields]
         names = {n for n, _ in t.fields}
         cls = t.cls
@@ -387,6 +429,40 @@ class _FromPlain(TypeVisitor[FromPlain]):
                 raise Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
 
         return struct_from
+
+    def _chain(self, t: Struct, link: str) -> FromPlain:
+        """A linked list's node from the array of its nodes (see "Linked lists" above)."""
+        fields = [(n, self.compiled(ft)) for n, ft in t.fields[:-1]]
+        names = {n for n, _ in fields}
+        cls = t.cls
+
+        def chain_from(x: Any, path: str) -> Any:
+            if not isinstance(x, (list, tuple)) or not x:
+                got = "an empty array" if isinstance(x, (list, tuple)) else type(x).__name__
+                raise Mismatch(f"{path}: a {t.name} list is an array of one or more nodes, got {got}")
+            kws = []
+            for i, node in enumerate(x):
+                here = f"{path}[{i}]"
+                if type(node) is not dict and not isinstance(node, Mapping):
+                    raise Mismatch(f"{here}: expected a map for a node of {t.name}, got {type(node).__name__}")
+                if node.keys() != names:
+                    keys = ", ".join(sorted(map(brief, node)))
+                    raise Mismatch(f"{here}: a node of {t.name} has fields {sorted(names)}, got keys {keys}")
+                kws.append({n: f(node[n], f"{here}.{n}") for n, f in fields})
+            value = None
+            for i in range(len(kws) - 1, -1, -1):  # each node holds the next: build from the last
+                kw = kws[i]
+                kw[link] = value
+                if cls is None:
+                    value = kw
+                    continue
+                try:
+                    value = cls(**kw)
+                except Exception as err:
+                    raise Mismatch(f"{path}[{i}]: {cls.__name__} refused the decoded fields: {err}") from None
+            return value
+
+        return chain_from
 
     def visit_union(self, t: Union) -> FromPlain:
         disc = self.compiled(t.discriminant)

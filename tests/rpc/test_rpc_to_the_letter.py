@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from rpc_helpers import CONFIGS, config_serializer, make
 
-from distlab.rpc import FLOAT32, INT64, DecodeError, Array, Opaque, String, Struct
+from distlab.rpc import FLOAT32, INT64, DecodeError, Array, Opaque, Optional, Ref, String, Struct
 from distlab.rpc import oncrpc
 
 LIMIT = 2.0**128 - 2.0**103
@@ -57,7 +57,13 @@ def test_error_messages_are_capped() -> None:
     assert len(str(info.value)) < 500
 
 
-_TYPES = [Array(INT64), Struct("s", (("a", String(64)), ("b", Opaque()), ("c", Array(FLOAT32)))), String()]
+_NODE = Ref("node")
+_NODE.bind(Struct("node", (("v", INT64), ("s", String(8)), ("next", Optional(_NODE)))))
+# A linked list too: its decoders loop over the nodes, and a few bytes must not claim many nodes.
+_TYPES = [
+    Array(INT64), Struct("s", (("a", String(64)), ("b", Opaque()), ("c", Array(FLOAT32)))), String(), _NODE,
+]
+_SEEDS = ([1, -2, 3], {"a": "hé", "b": b"xy", "c": [0.5]}, "abc", {"v": 1, "s": "a", "next": {"v": -2, "s": "", "next": None}})
 
 
 def _budget() -> int:
@@ -67,7 +73,7 @@ def _budget() -> int:
 def _fuzz(config: str, budget: int) -> None:
     serializer: Any = config_serializer(config)
     rng = random.Random(hash(config) & 0xFFFF)
-    seeds = [serializer.encode(v, t) for t, v in zip(_TYPES, ([1, -2, 3], {"a": "hé", "b": b"xy", "c": [0.5]}, "abc"))]
+    seeds = [serializer.encode(v, t) for t, v in zip(_TYPES, _SEEDS)]
     tracemalloc.start()
     try:
         for i in range(budget):

@@ -100,6 +100,7 @@ __all__ = [
     "Void",
     "WireType",
     "brief",
+    "chain_link",
     "integer",
     "is_numeric",
     "numeric",
@@ -472,6 +473,35 @@ class Ref(WireType):
     def accept(self, visitor: TypeVisitor[R]) -> R:
         """``visitor.visit_ref(self)``."""
         return visitor.visit_ref(self)
+
+
+def chain_link(t: Struct) -> str | None:
+    """The name of ``t``'s link field if ``t`` is a linked list's node, else ``None``.
+
+    A node is a struct whose *last* field is an :class:`Optional` of a reference to the struct
+    itself (``struct node { int v; node *next; }``): XDR's optional data as RFC 4506 section 4.19
+    writes a list. A value of such a type is a chain as long as the list, so every codec and check
+    walks it with a loop, not a call per node (Python's recursion stops near 1,000 nodes). Only the
+    last field is followed: other recursive fields (a tree's left child) recurse as usual, so a
+    right-leaning tree walks its right spine in the loop.
+
+    Examples:
+        >>> node = Ref("node")
+        >>> node.bind(Struct("node", (("item", INT32), ("next", Optional(node)))))
+        >>> chain_link(node.target), chain_link(Struct("p", (("x", INT32),)))
+        ('next', None)
+    """
+    if not t.fields:
+        return None
+    name, last = t.fields[-1]
+    if not isinstance(last, Optional):
+        return None
+    target: WireType = last.elem
+    seen: set[int] = set()
+    while isinstance(target, Ref) and target._cell and id(target) not in seen:
+        seen.add(id(target))
+        target = target._cell[0]
+    return name if target is t else None
 
 
 INT32 = Int(32, True)

@@ -8,6 +8,11 @@ kept in the type's cache, so a value is checked without dispatching on its type 
 - :func:`equal` is what a round trip must preserve: NaN equals NaN, a ``FLOAT32`` compares after
   rounding to a single, a numeric array equals a list of the same items.
 
+A linked list's node (:func:`~distlab.rpc.types.chain_link`) is checked node by node in a loop, so a
+list of any length is checked without deep recursion; a list that links back to one of its own nodes
+is refused by :func:`validate` (it has no finite encoding) and compared by :func:`equal` as far as
+its two walks first meet a pair of nodes already compared.
+
 Examples:
     >>> from distlab.rpc.types import INT32, Struct
     >>> point = Struct("point", (("x", INT32), ("y", INT32)))
@@ -42,6 +47,7 @@ from distlab.rpc.types import (
     Void,
     WireType,
     brief,
+    chain_link,
     integer,
     numeric,
 )
@@ -235,6 +241,9 @@ class _Validator(TypeVisitor[Check]):
 
     def visit_struct(self, t: Struct) -> Check:
         fields = [(name, _checker(ft)) for name, ft in t.fields]
+        link = chain_link(t)
+        if link is not None:
+            return _chain_check(t, fields[:-1], link)
 
         def check_struct(value: Any, path: str) -> None:
             getter = _getter(value)
@@ -280,6 +289,44 @@ class _Validator(TypeVisitor[Check]):
             raise EncodeError(path, f"{t!r} is not a wire type")
 
         return not_a_type
+
+
+def chain_path(path: str, link: str, k: int) -> str:
+    """The path of the ``k``-th node after ``path`` along a list's ``link`` field: spelled out for
+    a few nodes (``value.next.next``), then with a count (``value.next{1234}``), so that a path
+    costs the same at any depth."""
+    if k <= 4:
+        return path + f".{link}" * k
+    return f"{path}.{link}{{{k}}}"
+
+
+def _chain_check(t: Struct, head: list[tuple[str, Check]], link: str) -> Check:
+    """The check of a linked list's node ``t``: its other fields per node, its link in a loop."""
+
+    def check_chain(value: Any, path: str) -> None:
+        seen: set[int] = set()  # the nodes are alive (reachable from value), so their ids are unique
+        k = 0
+        while True:
+            here = chain_path(path, link, k)
+            seen.add(id(value))
+            getter = _getter(value)
+            for name, check in head:
+                try:
+                    item = getter(name)
+                except (KeyError, AttributeError):
+                    raise EncodeError(f"{here}.{name}", f"missing field of struct {t.name}") from None
+                check(item, f"{here}.{name}")
+            try:
+                value = getter(link)
+            except (KeyError, AttributeError):
+                raise EncodeError(f"{here}.{link}", f"missing field of struct {t.name}") from None
+            if value is None:
+                return
+            k += 1
+            if id(value) in seen:
+                raise EncodeError(chain_path(path, link, k), f"links back to an earlier node of this {t.name} list")
+
+    return check_chain
 
 
 def _byte_count(value: Any, path: str) -> int:
@@ -360,6 +407,9 @@ class _Equality(TypeVisitor[Equal]):
 
     def visit_struct(self, t: Struct) -> Equal:
         fields = [(name, _equality(ft)) for name, ft in t.fields]
+        link = chain_link(t)
+        if link is not None:
+            return _chain_equality(fields[:-1], link)
 
         def eq_struct(a: Any, b: Any) -> bool:
             ga, gb = _getter(a), _getter(b)
@@ -400,6 +450,27 @@ class _Equality(TypeVisitor[Equal]):
 
     def default(self, t: WireType) -> Equal:
         return lambda a, b: bool(a == b)
+
+
+def _chain_equality(head: list[tuple[str, Equal]], link: str) -> Equal:
+    """The equality of a linked list's node: its other fields per node, its link in a loop."""
+
+    def eq_chain(a: Any, b: Any) -> bool:
+        # A pair of nodes met again (two lists with cycles) has been compared from there on already.
+        seen: set[tuple[int, int]] = set()
+        while True:
+            pair = (id(a), id(b))
+            if pair in seen:
+                return True
+            seen.add(pair)
+            ga, gb = _getter(a), _getter(b)
+            if not all(eq(ga(n), gb(n)) for n, eq in head):
+                return False
+            a, b = ga(link), gb(link)
+            if a is None or b is None:
+                return a is None and b is None
+
+    return eq_chain
 
 
 def _eq_bytes(a: Any, b: Any) -> bool:
