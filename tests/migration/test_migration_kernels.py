@@ -239,3 +239,21 @@ def test_drop_redirtied_matches(bits: list[int], seed: int, batch: int) -> None:
         assert ka == kb
         kept = [int(p) for p in idx[lo:hi] if bits[p] == 0]  # the pages not written again, in order
         assert a[lo:lo + ka].tolist() == b[lo:lo + kb].tolist() == kept
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 300), st.integers(0, 500), st.integers(0, 299))
+def test_mark_uniform_dense_path_matches_per_write_path(seed: int, pages: int, n: int, lo_pick: int) -> None:
+    # Without versions, a write count of at least one per word takes the popcount path; with versions,
+    # the per-write test. Same pages, same count, same state.
+    lo = lo_pick % pages
+    span = pages - lo
+    a, b = _pair(seed)
+    bm_a, bm_b = _clear(pages), _clear(pages)
+    bm_a[:] = bm_b[:] = np.uint64(seed & 0xFFFF)  # some pages already dirty
+    if pages % 64:
+        bm_a[-1] &= np.uint64((1 << (pages % 64)) - 1)
+        bm_b[-1] = bm_a[-1]
+    newly_a = K.mark_uniform(a, n, lo, span, bm_a, np.zeros(0, np.int64))
+    newly_b = K.mark_uniform(b, n, lo, span, bm_b, np.zeros(pages, np.int64))
+    assert newly_a == newly_b and np.array_equal(bm_a, bm_b) and a[0] == b[0]
