@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from distlab.report import verdict
+from distlab.report.units import format_value, metric_quantity
 
 # Byte order "costs little" if a big-endian sender keeps this share of the little-endian throughput.
 CLOSE = 0.9
@@ -36,13 +37,13 @@ def _get(cells: pl.DataFrame, fmt: str, shape: str, column: str) -> float | None
     return float(row[column][0]) if row.height else None
 
 
-def _rate(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}/s"
-    return f"{value:.3g} /s"
+def _number(tables, column: str, value: float | None) -> str:
+    """A value of a metric column as the results table prints it (its unit, three significant digits)."""
+    metric = next((m for m in tables.metrics if m.name == column), None)
+    if metric is None:
+        return format_value(value)
+    q = metric_quantity(metric)
+    return format_value(value, q.unit, factor=q.factor)
 
 
 def analyze(tables, figures_dir: Path) -> str:
@@ -55,7 +56,7 @@ def analyze(tables, figures_dir: Path) -> str:
             "| format | " + " | ".join(SHAPES) + " |", "|---|" + "---|" * len(SHAPES)]
     for fmt in formats:
         values = [_get(cells, fmt, s, "bytes_per_item") for s in SHAPES]
-        out.append(f"| {fmt} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
+        out.append(f"| {fmt} | " + " | ".join(_number(tables, "bytes_per_item", v) for v in values) + " |")
     out.append("")
 
     # Receiver makes right: swapping costs little where numbers travel as arrays.
@@ -76,8 +77,8 @@ def analyze(tables, figures_dir: Path) -> str:
                 judged.append(min(be_enc / le_enc, be_dec / le_dec) >= CLOSE)
     out += ["", f"Claim: byte order costs little where numbers travel as arrays. Rule: on `int_array` and "
             f"`float_array`, big-endian encode and decode keep at least {CLOSE:.0%} of the little-endian "
-            "throughput. " + verdict(sum(judged), len(judged), "byte order costs little on arrays",
-                                      unit="format × shape pairs"), ""]
+            "throughput.", "",
+            verdict(sum(judged), len(judged), "byte order costs little on arrays", unit="format × shape pairs"), ""]
 
     # Self-describing formats carry names and tags.
     xdr = {s: _get(cells, "xdr", s, "bytes_per_item") for s in SHAPES}
@@ -94,7 +95,8 @@ def analyze(tables, figures_dir: Path) -> str:
     out += ["### Encode and decode throughput (items per second, median over trials)", "",
             "| format | " + " | ".join(f"{s} enc / dec" for s in SHAPES) + " |", "|---|" + "---|" * len(SHAPES)]
     for fmt in formats:
-        cells_text = [f"{_rate(_get(cells, fmt, s, 'encode'))} / {_rate(_get(cells, fmt, s, 'decode'))}" for s in SHAPES]
+        cells_text = [f"{_number(tables, 'encode_items_per_s', _get(cells, fmt, s, 'encode'))} / "
+                      f"{_number(tables, 'decode_items_per_s', _get(cells, fmt, s, 'decode'))}" for s in SHAPES]
         out.append(f"| {fmt} | " + " | ".join(cells_text) + " |")
     out.append("")
     bad = cells.filter(pl.col("ok") < 1)
