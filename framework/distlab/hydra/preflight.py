@@ -6,15 +6,20 @@ nothing half-runs. Three steps, each its own function:
 1. :func:`parse`: read the overrides with Hydra's grammar and check every name chosen for a group;
 2. :func:`expand`: the sweep's axes (from the command line and the config's ``hydra.sweeper.params``)
    and the combinations to check;
-3. :func:`check`: resolve each combination into a case (:func:`cases`, which composes it with Hydra),
-   then make each distinct component once and run the study's own case check (:func:`check_cases`).
+3. :func:`check`: resolve each combination into a case (:func:`cases`), then make each distinct
+   component once and run the study's own case check (:func:`check_cases`).
 
-:func:`cases` is where a faster resolution can slot in (composing with Hydra costs tens of
-milliseconds per case); :func:`check_cases` only needs cases.
+Every combination is checked, however many (up to :data:`MAX_SWEEP_CASES`). Composing with Hydra costs
+about 75 ms a case, so :func:`cases` composes once per distinct choice of config groups (study, kinds,
+presets, ``hydra.*``) and applies each case's remaining swept ``key=value`` overrides to a copy of that
+composition with Hydra's own override code, which is what a full composition does last. A case the fast
+path refuses is composed in full, so what preflight says about it is word for word what Hydra and
+:func:`composed_cases` (the reference the differential test compares with) say.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
@@ -23,9 +28,10 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.override_parser.types import ChoiceSweep, Override, RangeSweep
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
@@ -37,10 +43,7 @@ from distlab.hydra.errors import explain
 from distlab.hydra.resolve import case_from_config
 from distlab.registry import Registry
 
-__all__ = ["FULL_PREFLIGHT_LIMIT", "Checked", "Plan", "cases", "check", "check_cases", "expand", "parse", "preflight"]
-
-FULL_PREFLIGHT_LIMIT = 2000
-"""Past this many cases, preflight checks each swept value once instead of every combination."""
+__all__ = ["Checked", "Plan", "cases", "check", "check_cases", "composed_cases", "expand", "parse", "preflight"]
 
 MAX_SWEEP_CASES = 1_000_000
 """The most cases a sweep may have. Hydra lists every value of a ``range(...)`` before anything runs, so
@@ -53,8 +56,7 @@ class Checked:
 
     Attributes:
         total: how many cases (combinations of the sweep; 1 for a single run).
-        case_ids: the distinct case ids, in sweep order, when every combination was resolved (None past
-            :data:`FULL_PREFLIGHT_LIMIT`, where each swept value is checked once instead).
+        case_ids: the distinct case ids, in sweep order (every combination is resolved).
         sweep_dir: the sweep directory as resolved now (``hydra.sweep.dir``), for a sweep; passing it to
             Hydra explicitly keeps a ``${now:...}`` in it from resolving to another second.
     """
@@ -97,21 +99,13 @@ class Plan:
             total *= len(axis)
         return total
 
-    def combinations(self, limit: int = FULL_PREFLIGHT_LIMIT) -> list[tuple[str, ...]]:
-        """The swept overrides of each case to check: all of them up to ``limit``, else each value once.
-
-        Past the limit, each swept value is checked once with the other axes at their first value.
-        """
-        if self.total <= limit:
-            return list(itertools.product(*self.axes))
-        combos = [tuple(a[0] for a in self.axes)]
-        for i, axis in enumerate(self.axes):
-            combos += [tuple(v if j == i else a[0] for j, a in enumerate(self.axes)) for v in axis[1:]]
-        return combos
+    def combinations(self) -> Iterator[tuple[str, ...]]:
+        """The swept overrides of each case, in the order Hydra's basic sweeper runs them."""
+        return itertools.product(*self.axes)
 
 
 def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "config",
-              config_dir: str | None = None) -> Checked:
+              config_dir: str | None = None, full: bool = False) -> Checked:
     """Compose and resolve every case a command would run, before any runs.
 
     Args:
@@ -119,10 +113,12 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         multirun: whether the command is a sweep.
         config_name: the primary config's name.
         config_dir: an extra config directory (``--config-dir``), e.g. an experiment's folder.
+        full: compose every case with Hydra (:func:`composed_cases`) instead of once per choice of
+            config groups; the same answer, slower (for the differential test and the benchmark).
 
     Returns:
-        What the command would run: how many cases (each was checked, or past
-        :data:`FULL_PREFLIGHT_LIMIT` each swept value was), their ids, and the resolved sweep directory.
+        What the command would run: how many cases (each was checked), their ids, and the resolved
+        sweep directory.
 
     Raises:
         ConfigError: an unknown name (with "did you mean") or an invalid parameter, in one paragraph.
@@ -132,12 +128,11 @@ def preflight(overrides: Sequence[str], *, multirun: bool, config_name: str = "c
         with composing(config_name, config_dir) as composer:
             parsed = parse(composer, overrides, registry, multirun=multirun)
             plan = expand(composer, parsed, registry, multirun=multirun)
-            ids = check(composer, plan, registry)
+            ids = check_cases(composed_cases(composer, plan, registry)) if full else check(composer, plan, registry)
             first_cfg = composer.compose([*plan.fixed, *(axis[0] for axis in plan.axes)])
             _check_output_dir(first_cfg, multirun)
             sweep_dir = OmegaConf.select(first_cfg, "hydra.sweep.dir") if multirun else None
-            complete = plan.total <= FULL_PREFLIGHT_LIMIT
-            return Checked(plan.total, tuple(ids) if complete else None, str(sweep_dir) if sweep_dir else None)
+            return Checked(plan.total, tuple(ids), str(sweep_dir) if sweep_dir else None)
     except ConfigError:
         raise
     except YAMLError as err:
@@ -282,8 +277,8 @@ def check(composer: Composer, plan: Plan, registry: Registry) -> list[str]:
     return check_cases(cases(composer, plan, registry))
 
 
-def cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[tuple[str, ...], Case]]:
-    """Each combination of the plan, composed by Hydra and resolved into a case.
+def composed_cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[tuple[str, ...], Case]]:
+    """Each combination of the plan, composed in full by Hydra and resolved into a case (the reference).
 
     Args:
         composer: Hydra, set up for the command line.
@@ -294,9 +289,79 @@ def cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[
         The combination's swept overrides, and its case.
     """
     for combo in plan.combinations():
-        cfg = composer.compose([*plan.fixed, *combo])
-        _check_booleans(cfg, plan.overrides)
-        yield combo, case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+        yield combo, _composed_case(composer, plan, combo, registry)
+
+
+def _composed_case(composer: Composer, plan: Plan, combo: tuple[str, ...], registry: Registry) -> Case:
+    cfg = composer.compose([*plan.fixed, *combo])
+    _check_booleans(cfg, plan.overrides)
+    return case_from_config(cfg, cfg.hydra.runtime.choices, registry)
+
+
+def cases(composer: Composer, plan: Plan, registry: Registry) -> Iterator[tuple[tuple[str, ...], Case]]:
+    """Each combination of the plan resolved into a case, as :func:`composed_cases` does but faster.
+
+    A swept override of a config group (the study, a kind, a preset, ``hydra/...``) or of ``hydra.*``
+    changes what Hydra composes; any other is a ``key=value`` that Hydra applies to the composed config
+    last, in order, with :meth:`ConfigLoaderImpl._apply_overrides_to_config`. So each distinct choice of
+    the first is composed once, without the ``hydra`` node (its copy would cost as much as a composition),
+    and each case applies its values to a copy of that with the same Hydra function: the same OmegaConf
+    typing rules ("1e3" is no int, "yes" no bool), the same interpolations, the same case ids.
+
+    Whatever the fast path refuses is composed in full and resolved as :func:`composed_cases` does, so
+    that a refusal is Hydra's and distlab's usual one, word for word (and a value that only a full
+    composition can resolve, e.g. ``${hydra.job.name}``, is still accepted).
+
+    Args:
+        composer: Hydra, set up for the command line.
+        plan: what to check, from :func:`expand`.
+        registry: the studies and components.
+
+    Yields:
+        The combination's swept overrides, and its case.
+    """
+    structural = [i for i, axis in enumerate(plan.axes) if _composes(composer, axis)]
+    values = [i for i in range(len(plan.axes)) if i not in structural]
+    # Each swept value is parsed once: Hydra's grammar costs about a millisecond an override.
+    parsed = {i: dict(zip(plan.axes[i], composer.parse(plan.axes[i]))) for i in values}
+    bases: dict[tuple[str, ...], tuple[DictConfig, dict[str, str | None]] | None] = {}
+    for combo in plan.combinations():
+        choice = tuple(combo[i] for i in structural)
+        if choice not in bases:
+            bases[choice] = _base(composer, plan, choice)
+        base = bases[choice]
+        case = None
+        if base is not None:
+            app, choices = base
+            try:
+                cfg = copy.deepcopy(app)
+                ConfigLoaderImpl._apply_overrides_to_config([parsed[i][combo[i]] for i in values], cfg)
+                _check_booleans(cfg, plan.overrides)
+                case = case_from_config(cfg, choices, registry)
+            except Exception:  # noqa: BLE001 - said again by a full composition, in its own words
+                case = None
+        yield combo, case if case is not None else _composed_case(composer, plan, combo, registry)
+
+
+def _composes(composer: Composer, axis: tuple[str, ...]) -> bool:
+    """Whether a swept key changes what Hydra composes (a config group, or Hydra's own config)."""
+    key = axis[0].split("=", 1)[0].lstrip("+~")
+    return key.startswith("hydra") or "@" in key or "/" in key or bool(composer.options(key))
+
+
+def _base(composer: Composer, plan: Plan, choice: tuple[str, ...]) -> tuple[DictConfig, dict[str, str | None]] | None:
+    """One choice of config groups composed, without its ``hydra`` node, and Hydra's choices; None if it
+    does not compose (each of its cases then composes in full, to say why)."""
+    try:
+        cfg = composer.compose([*plan.fixed, *choice])
+    except Exception:  # noqa: BLE001 - said by the full composition of the first case
+        return None
+    choices = {str(k): (None if v is None else str(v)) for k, v in cfg.hydra.runtime.choices.items()}
+    with open_dict(cfg):
+        # Ours alone, so no copy. A value that reads the hydra node (``${hydra.job.name}``) then fails to
+        # resolve, and its case is composed in full (accepted, as Hydra would).
+        del cfg["hydra"]
+    return cfg, choices
 
 
 def check_cases(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> list[str]:
