@@ -219,3 +219,14 @@ def test_a_key_figure_may_have_a_config_column_on_x(tmp_path: Path) -> None:
     written = make_report(sweep, tmp_path / "out")
     assert tmp_path / "out" / "figures" / "wait_vs_load.png" in written
     assert tmp_path / "out" / "figures" / "wait_vs_load.svg" in written
+
+
+def test_rounding_noise_is_no_decade_and_colours_stay_distinct() -> None:
+    """A solver's 1e-18 next to real values is zero, not 17 decades of axis; twelve colours are twelve."""
+    from matplotlib.colors import to_hex
+
+    from distlab.report.figures import _palette, _span_is_wide
+
+    assert not _span_is_wide([1e-18, 0.2, 0.9])
+    assert _span_is_wide([1e-6, 0.9])
+    assert len({to_hex(c) for c in _palette(12)[:12]}) == 12

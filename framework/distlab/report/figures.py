@@ -51,7 +51,9 @@ MAX_PANELS = 6
 LOG_DECADES = 2.0
 """A metric whose positive values span more than this many decades gets a logarithmic axis."""
 FAILED_LABEL = "failed or unfinished trials (×: where the case's value would be)"
-ZERO_LABEL = "zero (a log axis cannot show it: drawn on the floor)"
+ZERO_LABEL = "zero, or below 1e-9 of the largest value (a log axis cannot show it: drawn on the floor)"
+NOISE = 1e-9
+"""A value below this share of the largest is rounding noise, not a measurement: a log axis treats it as zero."""
 SPREAD_LABEL = "points that coincide are spread apart slightly"
 DODGE_LABEL = "each colour shifted slightly along x, so coinciding points stay visible"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
@@ -91,11 +93,36 @@ def layout(tables: Tables) -> tuple[str | None, str | None, list[str]]:
     # Parameters of the x column's own components vary with it; they would only repeat it.
     if x is not None:
         rest = [c for c in rest if not c.startswith(x + ".")]
+        rest = _not_fixed_by(tables.results, x, rest)
     panel = None
     if len(rest) > 1 and 1 < tables.results.select(rest[0]).n_unique() <= MAX_PANELS:
         panel = rest[0]
     hue = [c for c in rest if c != panel]
     return x, panel, hue
+
+
+def _not_fixed_by(rows: pl.DataFrame, column: str, others: list[str]) -> list[str]:
+    """The columns of ``others`` that the treatment ``column`` (its preset where one was chosen) does not fix.
+
+    A preset may set a world parameter of its own (a failure only one variant injects): that column
+    then varies with the treatment alone, and as a colour or marker it would only repeat the treatment.
+    """
+    import polars as pl
+
+    if column not in rows.columns or rows.height == 0:
+        return others
+    key = pl.col(column).cast(pl.String)
+    if f"{column}.preset" in rows.columns:
+        key = pl.coalesce(pl.col(f"{column}.preset"), key)
+    kept = []
+    for other in others:
+        if other not in rows.columns:
+            kept.append(other)
+            continue
+        counts = rows.group_by(key.alias("_key")).agg(pl.col(other).n_unique().alias("_n"))["_n"].to_list()
+        if max(counts, default=0) > 1:
+            kept.append(other)
+    return kept
 
 
 def _prepared(tables: Tables) -> tuple[pl.DataFrame, str | None, str | None, list[str]]:
@@ -132,8 +159,29 @@ def _slots(rows: pl.DataFrame, keys: list[str], metrics: list[str]) -> pl.DataFr
     return frame.with_columns(halves) if halves else frame
 
 
+def _palette(n: int) -> list[Any]:
+    """``n`` colours no two alike: the default cycle up to its length, then tab20, then a continuous map."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    cycle = list(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    if n <= len(cycle):
+        return cycle
+    if n <= 20:
+        return list(matplotlib.colormaps["tab20"].colors)  # type: ignore[attr-defined]
+    cmap = matplotlib.colormaps["turbo"]
+    return [cmap(i / max(1, n - 1)) for i in range(n)]
+
+
+def _noise_floor(values: list[float]) -> float:
+    """The largest value that counts as zero: :data:`NOISE` times the largest magnitude."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    return NOISE * max(finite, default=0.0)
+
+
 def _span_is_wide(values: list[float]) -> bool:
-    positive = [v for v in values if v is not None and math.isfinite(v) and v > 0]
+    noise = _noise_floor(values)
+    positive = [v for v in values if v is not None and math.isfinite(v) and v > noise]
     return len(positive) > 1 and math.log10(max(positive) / min(positive)) > LOG_DECADES
 
 
@@ -157,6 +205,16 @@ def _combos(frame: pl.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
         return rows
 
 
+def _log_tick(value: float, q: Quantity) -> str:
+    """A log axis's tick in engineering form, or as a power of ten where that form would run long."""
+    text = format_value(value, q.unit, factor=q.factor, trim=True)
+    if len(text.split(" ")[0]) <= 7 or value <= 0:
+        return text
+    base = value * q.factor * (100 if q.unit == "%" else 1)
+    unit = "%" if q.unit == "%" else (f" {q.unit}" if q.unit else "")
+    return f"$10^{{{round(math.log10(base))}}}${unit}"
+
+
 def _label_axis(ax: Axes, axis: str, q: Quantity, values: list[float], log: bool) -> None:
     """Put the metric's words, unit and engineering ticks on one axis (``"x"`` or ``"y"``)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -165,7 +223,7 @@ def _label_axis(ax: Axes, axis: str, q: Quantity, values: list[float], log: bool
     if log:
         if q.unit == "bytes":
             target.set_major_locator(LogLocator(base=2.0, numticks=8))
-        target.set_major_formatter(FuncFormatter(lambda v, _: format_value(v, q.unit, factor=q.factor, trim=True)))
+        target.set_major_formatter(FuncFormatter(lambda v, _: _log_tick(v, q)))
         target.set_minor_formatter(NullFormatter())
         text = f"{q.label} (log scale)"
     else:
@@ -207,7 +265,8 @@ def metric_figure(tables: Tables, metric: Metric, rows: pl.DataFrame | None = No
     extents = means + [m + h for m, h in zip(slots[f"{name}:mean"].to_list(), slots[f"{name}:half"].to_list())
                        if m is not None]
     log = bool(metric.log_scale or _span_is_wide(extents))
-    positive = [v for v in extents if v > 0]
+    noise = _noise_floor(extents)
+    positive = [v for v in extents if v > noise]
     floor = min(positive) / 3 if positive else 1.0
     top = max(extents) if extents else 1.0
     x_values = _ordered(rows, x)
@@ -217,7 +276,7 @@ def metric_figure(tables: Tables, metric: Metric, rows: pl.DataFrame | None = No
     width = min(14.0, max(6.0, 2.5 + 0.32 * len(x_values) * max(1, len(hue_keys))))
     fig, grid = plt.subplots(len(panel_values), 1, figsize=(width, 1.4 + 2.8 * len(panel_values)),
                              squeeze=False, sharex=True)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _palette(len(hue_keys))
     step = 0.8 / max(1, len(hue_keys))
     seen_failed = seen_zero = False
     for p_index, p_value in enumerate(panel_values):
@@ -238,7 +297,7 @@ def metric_figure(tables: Tables, metric: Metric, rows: pl.DataFrame | None = No
                 mean = slot[f"{name}:mean"]
                 if mean is None:
                     continue
-                if log and mean <= 0:
+                if log and mean <= noise:
                     zero_xs.append(pos)
                     continue
                 xs.append(pos)
@@ -356,11 +415,7 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     rest = [c for c in dims if c not in (panel, color_by, declared.x)
             and not (color_by and c.startswith(color_by + "."))]
     if color_by is not None:
-        # A column the treatment fixes (a preset's own world setting) would only repeat the colour.
-        import polars as pl
-
-        rest = [c for c in rest if max(rows.group_by(color_by).agg(pl.col(c).n_unique().alias("_n"))["_n"].to_list(),
-                                       default=0) > 1]
+        rest = _not_fixed_by(rows, color_by, rest)  # a column the treatment fixes would only repeat the colour
     keys = [c for c in (color_by, panel, *rest) if c is not None]
     if not x_metric:
         keys.append(declared.x)
@@ -376,7 +431,7 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     ys_all = [v for v in slots[f"{declared.y}:mean"].to_list() if v is not None]
     logx = (metrics[declared.x].log_scale if x_metric else False) or _span_is_wide(xs_all)
     logy = metrics[declared.y].log_scale or _span_is_wide(ys_all)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _palette(len(colour_values))
     base = tables.baseline if line and tables.baseline in colour_values else None
 
     def colour_of(c_index: int) -> Any:
@@ -521,9 +576,10 @@ def _save(fig: PlotFigure, out_dir: Path, stem: str) -> list[Path]:
     try:
         for fmt in ("png", "svg"):
             buffer = io.BytesIO()
-            # No date in the SVG: the same data gives the same file.
-            fig.savefig(buffer, format=fmt, dpi=110, bbox_inches="tight",
-                        metadata={"Date": None} if fmt == "svg" else None)
+            # No date in the SVG, and its element ids from a fixed salt: the same data gives the same file.
+            with plt.rc_context({"svg.hashsalt": stem}):
+                fig.savefig(buffer, format=fmt, dpi=110, bbox_inches="tight",
+                            metadata={"Date": None} if fmt == "svg" else None)
             path = out_dir / f"{stem}.{fmt}"
             store.write_bytes(path, buffer.getvalue())
             written.append(path)
