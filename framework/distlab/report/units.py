@@ -119,6 +119,24 @@ def _scale(mag: float, unit: str) -> tuple[float, str]:
     return 1.0, unit
 
 
+_TINY = 1e-4
+"""Below this (in the unit shown), fixed point would be a row of zeros: a power of ten is written instead."""
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_of_ten(value: float, digits: int, trim: bool = False) -> str:
+    """``value`` as ``m×10ⁿ`` with ``digits`` significant digits: ``1.46×10⁻¹³`` (``trim``: ``10⁻⁴`` for 1e-4)."""
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10.0**exponent
+    if abs(float(_round(mantissa, digits))) >= 10:
+        exponent, mantissa = exponent + 1, mantissa / 10
+    text = _round(mantissa, digits)
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return power if trim and text == "1" else f"{text}×{power}"
+
+
 def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: float = 1.0, trim: bool = False) -> str:
     """A value with ``digits`` significant digits and its unit, in engineering form.
 
@@ -140,6 +158,8 @@ def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: fl
         '3'
         >>> format_value(3.0)
         '3.00'
+        >>> format_value(1.46e-15, "%")
+        '1.46×10⁻¹³%'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -153,6 +173,8 @@ def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: fl
     # The prefix from the value as rounded: 0.99999 s is "1.00 s", not "1000 ms".
     scale, shown = _scale(abs(float(_round(number, digits))), unit)
     text = _round(number / scale, digits)
+    if abs(number / scale) < _TINY:
+        text = _power_of_ten(number / scale, digits, trim)  # 1.46×10⁻¹³, not 0.000000000000146
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool) and scale == 1.0 and unit == "" and factor == 1.0:
