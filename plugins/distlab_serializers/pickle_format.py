@@ -23,6 +23,20 @@ doubles with each level). The encoder pickles in ``fast`` mode (no memo), so it 
 truncated ``BYTEARRAY8`` is refused there too: the C unpickler allocates the bytearray before
 reading into it, and on a short read printed ``SystemError: deallocated bytearray object has
 exported buffers``.
+
+Linked lists: the wire form
+---------------------------
+CPython's C pickler saves a nested object by a nested C call and stops at the recursion limit, so a
+linked list (:func:`~distlab.rpc.chain_link`, ``struct node { int v; node *next; }``) pickled as it
+is would fail beyond a few hundred nodes. Where the type holds such a list, the encoder first
+replaces every chain in the value by a ``list`` of its nodes, in order, each a shallow copy of the
+node (a dict or the struct's class, as given) whose link field is ``None``; it pickles that. The
+decoder unpickles (prescan and allowed classes as above), then walks the result by the type and
+relinks each such list in a loop (each node's link set to the next node, the last's left ``None``),
+refusing as a :class:`DecodeError` a chain that is not a non-empty ``list`` of nodes whose links
+are ``None``; then it checks the value against the type. Nothing here recurses once per node, so
+100,000-node lists round-trip. A type that holds no linked list is pickled exactly as before, the
+value itself; see :mod:`distlab_serializers._pickle_chains`.
 """
 
 from __future__ import annotations
@@ -49,6 +63,7 @@ from distlab.rpc import (
     WireType,
     validate,
 )
+from distlab_serializers._pickle_chains import BadChain, flatten, relink
 from distlab_serializers.params import PickleParams
 
 __all__ = ["Pickle"]
@@ -265,12 +280,23 @@ class Pickle:
 
     def encode(self, value: Any, type: WireType) -> bytes:
         """Check ``value`` against ``type``, then pickle it."""
-        validate(value, type)
+        try:
+            validate(value, type)
+        except RecursionError:
+            raise EncodeError("value", "nested too deeply") from None
+        try:
+            value = flatten(value, type)  # linked lists as lists of their nodes (module docstring)
+        except RecursionError:
+            raise EncodeError("value", "nested too deeply") from None
+        except Exception as err:  # a struct value that cannot be copied
+            raise EncodeError("value", f"cannot pickle: {err.__class__.__name__}: {err}") from None
         fp = io.BytesIO()
         try:
             pickler = _Pickler(fp, protocol=self.params.protocol)
             pickler.fast = True  # no memo: a value is a tree, and the decoder refuses memo GETs of containers
             pickler.dump(value)
+        except RecursionError:
+            raise EncodeError("value", "cannot pickle: nested too deeply") from None
         except Exception as err:
             raise EncodeError("value", f"cannot pickle: {err}") from None
         return fp.getvalue()
@@ -309,8 +335,12 @@ class Pickle:
 
     @staticmethod
     def _checked(value: Any, type: WireType) -> Any:
+        """Relink the unpickled ``value``'s linked lists, then check it against ``type``."""
         try:
+            value = relink(value, type)
             validate(value, type)
+        except BadChain as err:
+            raise DecodeError(0, f"unpickled value is not the wire form of the type: {err}") from None
         except EncodeError as err:
             raise DecodeError(0, f"unpickled value does not fit the type: {err}") from None
         except RecursionError:

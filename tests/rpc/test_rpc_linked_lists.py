@@ -11,6 +11,7 @@ round trips are not timed tests: they only have to finish (a few seconds in all)
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from typing import Any
 
@@ -51,8 +52,7 @@ _tree = Ref("tree")
 TREE = Struct("tree", (("left", Optional(_tree)), ("v", INT32), ("right", Optional(_tree))))
 _tree.bind(TREE)
 
-# pickle's C pickler recurses once per nested object and stops at the recursion limit (see below).
-LOOPING = sorted(c for c in CONFIGS if c != "pickle")
+LOOPING = sorted(CONFIGS)
 
 
 def _dict_list(n: int) -> Any:
@@ -204,12 +204,54 @@ def test_equal_loops_and_tells_lists_apart() -> None:
     assert equal(ring, ring, NODE)
 
 
-def test_pickle_refuses_a_long_list_cleanly() -> None:
-    # Known limit, not a loop: CPython's C pickler saves a nested object by a nested C call and
-    # stops at the recursion limit (raising it risks overflowing the C stack). The serializer must
-    # still raise only its own error; lists of up to a few hundred nodes pickle as before.
+def test_pickle_wire_form_is_a_list_of_unlinked_nodes() -> None:
+    import pickle
+
     s = config_serializer("pickle")
-    with pytest.raises(EncodeError, match="cannot pickle"):
-        s.encode(LONG, NODE)
-    short = _dict_list(300)
-    assert equal(s.decode(s.encode(short, NODE), NODE), short, NODE)
+    two = {"v": 1, "s": "a", "next": {"v": 2, "s": "b", "next": None}}
+    assert pickle.loads(s.encode(two, NODE)) == [{"v": 1, "s": "a", "next": None}, {"v": 2, "s": "b", "next": None}]
+    assert two["next"]["next"] is None and two["next"]["v"] == 2  # the caller's value is not changed
+    cells = pickle.loads(s.encode(Cell(1, Cell(2, None)), CELL))
+    assert cells == [Cell(1, None), Cell(2, None)]
+    # A type without a linked list pickles the value itself (in fast mode), as before.
+    outer = Struct("outer", (("v", INT32), ("s", String())))
+    fp = io.BytesIO()
+    pickler = pickle.Pickler(fp, protocol=s.params.protocol)
+    pickler.fast = True
+    pickler.dump({"v": 1, "s": "x"})
+    assert s.encode({"v": 1, "s": "x"}, outer) == fp.getvalue()
+
+
+@pytest.mark.parametrize(
+    "plain, message",
+    [
+        ({"v": 1, "s": "", "next": None}, "non-empty list of its nodes"),
+        ([], "non-empty list of its nodes"),
+        ((({"v": 1, "s": "", "next": None}),), "non-empty list of its nodes"),
+        ([{"v": 1, "s": "", "next": {"v": 2, "s": "", "next": None}}], "must be None on the wire"),
+        ([{"v": 1, "s": ""}], "must be None on the wire"),
+        ([{"v": 1, "s": "", "next": None}, 3], "must be None on the wire|cannot be checked|wire form"),
+        ([{"v": 1, "s": "", "next": None}, {"v": "x", "s": "", "next": None}], r"value\.next\.v"),
+    ],
+)
+def test_pickle_refuses_what_is_not_a_list_of_nodes(plain: Any, message: str) -> None:
+    import pickle
+
+    s = config_serializer("pickle")
+    with pytest.raises(DecodeError, match=message):
+        s.decode(pickle.dumps(plain), NODE)
+
+
+def test_pickle_relinks_chains_nested_in_other_types() -> None:
+    from distlab.rpc import Array, Union, UnionValue
+
+    u = Union("u", INT32, ((1, "list", Optional(_node)), (2, "n", INT32)))
+    outer = Struct("outer", (("items", Array(u)), ("head", Optional(_node))))
+    v = {
+        "items": [UnionValue(1, _dict_list(3)), UnionValue(2, 7), (1, None)],
+        "head": _dict_list(N),
+    }
+    s = config_serializer("pickle")
+    back = s.decode(s.encode(v, outer), outer)
+    assert equal(back, v, outer) and _length(back["head"]) == N
+    assert type(back["items"][0]) is UnionValue and _length(back["items"][0].value) == 3
