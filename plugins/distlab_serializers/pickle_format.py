@@ -139,10 +139,13 @@ _GLOBALS: dict[tuple[str, str], Any] = {
 
 # The opcodes that leave a container (or an object holding others) on the stack: a memo slot
 # filled right after one of them may not be fetched again (see the module docstring).
-_CONTAINERS = frozenset(
-    "EMPTY_LIST EMPTY_DICT EMPTY_SET EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3 LIST DICT FROZENSET "
-    "REDUCE NEWOBJ NEWOBJ_EX BUILD OBJ INST".split()
+_ATOMS = frozenset(
+    "INT BININT BININT1 BININT2 LONG LONG1 LONG4 STRING BINSTRING SHORT_BINSTRING UNICODE BINUNICODE "
+    "SHORT_BINUNICODE BINUNICODE8 BINBYTES SHORT_BINBYTES BINBYTES8 FLOAT BINFLOAT NONE NEWTRUE NEWFALSE".split()
 )
+"""Opcodes that push an immutable atom: a memo entry made right after one of them may be fetched again.
+Anything else memoized (a container, or whatever a MARK/POP_MARK sequence leaves on top) may not: the
+whitelist is what keeps a shared container out, however the stack was arranged before the PUT."""
 _PUTS = frozenset(("PUT", "BINPUT", "LONG_BINPUT"))
 _GETS = frozenset(("GET", "BINGET", "LONG_BINGET"))
 
@@ -166,12 +169,15 @@ def _prescan(data: bytes) -> None:
                 if type(index) is not int or index > count:
                     raise DecodeError(pos, f"memo index {brief_int(index)} beyond the {count} opcodes read")
                 memo = max(memo, index + 1)
-                if previous in _CONTAINERS:
-                    containers.add(index)
-                else:
+                if previous in _ATOMS:
                     containers.discard(index)
+                else:
+                    containers.add(index)
             elif name in _GETS and arg in containers:
                 raise DecodeError(pos, "a memo GET of a container (shared objects are not part of the type model)")
+            elif name == "DUP":
+                # Python's pickler never writes DUP; it would put one object in two places (sharing).
+                raise DecodeError(pos, "the DUP opcode (shared objects are not part of the type model)")
             previous = name
             if name == "STOP":
                 return

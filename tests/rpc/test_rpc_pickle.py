@@ -233,3 +233,22 @@ def test_memo_index_bomb_is_refused_fast() -> None:
         with pytest.raises(DecodeError):
             s.decode(data, BOOL)
         assert time.perf_counter() - start < 0.5
+
+
+def test_no_pickle_trick_shares_a_container() -> None:
+    """Sharing makes the type check's walk grow with the number of paths, not the bytes: refused however it is built."""
+    import pickle
+    import pickletools
+
+    from distlab.rpc import DecodeError
+    from distlab_serializers.pickle_format import _prescan
+
+    dup = b"\x80\x04]q\x00" + b"2" + b"a."  # PROTO 4, EMPTY_LIST, BINPUT 0, DUP, APPEND, STOP
+    marked = b"\x80\x04](]q\x001q\x01h\x01h\x01l."  # a list memoized after POP_MARK, then fetched twice
+    for data in (dup, marked):
+        with pytest.raises(DecodeError):
+            _prescan(data)
+    # A shared atom (the same string twice) is still fine: Python's pickler writes that.
+    s = "shared"
+    _prescan(pickle.dumps([s, s], protocol=4))
+    assert any(op.name in ("BINGET", "GET", "LONG_BINGET") for op, _, _ in pickletools.genops(pickle.dumps([s, s], protocol=4)))
