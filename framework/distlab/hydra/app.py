@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from distlab.hydra.config_store import stored_registry
 from distlab.hydra.errors import explain
 from distlab.hydra.flags import split
 from distlab.hydra.preflight import Checked, preflight
+from distlab.hydra.progress import tracking
 from distlab.hydra.resolve import case_from_config
 from distlab.hydra.workers import guarded_launchers, job_finished, job_started
 from distlab.runner import run_case
@@ -77,7 +79,10 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     saved = sys.argv
     sys.argv = ["distlab", *args]  # Hydra reads its command line from sys.argv
     try:
-        with guarded_launchers():  # a launcher's lost worker fails its case, not the sweep (see workers.py)
+        total = checked.total if checked is not None and line.multirun else None
+        # A launcher's lost worker fails its case, not the sweep (see workers.py); one line per finished job
+        # (progress.py).
+        with tracking(total), guarded_launchers():
             hydra_main()
     except SystemExit as exit_:
         code = int(exit_.code or 0) if isinstance(exit_.code, int) else 1
@@ -153,9 +158,11 @@ def task(cfg: DictConfig) -> str:
     multirun = hc.mode == RunMode.MULTIRUN
     if multirun:
         job_started(root, hc.job.num, case.case_id)  # in a launcher's worker: for the main process, if it dies
+    began = time.monotonic()
     outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=cfg.get("force") is True)
-    if multirun:
-        job_finished(root, hc.job.num, str(outcome.status))
+    if multirun:  # for the main process: a lost worker's jobs, and the progress lines
+        job_finished(root, hc.job.num, str(outcome.status), case_id=outcome.case_id,
+                     seconds=time.monotonic() - began)
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
     if hc.mode != RunMode.MULTIRUN:
         print(_summary(outcome.job_dir, case))

@@ -154,14 +154,25 @@ def job_started(root: Path, num: int, case_id: str) -> None:
     write_json(folder / f"{num}.started", {"pid": os.getpid(), "case_id": case_id})
 
 
-def job_finished(root: Path, num: int, status: str) -> None:
-    """Mark job ``num`` of the sweep in ``root`` as finished with ``status`` (in a worker only)."""
+def job_finished(root: Path, num: int, status: str, *, case_id: str | None = None,
+                 seconds: float | None = None) -> None:
+    """Mark job ``num`` of the sweep in ``root`` as finished with ``status``, for the main process.
+
+    In a worker it writes the job's done marker (with ``case_id`` and ``seconds``, which the main process's
+    progress lines show, :mod:`distlab.hydra.progress`); in the main process (Hydra's basic launcher) it
+    tells the progress lines directly.
+    """
     folder = _markers(root)
     if folder is None:
+        if case_id is not None:
+            from distlab.hydra.progress import report
+
+            report(num, case_id, status, seconds)
         return
     from distlab.store import write_json
 
-    write_json(folder / f"{num}.done", {"pid": os.getpid(), "status": status})
+    write_json(folder / f"{num}.done", {"pid": os.getpid(), "status": status, "case_id": case_id,
+                                        "seconds": seconds})
 
 
 def watch_parent(parent: int) -> None:
@@ -256,6 +267,11 @@ class GuardedLauncher(Launcher):
 
         folder = root / STATE_DIR / _JOBS / str(os.getpid())
         shutil.rmtree(folder, ignore_errors=True)  # an earlier command of the same pid, long gone
+        from distlab.hydra.progress import current
+
+        progress = current()
+        if progress is not None:  # its thread reads the jobs' done markers in this folder
+            progress.launching(folder, self._parallel())
         results: dict[int, JobReturn] = {}
         todo = list(range(len(job_overrides)))
         alone: list[int] = []
@@ -288,10 +304,21 @@ class GuardedLauncher(Launcher):
                     alone += running
                     todo = [i for i in todo if i not in done and i not in running]
         finally:
+            if progress is not None:
+                progress.poll(folder)  # the last jobs' markers, before they go
             shutil.rmtree(folder, ignore_errors=True)
             with contextlib.suppress(OSError):
                 folder.parent.rmdir()  # unless another sweep into this directory is marking its jobs
         return [results[i] for i in range(len(job_overrides))]
+
+    def _parallel(self) -> int | None:
+        """How many jobs the inner launcher runs at once, if it says (``n_jobs`` as joblib reads it)."""
+        if isinstance(self.inner, BasicLauncher):
+            return 1
+        n_jobs = self.config.hydra.launcher.get("n_jobs") if self.config is not None else None
+        if not isinstance(n_jobs, int) or n_jobs == 0:
+            return None
+        return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
 
     def _lost(self, overrides: Sequence[str], num: int, err: BaseException) -> JobReturn:
         """Store the case of job ``num``, whose worker died again when it ran alone, as failed."""
@@ -319,6 +346,7 @@ class GuardedLauncher(Launcher):
                 job_dir = root / str(cfg.hydra.sweep.subdir)
                 record_lost_case(case, job_dir, root=root, overrides=list(overrides), error_type=LOST_ERROR,
                                  message=message)
+                job_finished(root, num, FAILED, case_id=case.case_id)  # in the main process: its progress line
             finally:
                 if saved is not None:
                     hydra_config.set_config(saved)
