@@ -148,6 +148,32 @@ def test_an_analysis_that_raises_is_a_report_error_naming_its_line(sweep: Path, 
         make_report(sweep, tmp_path / "out", analysis=bad)
 
 
+def test_readme_findings_are_checked_against_the_analysis_verdicts(sweep: Path, tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "analysis.py").write_text(
+        "from distlab.report import verdict\n"
+        "def analyze(tables, figures_dir):\n"
+        "    return '\\n\\n'.join(['## Findings', verdict(2, 2, 'holds', name='held'),\n"
+        "                            verdict(0, 2, 'fails', name='gone')])\n")
+    (exp / "README.md").write_text(
+        "# Exp\n\nThe sweep. <!-- verdict: nowhere -->\n\n## What to look for\n\n"
+        "- It holds, as the data says. <!-- verdict: held -->\n"
+        "- It fails, though we say it\n  holds. <!-- verdict: gone -->\n"
+        "- A finding with no check at all.\n\n## Metrics\n\n- `value`: not a finding.\n")
+    make_report(sweep, tmp_path / "out", analysis=exp / "analysis.py")
+    top = (tmp_path / "out" / "REPORT.md").read_text().split("## Results")[0]
+    assert "Findings in the text the data does not back" in top
+    assert '"gone" (fails): refuted (0 of 2)' in top
+    assert "nowhere" in top and "no such verdict" in top
+    assert "A finding with no check at all" in top
+    assert '"held"' not in top and "not a finding" not in top
+    # A README whose every finding is tied to a verdict that holds adds nothing.
+    (exp / "README.md").write_text("## What to look for\n\n- It holds. <!-- verdict: held -->\n")
+    make_report(sweep, tmp_path / "out2", analysis=exp / "analysis.py")
+    assert "does not back" not in (tmp_path / "out2" / "REPORT.md").read_text()
+
+
 def test_a_case_in_two_job_dirs_counts_once(sweep: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -79,6 +79,9 @@ def make_report(run_dir: Path | Sequence[Path], out_dir: Path | None = None, *,
     store.write_bytes(written[2], tables.summary.write_csv().encode())
     figures = draw_figures(tables, out / "figures")
     extra = _run_analysis(analysis, tables, out / "figures") if analysis else ""
+    if analysis:
+        # The experiment's README states findings: each must name a verdict the analysis gave, not refuted.
+        claims.check_readme(Path(analysis).parent / "README.md")
     if tables.notes:
         extra = "\n".join(["## Notes on the data", "", *(f"- {n}" for n in tables.notes), "", extra])
     written += figures

@@ -313,7 +313,7 @@ def _document(tables: Tables, figures: list[Path], out_dir: Path, extra: str, *,
     """The report as Markdown: for REPORT.md (PNG figures, reasons cut short) or for the HTML (``full``)."""
     import polars as pl
 
-    from distlab.report.claims import collected
+    from distlab.report.claims import collected, text_problems
 
     res = tables.results
     n_cases = res["case_id"].n_unique()
@@ -338,6 +338,10 @@ def _document(tables: Tables, figures: list[Path], out_dir: Path, extra: str, *,
         md += ["", "**Claims the data does not support** (see their sections): "
                + "; ".join(f"{_md_text(v.claim or 'a claim')}: {v.word.lower()} ({v.holds} of {v.total})"
                            for v in unsupported) + "."]
+    problems = text_problems()
+    if problems:
+        md += ["", "**Findings in the text the data does not back** (a `<!-- verdict: NAME -->` marker names the "
+               "verdict that checks a sentence): " + "; ".join(_md_text(p) for p in problems) + "."]
     md += ["", "## Results", "", _md_table(header, rows), ""]
     if extra.strip():
         md += [extra.strip(), ""]
