@@ -102,29 +102,15 @@ class Progress:
 
     def poll(self, folder: Path | None = None) -> None:
         """Count the jobs whose done markers are in ``folder`` (the current launch's by default)."""
-        from distlab.store import read_json
+        from distlab.hydra.markers import read_markers
 
         folder = folder or self.folder
         if folder is None:
             return
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            return
-        running = 0
-        for name in names:
-            num, _, what = name.partition(".")
-            if not num.isdigit():
-                continue
-            if what == "started" and f"{num}.done" not in names:
-                running += 1
-            if what != "done" or int(num) in self._seen:
-                continue
-            try:
-                record = read_json(folder / name)
-            except (OSError, ValueError):
-                continue  # gone with its launch, or still being written: the next poll
-            self.finished(int(num), record if isinstance(record, dict) else {})
+        markers = read_markers(folder, skip=self._seen)
+        running = len(markers.started - markers.done)
+        for num, record in markers.records.items():
+            self.finished(num, record)
         self._running_max = max(self._running_max, running)
 
     # -- counting and printing --------------------------------------------------------------------

@@ -367,23 +367,11 @@ def _first_run(indices: list[int]) -> list[int]:
 
 def _read_markers(folder: Path, initial: int) -> tuple[set[int], dict[int, Any]]:
     """The jobs (as indices of the launch) that started, and those that finished with their status."""
-    from distlab.store import read_json
+    from distlab.hydra.markers import read_markers
 
-    started: set[int] = set()
-    done: dict[int, Any] = {}
-    for path in folder.glob("*.*") if folder.is_dir() else []:
-        num, _, what = path.name.partition(".")
-        if not num.isdigit():
-            continue
-        if what == "started":
-            started.add(int(num) - initial)
-        elif what == "done":
-            try:
-                record = read_json(path)
-            except (OSError, ValueError):
-                continue  # a worker killed while writing it: the job counts as not finished
-            done[int(num) - initial] = record.get("status") if isinstance(record, dict) else None
-    return started, done
+    markers = read_markers(folder)
+    return ({num - initial for num in markers.started},
+            {num - initial: record.get("status") for num, record in markers.records.items()})
 
 
 def _exit_codes(err: BaseException) -> str:
