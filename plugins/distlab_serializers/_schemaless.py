@@ -53,29 +53,28 @@ import base64
 import binascii
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from distlab.rpc import (
     Array,
-    Bool,
     DecodeError,
     EncodeError,
-    Enum,
     FixedArray,
     FixedOpaque,
     Float,
+    FromPlain,
+    FromPlainVisitor,
     Int,
     Opaque,
     Optional,
-    Ref,
+    PlainMismatch,
     String,
     Struct,
-    TypeVisitor,
-    Union,
-    UnionValue,
+    ToPlain,
+    ToPlainVisitor,
     Void,
     WireType,
     brief,
@@ -88,14 +87,7 @@ from distlab.rpc import (
 
 __all__ = ["Plain", "PlainCodec"]
 
-ToPlain = Callable[[Any], Any]
-FromPlain = Callable[[Any, str], Any]
-
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-class Mismatch(Exception):
-    """A plain value that does not fit the type (becomes a DecodeError at the top)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,35 +122,23 @@ class PlainCodec:
         f = self._from.compiled(t)
         try:
             return f(plain, "value")
-        except Mismatch as err:
+        except PlainMismatch as err:
             raise DecodeError(0, str(err)) from None
         except RecursionError:
             raise DecodeError(0, "nested too deeply") from None
 
 
-class _ToPlain(TypeVisitor[ToPlain]):
+class _ToPlain(ToPlainVisitor):
     """The ``to_plain(value)`` of each wire type, for one plain model."""
 
     def __init__(self, plain: Plain) -> None:
         self.plain = plain
         self.key = (plain.key, "to")
 
-    def compiled(self, t: WireType) -> ToPlain:
-        return t._cache.get(self.key) or t.compiled(self.key, self.visit)
-
     def visit_float(self, t: Float) -> ToPlain:
         if self.plain.nonfinite:
             return float
         return lambda v: float(v) if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
-
-    def visit_int(self, t: Int) -> ToPlain:
-        return int
-
-    def visit_enum(self, t: Enum) -> ToPlain:
-        return int
-
-    def visit_bool(self, t: Bool) -> ToPlain:
-        return bool
 
     def visit_string(self, t: String) -> ToPlain:
         return _same
@@ -213,24 +193,9 @@ class _ToPlain(TypeVisitor[ToPlain]):
 
         return struct_to
 
-    def visit_union(self, t: Union) -> ToPlain:
-        disc = self.compiled(t.discriminant)
-        arms = {c: self.compiled(a) for c, _, a in t.arms}
-        default = self.compiled(t.default[1]) if t.default is not None else None
-
-        def union_to(v: Any) -> list[Any]:
-            d, x = v
-            return [disc(d), (arms.get(d) or default)(x)]  # type: ignore[misc]
-
-        return union_to
-
     def visit_optional(self, t: Optional) -> ToPlain:
         inner = self.compiled(t.elem)
         return lambda v: None if v is None else inner(v)
-
-    def visit_ref(self, t: Ref) -> ToPlain:
-        ref = t
-        return lambda v: self.compiled(ref.target)(v)
 
     def default(self, t: WireType) -> ToPlain:
         raise TypeError(f"{t!r} is not a wire type")
@@ -257,15 +222,12 @@ def _same(v: Any) -> Any:
     return v
 
 
-class _FromPlain(TypeVisitor[FromPlain]):
+class _FromPlain(FromPlainVisitor):
     """The ``from_plain(plain, path)`` of each wire type, for one plain model: checks and shapes."""
 
     def __init__(self, plain: Plain) -> None:
         self.plain = plain
         self.key = (plain.key, "from")
-
-    def compiled(self, t: WireType) -> FromPlain:
-        return t._cache.get(self.key) or t.compiled(self.key, self.visit)
 
     def visit_int(self, t: Int) -> FromPlain:
         lo, hi = t.lo, t.hi
@@ -276,9 +238,9 @@ class _FromPlain(TypeVisitor[FromPlain]):
             elif isinstance(x, int) and not isinstance(x, bool):
                 n = int(x)  # a subclass of int, as a plain int
             else:
-                raise Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected an integer, got {type(x).__name__}")
             if not lo <= n <= hi:
-                raise Mismatch(f"{path}: {brief(n)} is outside [{lo}, {hi}]")
+                raise PlainMismatch(f"{path}: {brief(n)} is outside [{lo}, {hi}]")
             return n
 
         return int_from
@@ -291,57 +253,16 @@ class _FromPlain(TypeVisitor[FromPlain]):
             if isinstance(x, str) and not nonfinite and x in _SPECIAL:
                 return _SPECIAL[x]
             if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise Mismatch(f"{path}: expected a number, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected a number, got {type(x).__name__}")
             try:
                 f = float(x)
             except OverflowError:
-                raise Mismatch(f"{path}: {brief(x)} is too large for a float") from None
+                raise PlainMismatch(f"{path}: {brief(x)} is too large for a float") from None
             if small and not fits_float32(f):
-                raise Mismatch(f"{path}: {f} does not fit a 32-bit float")
+                raise PlainMismatch(f"{path}: {f} does not fit a 32-bit float")
             return f
 
         return float_from
-
-    def visit_bool(self, t: Bool) -> FromPlain:
-        def bool_from(x: Any, path: str) -> bool:
-            if not isinstance(x, bool):
-                raise Mismatch(f"{path}: expected a bool, got {type(x).__name__}")
-            return x
-
-        return bool_from
-
-    def visit_enum(self, t: Enum) -> FromPlain:
-        values = t.values
-
-        def enum_from(x: Any, path: str) -> int:
-            if type(x) is not int or x not in values:
-                raise Mismatch(f"{path}: {brief(x)} is not a value of enum {t.name}")
-            return x
-
-        return enum_from
-
-    def visit_void(self, t: Void) -> FromPlain:
-        def void_from(x: Any, path: str) -> None:
-            if x is not None:
-                raise Mismatch(f"{path}: a void arm carries null")
-
-        return void_from
-
-    def visit_string(self, t: String) -> FromPlain:
-        bound = t.bound
-
-        def string_from(x: Any, path: str) -> str:
-            if not isinstance(x, str):
-                raise Mismatch(f"{path}: expected a string, got {type(x).__name__}")
-            try:
-                n = len(x.encode("utf-8"))
-            except UnicodeEncodeError:
-                raise Mismatch(f"{path}: not valid Unicode text (a lone surrogate)") from None
-            if n > bound:
-                raise Mismatch(f"{path}: {n} bytes exceed the bound {bound}")
-            return x
-
-        return string_from
 
     def visit_opaque(self, t: Opaque) -> FromPlain:
         return self._bytes(0, t.bound)
@@ -355,17 +276,17 @@ class _FromPlain(TypeVisitor[FromPlain]):
         def opaque_from(x: Any, path: str) -> bytes:
             if binary:
                 if not isinstance(x, bytes):
-                    raise Mismatch(f"{path}: expected a byte string, got {type(x).__name__}")
+                    raise PlainMismatch(f"{path}: expected a byte string, got {type(x).__name__}")
                 b = x
             else:
                 if not isinstance(x, str):
-                    raise Mismatch(f"{path}: expected base64 text, got {type(x).__name__}")
+                    raise PlainMismatch(f"{path}: expected base64 text, got {type(x).__name__}")
                 try:
                     b = base64.b64decode(x.encode("ascii"), validate=True)
                 except (binascii.Error, UnicodeEncodeError, ValueError):
-                    raise Mismatch(f"{path}: invalid base64") from None
+                    raise PlainMismatch(f"{path}: invalid base64") from None
             if not lo_n <= len(b) <= hi_n:
-                raise Mismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
+                raise PlainMismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
             return b
 
         return opaque_from
@@ -381,9 +302,9 @@ class _FromPlain(TypeVisitor[FromPlain]):
 
         def items(x: Any, path: str) -> Sequence[Any]:
             if not isinstance(x, (list, tuple)):  # cbor2 gives tuples inside tags (see cbor_format)
-                raise Mismatch(f"{path}: expected an array, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected an array, got {type(x).__name__}")
             if not lo_n <= len(x) <= hi_n:
-                raise Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
+                raise PlainMismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
             return x
 
         num = numeric(elem)
@@ -416,17 +337,17 @@ class _FromPlain(TypeVisitor[FromPlain]):
 
         def struct_from(x: Any, path: str) -> Any:
             if type(x) is not dict and not isinstance(x, Mapping):  # cbor2's frozendict inside tags
-                raise Mismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected a map for struct {t.name}, got {type(x).__name__}")
             if x.keys() != names:
                 keys = ", ".join(sorted(map(brief, x)))
-                raise Mismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {keys}")
+                raise PlainMismatch(f"{path}: struct {t.name} has fields {sorted(names)}, got keys {keys}")
             kw = {n: f(x[n], f"{path}.{n}") for n, f in fields}
             if cls is None:
                 return kw
             try:
                 return cls(**kw)
             except Exception as err:
-                raise Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
+                raise PlainMismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
 
         return struct_from
 
@@ -439,15 +360,15 @@ class _FromPlain(TypeVisitor[FromPlain]):
         def chain_from(x: Any, path: str) -> Any:
             if not isinstance(x, (list, tuple)) or not x:
                 got = "an empty array" if isinstance(x, (list, tuple)) else type(x).__name__
-                raise Mismatch(f"{path}: a {t.name} list is an array of one or more nodes, got {got}")
+                raise PlainMismatch(f"{path}: a {t.name} list is an array of one or more nodes, got {got}")
             kws = []
             for i, node in enumerate(x):
                 here = f"{path}[{i}]"
                 if type(node) is not dict and not isinstance(node, Mapping):
-                    raise Mismatch(f"{here}: expected a map for a node of {t.name}, got {type(node).__name__}")
+                    raise PlainMismatch(f"{here}: expected a map for a node of {t.name}, got {type(node).__name__}")
                 if node.keys() != names:
                     keys = ", ".join(sorted(map(brief, node)))
-                    raise Mismatch(f"{here}: a node of {t.name} has fields {sorted(names)}, got keys {keys}")
+                    raise PlainMismatch(f"{here}: a node of {t.name} has fields {sorted(names)}, got keys {keys}")
                 kws.append({n: f(node[n], f"{here}.{n}") for n, f in fields})
             value = None
             for i in range(len(kws) - 1, -1, -1):  # each node holds the next: build from the last
@@ -459,34 +380,14 @@ class _FromPlain(TypeVisitor[FromPlain]):
                 try:
                     value = cls(**kw)
                 except Exception as err:
-                    raise Mismatch(f"{path}[{i}]: {cls.__name__} refused the decoded fields: {err}") from None
+                    raise PlainMismatch(f"{path}[{i}]: {cls.__name__} refused the decoded fields: {err}") from None
             return value
 
         return chain_from
 
-    def visit_union(self, t: Union) -> FromPlain:
-        disc = self.compiled(t.discriminant)
-        arms = {c: self.compiled(a) for c, _, a in t.arms}
-        default = self.compiled(t.default[1]) if t.default is not None else None
-
-        def union_from(x: Any, path: str) -> UnionValue:
-            if not isinstance(x, (list, tuple)) or len(x) != 2:
-                raise Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
-            d = disc(x[0], f"{path}.discriminant")
-            f = arms.get(d, default)
-            if f is None:
-                raise Mismatch(f"{path}: discriminant {d} has no arm in union {t.name}")
-            return UnionValue(d, f(x[1], f"{path}.value"))
-
-        return union_from
-
     def visit_optional(self, t: Optional) -> FromPlain:
         inner = self.compiled(t.elem)
         return lambda x, path: None if x is None else inner(x, path)
-
-    def visit_ref(self, t: Ref) -> FromPlain:
-        ref = t
-        return lambda x, path: self.compiled(ref.target)(x, path)
 
     def default(self, t: WireType) -> FromPlain:
         raise TypeError(f"{t!r} is not a wire type")

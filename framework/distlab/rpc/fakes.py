@@ -39,44 +39,28 @@ Examples:
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
 from typing import Any
 
 from distlab.rpc.errors import DecodeError, EncodeError
+from distlab.rpc.plain import FromPlain, FromPlainVisitor, PlainMismatch, ToPlain, ToPlainVisitor
 from distlab.rpc.types import (
     Array,
-    Bool,
-    Enum,
     FixedArray,
     FixedOpaque,
     Float,
     Int,
     Opaque,
     Optional,
-    Ref,
     String,
     Struct,
-    TypeVisitor,
-    Union,
-    UnionValue,
     Void,
     WireType,
     brief,
     numeric,
 )
-from distlab.rpc.values import validate
+from distlab.rpc.values import fits_float32, validate
 
 __all__ = ["TrivialSerializer"]
-
-_FLOAT32_MAX = 3.4028234663852886e38
-
-ToPlain = Callable[[Any], Any]
-FromPlain = Callable[[Any, str], Any]
-
-
-class _Mismatch(Exception):
-    """A plain value that does not fit the type (a DecodeError at offset 0, with the field path)."""
 
 
 class TrivialSerializer:
@@ -130,7 +114,7 @@ class TrivialSerializer:
             raise DecodeError(0, "not the canonical text of a value (spacing, escapes or number form)")
         try:
             return type.compiled(_FROM.key, _FROM.visit)(plain, "value"), end
-        except _Mismatch as err:
+        except PlainMismatch as err:
             raise DecodeError(0, str(err)) from None
         except RecursionError:
             raise DecodeError(0, "nested too deeply") from None
@@ -144,25 +128,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-class _ToPlain(TypeVisitor[ToPlain]):
+class _ToPlain(ToPlainVisitor):
     """The ``to_plain(value)`` of each wire type (the value has been validated)."""
 
     key = ("trivial", "to")
 
-    def compiled(self, t: WireType) -> ToPlain:
-        return t.compiled(self.key, self.visit)
-
-    def visit_int(self, t: Int) -> ToPlain:
-        return int
-
-    def visit_enum(self, t: Enum) -> ToPlain:
-        return int
-
     def visit_float(self, t: Float) -> ToPlain:
         return lambda v: float(v).hex()
-
-    def visit_bool(self, t: Bool) -> ToPlain:
-        return bool
 
     def visit_void(self, t: Void) -> ToPlain:
         return lambda v: None
@@ -195,92 +167,36 @@ class _ToPlain(TypeVisitor[ToPlain]):
 
         return struct_to
 
-    def visit_union(self, t: Union) -> ToPlain:
-        disc = self.compiled(t.discriminant)
-
-        def union_to(v: Any) -> list[Any]:
-            d, x = v
-            arm = t.arm(d)
-            assert arm is not None  # validated
-            return [disc(d), self.compiled(arm)(x)]
-
-        return union_to
-
     def visit_optional(self, t: Optional) -> ToPlain:
         inner = self.compiled(t.elem)
         return lambda v: [] if v is None else [inner(v)]
 
-    def visit_ref(self, t: Ref) -> ToPlain:
-        return lambda v: self.compiled(t.target)(v)
 
-
-class _FromPlain(TypeVisitor[FromPlain]):
+class _FromPlain(FromPlainVisitor):
     """The ``from_plain(plain, path)`` of each wire type: checks the plain value and shapes it."""
 
     key = ("trivial", "from")
 
-    def compiled(self, t: WireType) -> FromPlain:
-        return t.compiled(self.key, self.visit)
-
     def visit_int(self, t: Int) -> FromPlain:
         return _integer(t.lo, t.hi, t.dtype)
-
-    def visit_enum(self, t: Enum) -> FromPlain:
-        def enum_from(x: Any, path: str) -> int:
-            if type(x) is not int or x not in t.values:
-                raise _Mismatch(f"{path}: {brief(x)} is not a value of enum {t.name}")
-            return x
-
-        return enum_from
 
     def visit_float(self, t: Float) -> FromPlain:
         single = t.bits == 32
 
         def float_from(x: Any, path: str) -> float:
             if not isinstance(x, str):
-                raise _Mismatch(f"{path}: expected a float as hexadecimal text, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected a float as hexadecimal text, got {type(x).__name__}")
             try:
                 f = float.fromhex(x)
             except (ValueError, OverflowError):
-                raise _Mismatch(f"{path}: {brief(x)} is not a hexadecimal float") from None
+                raise PlainMismatch(f"{path}: {brief(x)} is not a hexadecimal float") from None
             if f.hex() != x:
-                raise _Mismatch(f"{path}: {brief(x)} is not the canonical text of {f}")
-            if single and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
-                raise _Mismatch(f"{path}: {f} does not fit a 32-bit float")
+                raise PlainMismatch(f"{path}: {brief(x)} is not the canonical text of {f}")
+            if single and not fits_float32(f):
+                raise PlainMismatch(f"{path}: {f} does not fit a 32-bit float")
             return f
 
         return float_from
-
-    def visit_bool(self, t: Bool) -> FromPlain:
-        def bool_from(x: Any, path: str) -> bool:
-            if not isinstance(x, bool):
-                raise _Mismatch(f"{path}: expected a bool, got {type(x).__name__}")
-            return x
-
-        return bool_from
-
-    def visit_void(self, t: Void) -> FromPlain:
-        def void_from(x: Any, path: str) -> None:
-            if x is not None:
-                raise _Mismatch(f"{path}: a void arm carries null")
-
-        return void_from
-
-    def visit_string(self, t: String) -> FromPlain:
-        bound = t.bound
-
-        def string_from(x: Any, path: str) -> str:
-            if not isinstance(x, str):
-                raise _Mismatch(f"{path}: expected a string, got {type(x).__name__}")
-            try:
-                n = len(x.encode("utf-8"))
-            except UnicodeEncodeError:
-                raise _Mismatch(f"{path}: not valid Unicode text (a lone surrogate)") from None
-            if n > bound:
-                raise _Mismatch(f"{path}: {n} bytes exceed the bound {bound}")
-            return x
-
-        return string_from
 
     def visit_opaque(self, t: Opaque) -> FromPlain:
         return _hex_bytes(0, t.bound)
@@ -300,9 +216,9 @@ class _FromPlain(TypeVisitor[FromPlain]):
 
         def array_from(x: Any, path: str) -> Any:
             if not isinstance(x, list):
-                raise _Mismatch(f"{path}: expected an array, got {type(x).__name__}")
+                raise PlainMismatch(f"{path}: expected an array, got {type(x).__name__}")
             if not lo_n <= len(x) <= hi_n:
-                raise _Mismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
+                raise PlainMismatch(f"{path}: {len(x)} items, the type allows {lo_n} to {hi_n}")
             items = [each(v, f"{path}[{i}]") for i, v in enumerate(x)]
             if num is None:
                 return items
@@ -318,51 +234,34 @@ class _FromPlain(TypeVisitor[FromPlain]):
 
         def struct_from(x: Any, path: str) -> Any:
             if not isinstance(x, list) or len(x) != len(fields):
-                raise _Mismatch(f"{path}: struct {t.name} is an array of its {len(fields)} field values")
+                raise PlainMismatch(f"{path}: struct {t.name} is an array of its {len(fields)} field values")
             kw = {name: f(v, f"{path}.{name}") for (name, f), v in zip(fields, x)}
             if cls is None:
                 return kw
             try:
                 return cls(**kw)
             except Exception as err:  # the class's own checks refused the values
-                raise _Mismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
+                raise PlainMismatch(f"{path}: {cls.__name__} refused the decoded fields: {err}") from None
 
         return struct_from
-
-    def visit_union(self, t: Union) -> FromPlain:
-        disc = self.compiled(t.discriminant)
-
-        def union_from(x: Any, path: str) -> UnionValue:
-            if not isinstance(x, list) or len(x) != 2:
-                raise _Mismatch(f"{path}: a union is a 2-item array [discriminant, value]")
-            d = disc(x[0], f"{path}.discriminant")
-            arm = t.arm(d)
-            if arm is None:
-                raise _Mismatch(f"{path}: discriminant {d} has no arm in union {t.name}")
-            return UnionValue(d, self.compiled(arm)(x[1], f"{path}.value"))
-
-        return union_from
 
     def visit_optional(self, t: Optional) -> FromPlain:
         inner = self.compiled(t.elem)
 
         def optional_from(x: Any, path: str) -> Any:
             if not isinstance(x, list) or len(x) > 1:
-                raise _Mismatch(f"{path}: an optional value is [] or [value]")
+                raise PlainMismatch(f"{path}: an optional value is [] or [value]")
             return inner(x[0], path) if x else None
 
         return optional_from
-
-    def visit_ref(self, t: Ref) -> FromPlain:
-        return lambda x, path: self.compiled(t.target)(x, path)
 
 
 def _integer(lo: int, hi: int, dtype: str) -> FromPlain:
     def int_from(x: Any, path: str) -> int:
         if type(x) is not int:
-            raise _Mismatch(f"{path}: expected an integer, got {type(x).__name__}")
+            raise PlainMismatch(f"{path}: expected an integer, got {type(x).__name__}")
         if not lo <= x <= hi:
-            raise _Mismatch(f"{path}: {brief(x)} is outside [{lo}, {hi}] of {dtype}")
+            raise PlainMismatch(f"{path}: {brief(x)} is outside [{lo}, {hi}] of {dtype}")
         return x
 
     return int_from
@@ -371,15 +270,15 @@ def _integer(lo: int, hi: int, dtype: str) -> FromPlain:
 def _hex_bytes(lo_n: int, hi_n: int) -> FromPlain:
     def bytes_from(x: Any, path: str) -> bytes:
         if not isinstance(x, str):
-            raise _Mismatch(f"{path}: expected hexadecimal text, got {type(x).__name__}")
+            raise PlainMismatch(f"{path}: expected hexadecimal text, got {type(x).__name__}")
         try:
             b = bytes.fromhex(x)
         except ValueError:
-            raise _Mismatch(f"{path}: invalid hexadecimal text") from None
+            raise PlainMismatch(f"{path}: invalid hexadecimal text") from None
         if b.hex() != x:
-            raise _Mismatch(f"{path}: not lowercase hexadecimal text without spaces")
+            raise PlainMismatch(f"{path}: not lowercase hexadecimal text without spaces")
         if not lo_n <= len(b) <= hi_n:
-            raise _Mismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
+            raise PlainMismatch(f"{path}: {len(b)} bytes, the type allows {lo_n} to {hi_n}")
         return b
 
     return bytes_from
