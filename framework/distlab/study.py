@@ -30,6 +30,10 @@ class Metric:
         unit: its unit (``"s"``, ``"bytes"``, ``"/s"``, ``""`` for a count); ``None``: from the name's
             suffix (``_s``, ``_ms``, ``_us``, ``_bytes``, ``bytes_``, ``_per_s``, ...), see
             :mod:`distlab.report.units`.
+        measured: whether the value is timed on the machine that runs the trial (a throughput, a real
+            latency), so it varies from run to run and machine to machine; ``False``: computed (a
+            simulated time, a byte count), the same on every run of the same case. ``distlab reproduce``
+            compares measured metrics within a band and the others exactly.
     """
 
     name: str
@@ -39,6 +43,7 @@ class Metric:
     log_scale: bool = False
     label: str | None = None
     unit: str | None = None
+    measured: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,9 +15,10 @@ __all__ = ["METRICS", "STUDY"]
 
 METRICS = (
     Metric("calls_per_s", "completed calls per second over the trial (timed: varies from run to run)",
-           better="higher", log_scale=True),
-    Metric("mean_latency_us", "mean time from sending a call to decoding its reply, in microseconds", log_scale=True),
-    Metric("p99_latency_us", "99th percentile of the call latency, in microseconds", log_scale=True),
+           better="higher", log_scale=True, measured=True),
+    Metric("mean_latency_us", "mean time from sending a call to decoding its reply, in microseconds", log_scale=True,
+           measured=True),
+    Metric("p99_latency_us", "99th percentile of the call latency, in microseconds", log_scale=True, measured=True),
     Metric("bytes_per_call", "bytes of one call and its reply on the wire (record marks included on TCP)"),
     Metric("calls_ok", "every call returned the payload it sent", better="higher", figure=False),
 )

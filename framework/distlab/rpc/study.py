@@ -17,12 +17,14 @@ METRICS = (
         "payload items encoded per second, best of repeated runs (timed: varies from run to run and machine to machine)",
         better="higher",
         log_scale=True,
+        measured=True,
     ),
     Metric(
         "decode_items_per_s",
         "payload items decoded per second, best of repeated runs (timed: varies from run to run and machine to machine)",
         better="higher",
         log_scale=True,
+        measured=True,
     ),
     Metric("roundtrip_ok", "decoding the encoding gave back the payload", better="higher", figure=False),
 )
