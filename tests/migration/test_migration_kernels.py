@@ -146,20 +146,30 @@ def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int)
         assert tuple(int(x) for x in ra) == rb
         assert np.array_equal(sent_a, sent_b) and np.array_equal(cache_a, cache_b) and np.array_equal(dst_a, dst_b)
         assert rb[3] == len(idx) - len(set(idx.tolist()))  # every page sent again is a re-send
+        # With no record of pages sent, the same bytes and pages, and no re-send counted.
+        cache_c, dst_c = cache_b.copy(), np.full(pages, -1, np.int64)
+        rc = K.send_pages(idx, zero_a.copy(), np.zeros(0, np.uint64), cache_c, False, insert, skip, 4096, 9, 1024,
+                          src, dst_c)
+        rd = R.send_pages(idx, zero_b.copy(), np.zeros(0, np.uint64), cache_c.copy(), False, insert, skip, 4096, 9,
+                          1024, src, dst_c.copy())
+        assert tuple(int(x) for x in rc) == rd and rd[3] == 0
 
 
 @SETTINGS
 @given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.integers(0, 2**32), st.booleans(), st.booleans(),
-       st.booleans(), st.booleans(), st.booleans(), st.booleans())
+       st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_sync_send_matches_a_sync_then_a_send(bits: list[int], seed: int, clear_zero: bool, has_zero: bool,
-                                              skip_zero: bool, use_cache: bool, insert: bool, track: bool) -> None:
+                                              skip_zero: bool, use_cache: bool, insert: bool, track: bool,
+                                              record: bool) -> None:
     # The twin runs the two steps the fused kernel replaces (sync_dirty, then send_pages), so this also
     # shows that fusing them changes nothing, in every combination of per-page effects.
     rng = np.random.default_rng(seed)
     pages = len(bits)
     zero = (rng.random(pages if has_zero else 0) < 0.3).astype(np.uint8)
     clear_zero, skip_zero = clear_zero and has_zero, skip_zero and has_zero
-    sent = _packed([int(b) for b in rng.integers(0, 2, pages)])
+    sent_bits = [int(b) for b in rng.integers(0, 2, pages)]
+    # An empty record of pages sent (the session's "every page was sent before"): no re-send counted.
+    sent = _packed(sent_bits) if record else np.zeros(0, np.uint64)
     cache = rng.integers(-1, pages, int(rng.integers(1, 16))).astype(np.int64)
     src = rng.integers(0, 5, pages if track else 0).astype(np.int64)
     runs = []
@@ -171,6 +181,7 @@ def test_sync_send_matches_a_sync_then_a_send(bits: list[int], seed: int, clear_
         runs.append((tuple(int(x) for x in r), z, se, ca, dst))
     (ra, za, sa, ca_, da), (rb, zb, sb, cb, db) = runs
     assert ra == rb and ra[0] == sum(bits)
+    assert ra[4] == (sum(b & s for b, s in zip(bits, sent_bits)) if record else 0)
     assert np.array_equal(za, zb) and np.array_equal(sa, sb) and np.array_equal(ca_, cb) and np.array_equal(da, db)
 
 

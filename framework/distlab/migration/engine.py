@@ -22,6 +22,7 @@ metric), ``pages_dirty`` (still dirty, or for post-copy still at the source, at 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,8 +82,7 @@ def simulate(world: MigrationWorld, strategy: Any, workload: Any, seed: int, *, 
                 f"{lost.size} pages differ at the destination, e.g. page {lost[0]}: "
                 f"source version {session.src_versions[lost[0]]}, destination {session.dst_versions[lost[0]]}"
             )
-    schema = {name: getattr(pl, dtype) for name, dtype in _TRACE_SCHEMA.items()}
-    trace = pl.DataFrame(session.trace, schema=schema)
+    trace = pl.DataFrame(session.trace, schema=_trace_schema())
     return Simulation(TrialResult(metrics=dict(session.metrics), trace=trace), session)
 
 
@@ -103,6 +103,14 @@ _TRACE_SCHEMA = {
     "guest_time_s": "Float64",
     "writes": "Int64",
 }
+
+
+@functools.cache
+def _trace_schema() -> dict[str, Any]:
+    # Polars' dtypes for the trace, looked up once (Polars is imported only when a trial runs).
+    import polars as pl
+
+    return {name: getattr(pl, dtype) for name, dtype in _TRACE_SCHEMA.items()}
 
 
 def check_case(world: MigrationWorld, components: Mapping[str, Any]) -> None:

@@ -433,7 +433,8 @@ def send_pages(
     runs before XBZRLE in migration/ram.c). With ``use_cache``, the delta cache is direct-mapped like
     QEMU's migration/page_cache.c (slot = page mod slots): a hit sends ``delta_bytes``, a miss sends the
     whole page and, if ``insert_on_miss``, takes the slot. ``sent`` is a packed bitmap of the pages
-    sent at least once (a page found in it is a re-send).
+    sent at least once (a page found in it is a re-send), or empty: then no re-send is counted and
+    nothing recorded (the caller knows the re-sends otherwise: every page had been sent before).
     """
     total = 0
     data = 0
@@ -442,9 +443,11 @@ def send_pages(
     hits = 0
     slots = cache.size
     track = src_versions.size > 0
+    record = sent.size > 0
     for i in range(idx.size):
         p = np.int64(idx[i])
-        resent += 1 - _set(sent, p)
+        if record:
+            resent += 1 - _set(sent, p)
         if track:
             dst_versions[p] = src_versions[p]
         if skip_zero and zero[p]:
@@ -486,7 +489,8 @@ def sync_send(
     The same pages in the same (ascending) order, so the same results: a page's zero flag is cleared
     (``clear_zero``) before it is sent, as when the whole sync ran first. When no per-page effect is on
     (no zero flags to clear or check, no cache, no versions), a dirty word is sent whole: its page
-    count, its re-sends (``popcount(dirty & sent)``) and its bytes come from word operations.
+    count, its re-sends (``popcount(dirty & sent)``) and its bytes come from word operations. An empty
+    ``sent`` counts and records no re-sends, as in :func:`send_pages`.
     """
     n = 0
     full = 0
@@ -496,14 +500,16 @@ def sync_send(
     slots = cache.size
     track = src_versions.size > 0
     per_page = track or use_cache or clear_zero or skip_zero
+    record = sent.size > 0
     for j in range(bitmap.size):
         x = bitmap[j]
         if x == 0:
             continue
         bitmap[j] = 0
-        s = sent[j]
-        resent += _popcount(x & s)
-        sent[j] = s | x
+        if record:
+            s = sent[j]
+            resent += _popcount(x & s)
+            sent[j] = s | x
         c = _popcount(x)
         n += c
         if not per_page:

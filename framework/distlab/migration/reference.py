@@ -204,7 +204,8 @@ def send_pages(
     """Twin of :func:`distlab.migration.kernels.send_pages`."""
     total = data = zeros = resent = hits = 0
     for p in (int(i) for i in idx):
-        resent += 1 - _set(sent, p)
+        if len(sent):
+            resent += 1 - _set(sent, p)
         if len(src_versions):
             dst_versions[p] = src_versions[p]
         if skip_zero and zero[p]:

@@ -56,14 +56,13 @@ Time: ``clock_s`` is real (simulated) time since the migration started; the gues
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from distlab.errors import PluginError
-from distlab.migration.errors import MigrationTimeoutError
+from distlab.migration.errors import CheckFailedError, MigrationTimeoutError
 from distlab.migration import kernels
 from distlab.migration.guest import Guest, dirty_bitmap
 from distlab.migration.kinds import Workload
@@ -78,6 +77,13 @@ ZERO_PAGE_BYTES = 9
 _GROW_MAX_ACCESSES = 1 << 16
 # Zero pages are drawn this many at a time, so the draw's float64 scratch stays small (8 MB).
 _ZERO_CHUNK = 1 << 20
+# Stand-ins for per-page arrays a configuration does not use (no zero pages, no check mode, no record
+# of pages sent, no XBZRLE cache). The kernels never write an array of size 0, nor the cache unless
+# XBZRLE is on (and then the session has its own), so one shared copy serves every session.
+_NO_FLAGS = np.zeros(0, dtype=np.uint8)
+_NO_VERSIONS = np.zeros(0, dtype=np.int64)
+_NO_BITMAP = np.zeros(0, dtype=np.uint64)
+_NO_CACHE = np.full(1, -1, dtype=np.int64)
 
 PEAK_MEMORY = """Peak memory of one trial at the largest VM (2**28 pages: 1 TiB of 4 KiB pages).
 
@@ -98,14 +104,16 @@ Before the Zipf table was built in place and the zero pages drawn in chunks, pre
 8.7 GiB and post-copy with zipf 11.7 GiB."""
 
 
-def _zero_pages(rng: np.random.Generator, pages: int, fraction: float) -> np.ndarray:
-    """Flags of the pages that start all zeros: page i is one when the i-th draw of ``rng`` is below ``fraction``.
+def _zero_pages(seed: int, pages: int, fraction: float) -> np.ndarray:
+    """Flags of the pages that start all zeros: page i is one when the i-th draw of the session's
+    generator (seeded from ``[seed, 0x2E50]``) is below ``fraction``.
 
     Empty when ``fraction`` is 0: no page is a zero page, and no page can become one (writes only clear
     the flags), so nothing per page is allocated and the kernels are told there are none.
     """
-    if fraction == 0.0:  # no draw is below 0: skip drawing (rng is not used afterwards)
-        return np.zeros(0, dtype=np.uint8)
+    if fraction == 0.0:  # no draw is below 0: skip drawing (and making the generator: nothing else uses it)
+        return _NO_FLAGS
+    rng = np.random.default_rng([seed, 0x2E50])
     zero = np.zeros(pages, dtype=np.uint8)
     flags = zero.view(bool)
     # Chunks draw the same numbers as one call would (one double per draw, in order).
@@ -115,9 +123,8 @@ def _zero_pages(rng: np.random.Generator, pages: int, fraction: float) -> np.nda
     return zero
 
 
-@dataclasses.dataclass(frozen=True)
-class Round:
-    """What one pre-copy round did.
+class Round(NamedTuple):
+    """What one pre-copy round did (immutable; a named tuple, cheap to make once per round).
 
     Attributes:
         index: 1 for the first round.
@@ -165,18 +172,23 @@ class Session:
         self.page_size_bytes = vm.page_size_bytes
         self.state_bytes = vm.cpu_state_bytes + vm.device_state_bytes
         self.check = check
-        rng = np.random.default_rng([seed, 0x2E50])
-        # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them. Packed,
-        # as is the record of pages sent at least once (a re-send is a page found in it).
+        # Every page starts dirty: the first round (or a plain stop-and-copy) sends all of them.
         self._bitmap = dirty_bitmap(self.pages, full=True)
-        self._zero = _zero_pages(rng, self.pages, vm.zero_page_fraction)
+        self._zero = _zero_pages(seed, self.pages, vm.zero_page_fraction)
         self.resume_s = vm.resume_ms / 1e3
-        self._sent = dirty_bitmap(self.pages)
+        # Which pages were sent at least once (a re-send is a page sent again), in one of three states.
+        # The first sync takes every page (the bitmap starts full, and only a sync clears it), so a
+        # migration whose first sync sends all it takes, as every one that skips nothing, has then sent
+        # every page: ``_sent_all``, and each later page sent is a re-send, with no per-page record. A
+        # round that skips re-dirtied pages before that sends only some: then, and only then, the
+        # packed record ``_sent`` is allocated (until then it is empty: nothing sent yet).
+        self._sent = _NO_BITMAP
+        self._sent_all = False
         # The dirty page indices (8 bytes a page), made only for what needs them as a list: the rounds
         # that skip re-dirtied pages, and post-copy; a plain round syncs and sends in one pass.
         self._idx_array: np.ndarray | None = None
-        self.src_versions = np.zeros(self.pages if check else 0, dtype=np.int64)
-        self.dst_versions = np.full(self.pages if check else 0, -1, dtype=np.int64)
+        self.src_versions = np.zeros(self.pages, dtype=np.int64) if check else _NO_VERSIONS
+        self.dst_versions = np.full(self.pages, -1, dtype=np.int64) if check else _NO_VERSIONS
         self.guest = Guest(self.pages, self.page_size_bytes, seed, self._bitmap, self.src_versions)
         self.workload = workload
         start = getattr(workload, "start", None)
@@ -193,7 +205,7 @@ class Session:
         self._skip_zero = True
         self._skip_redirtied = False
         self._skip_batch = 1024
-        self._cache = np.full(1, -1, dtype=np.int64)
+        self._cache = _NO_CACHE  # never written: configure() makes the session its own when XBZRLE is on
         self._xbzrle = False
         self._delta_bytes = self.page_size_bytes
         self.trace: list[dict[str, Any]] = []
@@ -293,12 +305,18 @@ class Session:
         use_cache = self._xbzrle and self.rounds >= 1
         clear_zero = self._clear_zero()
         self._bitmap_from_writes = True
-        writes_before = self.guest.writes
+        guest = self.guest
+        writes_before = guest.writes
+        # The sync clears the bitmap and only the guest's writes set it again, so the pages dirty at the
+        # round's end are those its writes newly dirtied: no scan of the bitmap.
+        newly_before = guest.newly_dirtied
         throttle = self.throttle
         skipped = 0
         if self._skip_redirtied:
             idx = self._idx()
             n = kernels.sync_dirty(self._bitmap, idx, self._zero, clear_zero)
+            if not self._sent_all and self._sent.size == 0:
+                self._sent = dirty_bitmap(self.pages)  # the first sync, and this round may not send it all
             nbytes = 0
             duration = 0.0
             for lo in range(0, n, self._skip_batch):
@@ -318,10 +336,14 @@ class Session:
             self._run_guest(duration)
         self.rounds += 1
         self.metrics["rounds"] = self.rounds
-        dirty = self.dirty_pages
-        self._check_time(f"pre-copy round {self.rounds}")
+        dirty = guest.newly_dirtied - newly_before
+        if self.check and dirty != self.dirty_pages:
+            raise CheckFailedError(f"pre-copy round {self.rounds}: the guest's writes newly dirtied {dirty} pages, "
+                                   f"but {self.dirty_pages} are dirty")
+        if self.clock_s > self.world.max_time_s:
+            self._check_time(f"pre-copy round {self.rounds}")
         rnd = Round(self.rounds, start, duration, n - skipped, nbytes, dirty, dirty * self.page_size_bytes, rate,
-                    throttle, self.guest.writes - writes_before, skipped)
+                    throttle, guest.writes - writes_before, skipped)
         self._row("precopy", start, duration, n - skipped, dirty, rate, throttle, rnd.writes)
         return rnd
 
@@ -389,9 +411,13 @@ class Session:
         link = self.world.link
         bw = link.bandwidth_mbit_s * 1e6 / 8  # bytes per second; QEMU lifts the rate limit in post-copy
         latency = link.latency_ms / 1e3
-        self.metrics["pages_resent"] += int(kernels.mark_sent(self._bitmap, self._sent))
+        if self._sent.size:
+            self.metrics["pages_resent"] += int(kernels.mark_sent(self._bitmap, self._sent))
         idx = self._idx()
         n = kernels.sync_dirty(self._bitmap, idx, self._zero, self._clear_zero())
+        if self._sent_all:
+            self.metrics["pages_resent"] += n  # every page was sent before: each one still here is a re-send
+        self._sent_all = True  # (or the first sync: it took every page, none sent before)
         missing = idx[:n]  # not a copy: nothing syncs the bitmap into the index array after the switch-over
         arrive = np.full(self.pages, -1.0)
         arrive[missing] = np.inf
@@ -481,6 +507,10 @@ class Session:
             self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._has_zero(),
             self.page_size_bytes, ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
         )
+        if self._sent_all:
+            resent = n  # every page had been sent: each one is a re-send
+        elif self._sent.size == 0:
+            self._sent_all = True  # the first sync, of the full bitmap (see __init__): every page is sent now
         self.metrics["bytes_sent"] += int(nbytes)
         self.metrics["pages_sent"] += int(data)
         self.metrics["pages_resent"] += int(resent)
@@ -494,6 +524,8 @@ class Session:
             idx, self._zero, self._sent, self._cache, use_cache, insert, self._has_zero(), self.page_size_bytes,
             ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
         )
+        if self._sent_all:
+            resent = len(idx)  # every page had been sent (no record kept): each one is a re-send
         self.metrics["bytes_sent"] += int(nbytes)
         self.metrics["pages_sent"] += int(data)
         self.metrics["pages_resent"] += int(resent)
