@@ -1,0 +1,74 @@
+"""The owner's side of global references: a table of handles and the callback server that serves it.
+
+A global reference is a handle both sides can use: here ``(host, port, id)`` of the caller's callback
+server (``SEMANTICS_CB_PROG``) or the path of a directory both sides reach. :class:`RefTable` hands out
+one id per object (the same object twice gets the same id, so aliasing survives the trip) and answers
+the server's callbacks on it, counting them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, MutableSequence
+from contextlib import contextmanager
+from typing import Any
+
+from distlab.oncrpc.server import Server
+from distlab.rpc.kinds import Serializer
+from distlab.rpc_semantics.interface import interface
+
+__all__ = ["RefTable"]
+
+
+class RefTable:
+    """The objects the caller lent out by reference, and the callbacks that reach them.
+
+    Attributes:
+        callbacks: callbacks answered so far (every one is a round trip over the link).
+        address: ``(host, port)`` the server should call back (set by :meth:`serve`; the engine may
+            point it at a shaped link in front of the callback server).
+    """
+
+    def __init__(self) -> None:
+        self._objects: dict[int, MutableSequence[bytes]] = {}
+        self._ids: dict[int, int] = {}
+        self._next = itertools.count(1)
+        self.callbacks = 0
+        self.address: tuple[str, int] = ("127.0.0.1", 0)
+
+    def handle(self, obj: MutableSequence[bytes]) -> Any:
+        """The ``sem_ref`` of ``obj`` (``REF_CALLBACK``); one id per object, kept while the table lives."""
+        api = interface()
+        ref_id = self._ids.get(id(obj))
+        if ref_id is None:
+            ref_id = self._ids[id(obj)] = next(self._next)
+            self._objects[ref_id] = obj
+        return (api.REF_CALLBACK, api.SemCallbackRef(self.address[0], self.address[1], ref_id))
+
+    def release(self) -> None:
+        """Forget every object (the handles given out no longer resolve)."""
+        self._objects.clear()
+        self._ids.clear()
+
+    def _obj(self, ref_id: int) -> MutableSequence[bytes]:
+        self.callbacks += 1
+        return self._objects[ref_id]
+
+    def handlers(self) -> dict[int, Callable[..., Any]]:
+        """The callback procedures by number."""
+        api = interface()
+        return {
+            api.CB_LENGTH: lambda ref_id: len(self._obj(ref_id)),
+            api.CB_READ: lambda at: self._obj(at.id)[at.index],
+            api.CB_WRITE: lambda put: self._obj(put.id).__setitem__(put.index, put.value),
+            api.CB_APPEND: lambda put: self._obj(put.id).append(put.value),
+        }
+
+    @contextmanager
+    def serve(self, serializer: Serializer | None = None) -> Iterator[Server]:
+        """Run the callback server (TCP, a free port on 127.0.0.1) in a thread while the block runs."""
+        server = Server(transports=("tcp",), serializer=serializer)
+        server.add(interface().SEMANTICS_CB_V1_PROGRAM, self.handlers())
+        with server.serve_in_thread():
+            self.address = ("127.0.0.1", server.port)
+            yield server

@@ -1,0 +1,63 @@
+"""Declaration of the rpc_semantics study: its world, kinds and metrics (cheap to import: no sockets, no numba).
+
+The study shares the rpc study's ``serializer`` kind (the same :class:`~distlab.component.Kind` object),
+as the oncrpc study does: the serializer lays out every call, reply and callback, so XDR (one canonical
+byte order) and NDR (the sender's order, the receiver makes it right) meet a peer of either byte order.
+"""
+
+from __future__ import annotations
+
+from distlab.component import Kind
+from distlab.rpc.study import STUDY as _RPC_STUDY
+from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
+from distlab.rpc_semantics.world import RpcSemanticsWorld
+from distlab.study import Figure, Metric, Study
+
+__all__ = ["METRICS", "STUDY"]
+
+METRICS = (
+    Metric("call_latency_p50_us", "median time of a logical call as the caller sees it (callbacks, binder "
+                                  "lookups and restoring included), in microseconds (timed)", log_scale=True),
+    Metric("call_latency_p99_us", "99th percentile of that time, in microseconds (timed)", log_scale=True),
+    Metric("calls_per_s", "logical calls per second over the trial's timed calls (timed)", better="higher",
+           log_scale=True),
+    Metric("bytes_on_wire", "bytes per logical call, both directions, record marks included: the call, its "
+                            "reply, binder lookups and callbacks", log_scale=True),
+    Metric("round_trips", "request-reply exchanges per logical call: calls, binder lookups and callbacks"),
+    Metric("callbacks", "callbacks from the server to the caller per logical call (global references)"),
+    Metric("result_correct", "share of calls after which the caller's objects and result equal what a local "
+                             "call leaves (1: the local-call semantics held every time)", better="higher"),
+    Metric("failed_calls", "logical calls given up (no server at the address the binding policy gave)",
+           figure=False),
+    Metric("local_call_ns", "median time of the same function called locally on a copy, in nanoseconds (timed)",
+           figure=False),
+    Metric("link_method", "how the link was made: 0 direct, 1 user-space relay, 2 netem "
+                          "(distlab.rpc_semantics.engine.LINK_METHODS)", better=None, figure=False),
+    Metric("stub_lines", "lines of generated code per IDL line over the system .x files (the boilerplate an "
+                         "IDL compiler saves; NaN until the counter exists)", better=None, figure=False),
+)
+"""The rpc_semantics study's metrics."""
+
+STUDY = Study(
+    name="rpc_semantics",
+    doc="RPC semantics on real calls: passing references, binding through a daemon, byte order, stubs",
+    world=RpcSemanticsWorld,
+    kinds=(
+        Kind("passing", Passing, "how reference parameters cross the wire (forbid, by value, copy-restore, "
+                                 "global references)"),
+        Kind("binding", Binding, "where each call goes: a static address or the binder's answer"),
+        Kind("stub", Stub, "the client's proxy and the server's export: generated from the IDL or reflective"),
+        Kind("call_mix", Workload, "the calls of a trial: append, a read-mostly lookup, an aliasing call"),
+        _RPC_STUDY.kind("serializer"),
+    ),
+    defaults={"passing": "copy_restore", "binding": "static", "stub": "generated", "call_mix": "append",
+              "serializer": "xdr"},
+    metrics=METRICS,
+    runner="distlab.rpc_semantics.engine:run_trial",
+    treatment="passing",
+    check="distlab.rpc_semantics.engine:check_case",
+    figures=(Figure("latency_vs_link", x="world.latency_ms", y="call_latency_p50_us",
+                    title="Median call latency against the link's one-way latency", panels="call_mix",
+                    kind="line"),),
+    baseline="copy_restore",
+)
