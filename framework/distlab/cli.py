@@ -18,7 +18,7 @@ from distlab.errors import ConfigError, DistlabError
 
 __all__ = ["VERBS", "main"]
 
-VERBS = ("plugins", "report", "experiment", "bench", "new")
+VERBS = ("plugins", "report", "experiment", "plan", "reproduce", "bench", "new")
 USAGE_EXIT = 2
 DEBUG_FLAG = "--debug"
 """Anywhere on the command line: each failed trial's traceback is logged as it happens (also in a
@@ -166,6 +166,10 @@ def _verb(verb: str, args: list[str]) -> int:
         return 0
     if verb == "experiment":
         return _experiment(args)
+    if verb == "plan":
+        return _plan(args)
+    if verb == "reproduce":
+        return _reproduce(args)
     if verb == "bench":
         from distlab.bench import main as bench_main
 
@@ -223,7 +227,99 @@ def _experiment(args: list[str]) -> int:
         if code != 0:
             return code
     from distlab.report import make_report
+    from distlab.reproduce import write_results_csv
 
     for path in make_report(runs, folder, analysis=analysis if analysis.is_file() else None):
         print(path)
+    print(write_results_csv(runs, folder))  # the numbers distlab reproduce compares with
     return 0
+
+
+def _plan(args: list[str]) -> int:
+    from distlab.host import get_registry
+    from distlab.hydra.examples import override_example
+
+    parser = argparse.ArgumentParser(
+        prog="distlab plan",
+        usage="distlab plan [--json] [--history DIR] [EXPERIMENT_DIR] [OVERRIDE ...]",
+        description="Say what a sweep would do, without running it: its cases (each checked as the sweep checks "
+        "it), how many are done or failed in the sweep directory, and how long the others would take, from the "
+        "durations earlier runs recorded.",
+        epilog=f"e.g. distlab plan {override_example(get_registry())} hydra.sweep.dir=multirun/mine; "
+        "distlab plan experiments/NAME",
+    )
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON (for scripts)")
+    parser.add_argument("--history", type=_path, action="append", default=[], metavar="DIR",
+                        help="a run or sweep directory (or a folder of them) whose recorded durations inform the "
+                             "estimate, besides the sweep directory's own (repeatable)")
+    # The sweep itself (an experiment folder, overrides, Hydra's flags) is left in order for Hydra's reader.
+    opts, words = parser.parse_known_args(args)
+    for folder in opts.history:
+        if not folder.is_dir():
+            raise ConfigError(f"--history {folder}: no such directory; give a run or sweep directory")
+    from distlab.hydra.flags import split
+
+    resume_note = None
+    config_dir: str | None
+    first = words[0] if words else ""
+    if first and not first.startswith(("-", "+", "~")) and "=" not in first:
+        if not Path(first).is_dir():
+            raise ConfigError(f"{first!r} is neither an experiment folder nor an override; give experiments/NAME "
+                              "and/or overrides as key=value")
+        folder = _experiment_folder(Path(first))
+        line = split(["--multirun", *words[1:]])
+        overrides = [f"hydra.sweep.dir={folder / 'runs'}", *line.overrides]
+        config_name, config_dir = "sweep", str(folder)
+        resume_note = "(distlab experiment starts afresh: only with --resume are they skipped)"
+    else:
+        line = split(["--multirun", *words])
+        overrides, config_name, config_dir = line.overrides, line.config_name, line.config_dir
+    if not line.runs:
+        raise ConfigError("distlab plan takes a sweep's overrides, not flags that only print (--cfg, --info, --help)")
+    from distlab.plan import format_plan, plan_sweep_dir
+
+    plan = plan_sweep_dir(overrides, config_name=config_name, config_dir=config_dir, history=opts.history)
+    if opts.json:
+        import json
+
+        print(json.dumps(plan.as_json(), indent=2))
+    else:
+        print(format_plan(plan, resume_note=resume_note))
+    return 0
+
+
+def _experiment_folder(path: Path) -> Path:
+    """An experiment folder given on the command line, resolved; a ConfigError if it has no sweep.yaml."""
+    if not (path / "sweep.yaml").is_file():
+        raise ConfigError(f"{path} has no sweep.yaml; an experiment folder holds its sweep config there")
+    return path.resolve()
+
+
+def _reproduce(args: list[str]) -> int:
+    from distlab.reproduce import BAND, RESULTS_CSV, SUBSETS
+
+    parser = argparse.ArgumentParser(
+        prog="distlab reproduce",
+        description=f"Run a committed experiment again in a temporary directory and compare every number with its "
+        f"committed results (DIR/{RESULTS_CSV}): metrics computed by the simulation exactly, metrics the study "
+        "declares measured (timed) per case within a band. Prints each difference (case, metric, committed, "
+        "reproduced); exit status 1 if any, 0 when every number reproduced.",
+    )
+    parser.add_argument("dir", type=_path, help="the experiment folder, e.g. experiments/NAME")
+    parser.add_argument("overrides", nargs="*", default=[], help="extra overrides, e.g. hydra/launcher=basic")
+    parser.add_argument("--subset", default=None, metavar="NAME",
+                        help=f"run the reduced sweep DIR/{SUBSETS}/NAME.yaml instead of the whole sweep and compare "
+                             "the trials it runs (e.g. --subset reproduce)")
+    parser.add_argument("--band", type=float, default=BAND, metavar="FACTOR",
+                        help=f"a measured metric's case mean must lie within this factor of the committed mean "
+                             f"(default {BAND:g})")
+    parser.add_argument("--keep", action="store_true", help="keep the reproduced sweep directory (its path is printed)")
+    opts = parser.parse_intermixed_args(args)
+    if not opts.dir.is_dir():
+        raise ConfigError(f"{opts.dir} is not a directory; give an experiment folder, e.g. experiments/NAME")
+    from distlab.reproduce import format_differences, reproduce
+
+    result = reproduce(_experiment_folder(opts.dir), subset=opts.subset, overrides=opts.overrides, band=opts.band,
+                       keep=opts.keep)
+    print(format_differences(result, band=opts.band))
+    return 1 if result.differences else 0
