@@ -110,7 +110,7 @@ def _trace_schema() -> dict[str, Any]:
     # Polars' dtypes for the trace, looked up once (Polars is imported only when a trial runs).
     import polars as pl
 
-    return {name: getattr(pl, dtype) for name, dtype in _TRACE_SCHEMA.items()}
+    return {name: getattr(pl, dtype)() for name, dtype in _TRACE_SCHEMA.items()}
 
 
 def check_case(world: MigrationWorld, components: Mapping[str, Any]) -> None:

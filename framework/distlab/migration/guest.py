@@ -150,14 +150,14 @@ class Guest:
     def uniform(self, rate: float, t0: float, t1: float, lo: int = 0, span: int | None = None, *, read: bool = False) -> None:
         """Accesses at ``rate`` per second, each to a page drawn uniformly from ``[lo, lo + span)``."""
         span = self._span(lo, span)
-        if read and self._mode == "source":
-            return  # reads cost nothing at the source (see the module's docstring)
+        if self._mode == "source":  # the pre-copy hot path: a write marks the bitmap, a read costs nothing
+            if not read:
+                k0, n = self._count(rate, t0, t1)
+                if n:
+                    self._mark(kernels.mark_uniform(self._write_state, n, lo, span, self._bitmap, self._versions), n)
+            return
         k0, n = self._count(rate, t0, t1)
         if n == 0:
-            return
-        if self._mode == "source":
-            if not read:
-                self._mark(kernels.mark_uniform(self._write_state, n, lo, span, self._bitmap, self._versions), n)
             return
         out = np.empty(n, dtype=np.int64)
         kernels.draw_uniform(self._state(read), lo, span, out)

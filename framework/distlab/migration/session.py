@@ -243,10 +243,13 @@ class Session:
 
     def rate_mbit_s(self, rate_limit_mbit_s: float | None = None) -> float:
         """The rate a pre-copy round runs at: the link, capped by the world's and the strategy's limits."""
-        rate = self.world.link.bandwidth_mbit_s
-        for cap in (self.world.link.precopy_rate_limit_mbit_s, rate_limit_mbit_s):
-            if cap is not None:
-                rate = min(rate, cap)
+        link = self.world.link
+        rate = link.bandwidth_mbit_s
+        cap = link.precopy_rate_limit_mbit_s
+        if cap is not None:
+            rate = min(rate, cap)
+        if rate_limit_mbit_s is not None:
+            rate = min(rate, rate_limit_mbit_s)
         return float(rate)
 
     # -- verbs ----------------------------------------------------------------------------------
