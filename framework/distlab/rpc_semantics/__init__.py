@@ -25,7 +25,7 @@ from distlab.rpc_semantics.functions import (
     run_local,
     snapshot,
 )
-from distlab.rpc_semantics.interface import IDL_PATH, interface
+from distlab.rpc_semantics.interface import IDL_PATH, MODULE_NAME, interface
 from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
 from distlab.rpc_semantics.world import RpcSemanticsWorld
 
@@ -33,6 +33,7 @@ __all__ = [
     "DIRECTIONS",
     "FUNCTIONS",
     "IDL_PATH",
+    "MODULE_NAME",
     "Binding",
     "BindingError",
     "Call",

@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable, MutableSequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from distlab.rpc_semantics.refs import RefTable
+if TYPE_CHECKING:  # the callback server imports sockets; a plugin's registration must not
+    from distlab.rpc_semantics.refs import RefTable
 
 __all__ = ["Directory", "Remote", "apply_delta"]
 
@@ -36,8 +37,7 @@ class Directory:
 
     Attributes:
         static: the server's address known before the trial started.
-        lookup: asks the binder for the server's current address (one round trip each time);
-            raises :class:`~distlab.rpc_semantics.errors.BindingError` if it knows none.
+        ask: the function behind :meth:`lookup`.
         lookups: lookups made so far.
     """
 
@@ -46,7 +46,11 @@ class Directory:
     lookups: int = 0
 
     def lookup(self) -> tuple[str, int]:
-        """The binder's answer (counted)."""
+        """The binder's answer for the server's current address (counted; one round trip).
+
+        Raises:
+            BindingError: the binder knows no such program.
+        """
         self.lookups += 1
         return self.ask()
 

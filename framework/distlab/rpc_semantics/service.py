@@ -127,6 +127,10 @@ class _CallbackList(MutableSequence[bytes]):
         """Append ``value`` (CB_APPEND: the callback program appends only)."""
         self._cb(interface().CB_APPEND, interface().SemPut(self._id, 0, value))
 
+    def append(self, value: bytes) -> None:
+        """One CB_APPEND (MutableSequence's own append would ask the length first: a second callback)."""
+        self.insert(0, value)
+
     def extend(self, values: Any) -> None:
         """One CB_APPEND per element."""
         for value in values:

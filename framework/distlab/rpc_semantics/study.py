@@ -23,7 +23,8 @@ METRICS = (
            log_scale=True),
     Metric("bytes_on_wire", "bytes per logical call, both directions, record marks included: the call, its "
                             "reply, binder lookups and callbacks", log_scale=True),
-    Metric("round_trips", "request-reply exchanges per logical call: calls, binder lookups and callbacks"),
+    Metric("round_trips", "request-reply exchanges per logical call: calls (attempts that found no server included), "
+                          "binder lookups and callbacks"),
     Metric("callbacks", "callbacks from the server to the caller per logical call (global references)"),
     Metric("result_correct", "share of calls after which the caller's objects and result equal what a local "
                              "call leaves (1: the local-call semantics held every time)", better="higher"),

@@ -28,5 +28,5 @@ class RpcSemanticsWorld:
         "client's); XDR always sends big-endian", choices=BYTE_ORDERS)
     move_every: int = param(0, "restart the server on another port after every this many calls (0: never)",
                             ge=0, le=1_000_000)
-    warmup_calls: int = param(5, "calls made and discarded before the timed ones (connections, caches)",
+    warmup_calls: int = param(5, "copies of the first call made and discarded before the timed ones (connections, caches)",
                               ge=0, le=10_000)

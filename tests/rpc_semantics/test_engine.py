@@ -1,0 +1,57 @@
+"""Whole trials: server and binder in their own processes, the engine's metrics, binding and byte order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from distlab.rpc_semantics import PointerParameterError, RpcSemanticsWorld
+from distlab.rpc_semantics.engine import check_case, run_trial
+from distlab_rpc_semantics.binding import BinderCached, Static
+from distlab_rpc_semantics.params import AliasParams, AppendParams
+from distlab_rpc_semantics.passing import CopyRestore, Forbid, GlobalRef
+from distlab_rpc_semantics.stubs import Generated
+from distlab_rpc_semantics.workloads import Alias, Append
+from distlab_serializers.ndr import Ndr
+from distlab_serializers.params import NdrParams
+from distlab_serializers.xdr import Xdr
+
+SMALL = Append(AppendParams(list_length=50, element_bytes=16, fraction_changed=0.1))
+
+
+def _components(**over: Any) -> dict[str, Any]:
+    base = {"passing": CopyRestore(), "binding": Static(), "stub": Generated(), "call_mix": SMALL, "serializer": Xdr()}
+    return {**base, **over}
+
+
+def test_binder_cached_recovers_when_the_server_moves() -> None:
+    world = RpcSemanticsWorld(calls=12, move_every=4, warmup_calls=1)
+    cached = run_trial(world, _components(binding=BinderCached()), seed=1).metrics
+    assert cached["failed_calls"] == 0 and cached["result_correct"] == 1.0
+    # 12 calls; after each of the two moves, the attempt on the old connection and one lookup (the
+    # warm-up made the first lookup, which is not counted).
+    assert cached["round_trips"] == pytest.approx((12 + 2 * 2) / 12)
+    static = run_trial(world, _components(binding=Static()), seed=1).metrics
+    assert static["failed_calls"] == 8  # after the first move, nothing answers at the old address
+
+
+def test_cross_endian_ndr_peer_and_a_shaped_link() -> None:
+    world = RpcSemanticsWorld(calls=5, warmup_calls=1, peer_byte_order="big", latency_ms=1.0)
+    m = run_trial(world, _components(serializer=Ndr(NdrParams(byte_order="little"))), seed=2).metrics
+    assert m["result_correct"] == 1.0 and m["failed_calls"] == 0
+    assert m["link_method"] == 1  # the user-space relay (no netem on this kernel)
+    assert m["call_latency_p50_us"] >= 2000  # a round trip crosses the 1 ms link twice
+
+
+def test_global_references_count_their_callbacks() -> None:
+    world = RpcSemanticsWorld(calls=4, warmup_calls=0)
+    m = run_trial(world, _components(passing=GlobalRef(), call_mix=Alias(AliasParams(list_length=8))), seed=3).metrics
+    assert m["callbacks"] == 2 and m["round_trips"] == 3 and m["result_correct"] == 1.0
+    m = run_trial(world, _components(call_mix=Alias(AliasParams(list_length=8))), seed=3).metrics
+    assert m["callbacks"] == 0 and m["result_correct"] == 0.0  # copy-restore loses mark_a
+
+
+def test_forbid_fails_the_case_before_anything_runs() -> None:
+    with pytest.raises(PointerParameterError, match="passing=forbid"):
+        check_case(RpcSemanticsWorld(), _components(passing=Forbid()))
