@@ -111,9 +111,10 @@ def test_two_cases_at_one_job_number_never_collide(tmp_path: Path, registry) -> 
 
 def test_rerunning_a_failed_case_replaces_it_in_place(tmp_path: Path, registry) -> None:
     root = tmp_path / "sweep"
-    run_case(_case(registry, explode=True), root / "0", root=root)  # failed: not finished, so re-run
-    again = run_case(_case(registry, explode=True), root / "0", root=root)
-    assert again.status == FAILED
+    first = run_case(_case(registry, explode=True), root / "0", root=root)  # failed: not finished
+    inode = (first.job_dir / store.PROVENANCE).stat().st_ino
+    again = run_case(_case(registry, explode=True), root / "0", root=root, retry_failed=True)  # so re-run if asked
+    assert again.status == FAILED and (again.job_dir / store.PROVENANCE).stat().st_ino != inode
     assert [p.name for p in root.iterdir() if p.name.startswith("case-")] == [again.job_dir.name]
 
 

@@ -26,7 +26,7 @@ from distlab.study import Study
 __all__ = ["Case", "file_sha256", "resolve_case", "trial_seed"]
 
 # Top-level keys of the primary config that are not a kind, the study or the world.
-RUN_KEYS = ("seed", "repeats", "force")
+RUN_KEYS = ("seed", "repeats", "force", "retry_failed", "trial_timeout_s", "provenance")
 MAX_REPEATS = 10_000
 """The most trials a case may run (a sweep of 10**8 trials would run for days before anything is reported)."""
 

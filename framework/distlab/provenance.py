@@ -1,16 +1,28 @@
-"""Provenance: where a job's numbers came from, written beside them as provenance.json."""
+"""Provenance: where a job's numbers came from, written beside them as provenance.json.
+
+Everything machine-dependent is read in the process that ran the case (a launcher's worker, perhaps on
+another host), when its provenance is written: the versions of the libraries that compute and store
+the numbers, the CPU, core count and memory, the host's name (unless switched off with
+``provenance.hostname=false``) and the Hydra launcher the job ran under.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import platform
+import socket
 import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["code_version", "module_code", "now", "provenance"]
+__all__ = ["LIBRARIES", "code_version", "libraries", "machine", "module_code", "now", "provenance"]
+
+LIBRARIES = ("numpy", "numba", "scipy", "polars", "hydra-core", "omegaconf", "pluggy")
+"""The distributions whose versions every provenance record holds: what computes, aggregates and
+configures the numbers (distlab's own version and commit are under ``code``)."""
 
 # Files that do not change what a plugin computes: caches that Python and Numba write beside it.
 _NOT_CODE = {".pyc", ".pyo", ".nbi", ".nbc"}
@@ -111,17 +123,89 @@ def _git(folder: Path) -> dict[str, Any]:
     return out
 
 
-def provenance(**fields: Any) -> dict[str, Any]:
-    """A provenance record: the given fields plus code version, Python and platform.
+@functools.cache
+def libraries() -> dict[str, str | None]:
+    """The installed version of each of :data:`LIBRARIES` (None for one that is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+@functools.cache
+def _machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        # What this process may use (a container's or taskset's share), which can be fewer.
+        "cpu_count_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+    }
+    return info
+
+
+def machine(*, hostname: bool = True) -> dict[str, Any]:
+    """The machine this process runs on: CPU model, core counts, memory, and its host name.
+
+    Args:
+        hostname: record the host's name (``provenance.hostname=false`` leaves it out, e.g. before
+            results are published); when False the key ``hostname`` is None.
+
+    Returns:
+        ``{"hostname", "cpu_model", "cpu_count", "cpu_count_usable", "memory_bytes"}``; a value the
+        platform does not tell is None.
+    """
+    return {"hostname": socket.gethostname() if hostname else None, **_machine()}
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name: Linux's /proc/cpuinfo, else what the platform module says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "Processor", "cpu model"):
+                    return value.strip()
+    except OSError:
+        pass  # not Linux: below
+    return platform.processor() or None
+
+
+def _memory_bytes() -> int | None:
+    """The machine's physical memory in bytes (None where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def provenance(*, hostname: bool = True, launcher: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A provenance record: the given fields plus code version, libraries, Python, platform and machine.
+
+    Call it in the process that ran the case: the libraries and the machine are this process's.
 
     The runner's fields include ``config`` (the resolved config, input files by the path given) and
     ``input_files`` (``{key: {"path": absolute path, "sha256": hex}}`` for each input file the config names,
     see :meth:`distlab.case.Case.input_files`): the config says what was asked for, the hashes what was read.
+
+    Args:
+        hostname: record the host's name (see :func:`machine`).
+        launcher: the Hydra launcher the job ran under (``basic``, ``joblib``, ...), as the job's Hydra
+            config names it; None outside Hydra (a case run from Python).
+        **fields: the case's own fields.
     """
     return {
         **fields,
         "code": code_version(),
+        "libraries": libraries(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "host": machine(hostname=hostname),
+        "launcher": launcher,
     }

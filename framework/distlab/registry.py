@@ -22,7 +22,8 @@ __all__ = ["PluginInfo", "PluginLoadWarning", "Registrar", "Registry"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Hydra's own config groups and our top-level keys can't be used as kind names.
-_RESERVED = {"hydra", "study", "world", "seed", "repeats", "force", "defaults"}
+_RESERVED = {"hydra", "study", "world", "seed", "repeats", "force", "retry_failed", "trial_timeout_s", "provenance",
+             "defaults"}
 
 
 class PluginLoadWarning(UserWarning):

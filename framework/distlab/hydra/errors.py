@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["explain"]
 
-_RUN_KEYS = ("seed", "repeats", "force")
+_RUN_KEYS = ("seed", "repeats", "force", "retry_failed", "trial_timeout_s", "provenance")
 _GRAMMAR = "Hydra's override grammar: https://hydra.cc/docs/advanced/override_grammar/basic/"
 _OMEGACONF_TYPES = {"Integer": "an integer", "Float": "a number", "String": "a string", "Boolean": "a boolean"}
 

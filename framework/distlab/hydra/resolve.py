@@ -11,6 +11,7 @@ from distlab.case import Case, resolve_case
 from distlab.errors import ConfigError, ParameterError
 from distlab.hydra.examples import world_example
 from distlab.registry import Registry
+from distlab.runner import run_options
 
 __all__ = ["case_from_config"]
 
@@ -35,9 +36,7 @@ def case_from_config(cfg: DictConfig, choices: Mapping[str, str | None], registr
         ParameterError: naming the key, the value and what is allowed.
         ConfigError: for a world chosen apart from its study.
     """
-    force = cfg.get("force", False)
-    if not isinstance(force, bool):  # YAML's "no" or "2" must not quietly mean "re-run everything"
-        raise ParameterError("force", force, "true or false")
+    run_options(cfg)  # force, retry_failed, trial_timeout_s, provenance.hostname: checked before any job runs
     study = registry.study(str(cfg.get("study")))
     world = choices.get("world")
     if world and world != study.name:

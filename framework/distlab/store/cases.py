@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from distlab.status import OK
+from distlab.status import FAILED, OK
 from distlab.store.files import fsync_dir, json_bytes, read_json, store_error
 from distlab.store.lock import STATE_DIR, kill_point, sweep_lock, try_lock
 
@@ -49,6 +49,7 @@ __all__ = [
     "commit_case",
     "file_sha256",
     "find_case",
+    "find_failed_case",
     "is_case_dir",
     "link_job",
     "read_provenance",
@@ -189,6 +190,33 @@ def find_case(root: Path, case_id: str) -> Path | None:
     if folder.is_dir():
         return folder if _finished(folder, case_id) else None
     return _legacy_case(root, case_id)
+
+
+def find_failed_case(root: Path, case_id: str) -> Path | None:
+    """The directory of ``case_id`` under ``root`` if it holds a case that failed deterministically.
+
+    That is: an intact provenance record of this case (its files match their SHA-256) with status
+    ``failed`` and ``failed_deterministically`` true, which the runner records when every failed trial
+    raised an error of its own making (see :mod:`distlab.runner`). A re-run keeps such a case rather than
+    running it again, unless asked to retry.
+
+    Args:
+        root: the run or sweep directory.
+        case_id: the case looked up.
+
+    Returns:
+        ``root/case-<case_id>``, or None (no such case, another status, a failure that may not happen
+        again, a record written before the distinction, or damaged files).
+    """
+    folder = case_dir(root, case_id)
+    try:
+        record = read_provenance(folder / PROVENANCE)
+    except (OSError, ProvenanceError):
+        return None
+    if (record["case_id"] != case_id or record.get("status") != FAILED
+            or record.get("failed_deterministically") is not True):
+        return None
+    return folder if case_problem(folder, record) is None else None
 
 
 def _legacy_case(root: Path, case_id: str) -> Path | None:

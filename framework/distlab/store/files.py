@@ -15,7 +15,7 @@ import errno
 import io
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +101,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _new_temporary(path)
     except OSError as err:
         raise store_error(err, path) from err
     try:
@@ -116,6 +116,24 @@ def write_bytes(path: Path, data: bytes) -> None:
             raise store_error(err, path) from err
         raise
     fsync_dir(path.parent)
+
+
+def _new_temporary(path: Path) -> tuple[int, str]:
+    """Create a new, empty temporary file beside ``path``, with the mode any tool's new file gets.
+
+    Not ``tempfile.mkstemp``: it creates files with mode 0600 whatever the umask, so results written
+    through it could not be read by a group that shares the sweep directory. Asking the kernel for mode
+    0666 leaves the umask to take away what it should (0644 under umask 022, 0600 under 077), as for
+    a file written by ``open``. The name is random and ``O_EXCL`` refuses one that exists.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue  # a name another writer drew: draw again
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
 
 
 def write_json(path: Path, value: Any) -> None:

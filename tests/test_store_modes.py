@@ -1,0 +1,50 @@
+"""Files distlab writes follow the umask (issue 15), as any other tool's: 0644 under 022, 0600 under 077."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from distlab import store
+
+
+@pytest.fixture(params=[0o022, 0o077], ids=["022", "077"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    old = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_atomic_writes_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    store.write_bytes(tmp_path / "a.bin", b"x")
+    store.write_json(tmp_path / "b.json", {"a": 1})
+    assert _mode(tmp_path / "a.bin") == _mode(tmp_path / "b.json") == 0o666 & ~umask
+    store.write_bytes(tmp_path / "a.bin", b"y")  # replacing keeps to the umask too
+    assert _mode(tmp_path / "a.bin") == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_a_sweep_and_its_report_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    from testkit import toy_sweep
+
+    from distlab.report import make_report
+
+    root = toy_sweep(tmp_path / "sweep", repeats=2)
+    store.plan_sweep(root, ["a1"])
+    written = make_report(root, tmp_path / "report")
+    files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()] + [p for p in written if p.is_file()]
+    assert any(p.name == store.RESULTS for p in files) and any(p.name == "plan.json" for p in files)
+    wrong = {str(p): oct(_mode(p)) for p in files if _mode(p) != 0o666 & ~umask}
+    assert not wrong
+    dirs = [p for p in root.rglob("*") if p.is_dir() and not p.is_symlink()]
+    assert all(_mode(d) == 0o777 & ~umask for d in dirs)
