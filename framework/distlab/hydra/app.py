@@ -32,7 +32,7 @@ from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.progress import tracking
 from distlab.hydra.resolve import case_from_config
 from distlab.hydra.workers import guarded_launchers, job_finished, job_started
-from distlab.runner import run_case
+from distlab.runner import run_case, run_options
 from distlab.status import FAILED, OK
 
 __all__ = ["run", "task"]
@@ -159,7 +159,10 @@ def task(cfg: DictConfig) -> str:
     if multirun:
         job_started(root, hc.job.num, case.case_id)  # in a launcher's worker: for the main process, if it dies
     began = time.monotonic()
-    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=cfg.get("force") is True)
+    options = run_options(cfg)
+    outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=options.force,
+                       retry_failed=options.retry_failed, trial_timeout_s=options.trial_timeout_s,
+                       hostname=options.hostname, launcher=hc.runtime.choices.get("hydra/launcher"))
     if multirun:  # for the main process: a lost worker's jobs, and the progress lines
         job_finished(root, hc.job.num, str(outcome.status), case_id=outcome.case_id,
                      seconds=time.monotonic() - began)
