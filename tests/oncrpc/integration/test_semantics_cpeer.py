@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_the_s390x_peer_is_a_big_endian_s390x_executable(peer: Peer) -> None:
             described = subprocess.run(["file", str(peer.binary)], capture_output=True, text=True).stdout
             assert "MSB" in described and "S/390" in described, described
     else:
-        assert order == __import__("sys").byteorder
+        assert order == sys.byteorder
 
 
 # -- the semantics, written again here from semantics.x's comment, to check the C against ---------
