@@ -21,6 +21,15 @@ How distlab keeps the sweep going (:func:`guarded_launchers`, around Hydra in :f
   failed case; and a case that only died of its neighbours' memory gets to finish. A lost case is so
   run at most twice in one command, never in a loop.
 
+Launchers whose workers the main process does not start (Ray's, whose workers a cluster's raylet starts,
+perhaps on other hosts; submitit's, whose jobs SLURM starts) pickle the task function and run it
+elsewhere; a worker there inherits nothing of the main process's environment. So the launcher gets the
+task function wrapped in a :class:`SweepTask`, which carries the main process's pid and host with it and,
+in the worker, sets distlab's environment variables as the main process has them (the sweep's pid
+:data:`SWEEP_PID_ENV`, the plugins to load) before the job runs: jobs leave their markers wherever they
+run (the sweep directory must then be on a file system the workers share, as their results must). The
+plugin manager is not pickled with it: :func:`distlab.host.get_registry` builds it afresh in the worker.
+
 Why the wrapper sits on ``Plugins.instantiate_launcher``: Hydra admits launcher classes only from the
 ``hydra_plugins`` namespace, and distlab ships none; wrapping the launcher instance Hydra's sweeper
 asks for is the one seam that keeps ``hydra/launcher=joblib`` (and any other launcher) as it is.
@@ -50,6 +59,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -69,8 +79,8 @@ from omegaconf import DictConfig, open_dict
 
 from distlab.status import FAILED
 
-__all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "SWEEP_PID_ENV", "GuardedLauncher", "guarded_launchers", "job_finished",
-           "job_started", "watch_parent"]
+__all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "SWEEP_PID_ENV", "GuardedLauncher", "SweepTask", "guarded_launchers",
+           "job_finished", "job_started", "watch_parent"]
 
 log = logging.getLogger("distlab")
 
@@ -86,9 +96,12 @@ PARENT_POLL_S = 0.5
 
 _JOBS = "jobs"
 _watching = False
+_elsewhere = False  # this process runs jobs of a sweep whose main process is on another host
+_ENV_PREFIX = "DISTLAB_"  # the environment a sweep's workers get from its main process (SweepTask)
 
 GUARDIAN = r"""
 import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process says it
 main, me, poll = int(sys.argv[1]), os.getpid(), float(sys.argv[2])
 def stat(pid):  # (parent pid, start time) of a process, or None once it is gone
     try:
@@ -131,7 +144,7 @@ milliseconds."""
 def _markers(root: Path) -> Path | None:
     """This worker's marker folder for the sweep in ``root``, or None outside a launcher's worker."""
     main = os.environ.get(SWEEP_PID_ENV)
-    if not main or main == str(os.getpid()):
+    if not main or (main == str(os.getpid()) and not _elsewhere):
         return None
     from distlab.store import STATE_DIR
 
@@ -147,7 +160,7 @@ def job_started(root: Path, num: int, case_id: str) -> None:
     if folder is None:
         return
     main = int(os.environ[SWEEP_PID_ENV])
-    if os.getppid() == main:  # a worker the main process started (not one of a launcher's own servers)
+    if os.getppid() == main and not _elsewhere:  # a worker the main process started (not a launcher's server)
         watch_parent(main)
     from distlab.store import write_json
 
@@ -196,6 +209,54 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="distlab-parent-watchdog", daemon=True).start()
 
 
+class SweepTask:
+    """The task function as a launcher's workers get it: it tells each worker which sweep it serves.
+
+    Picklable (launchers pickle the task function to run it in their workers), it carries the main
+    process's distlab environment (every ``DISTLAB_*`` variable: the plugins to load, ``--debug``, the
+    sweep's pid :data:`SWEEP_PID_ENV`) and host name, and sets that environment in the worker before the
+    job runs. So, whatever started the worker (the main process under joblib or submitit's local
+    executor; a Ray cluster's raylet; SLURM), jobs mark their start and end for the main process
+    (:func:`job_started`, :func:`job_finished`), and the worker's registry loads the plugins the main
+    process checked the cases against. A worker on another host may have the main process's pid; the
+    host name tells them apart.
+
+    Args:
+        task: Hydra's task function (distlab's, :func:`distlab.hydra.app.task` behind ``hydra.main``).
+        pid: the sweep's main process.
+        host: the host name of the main process.
+        env: the main process's ``DISTLAB_*`` environment variables (with :data:`SWEEP_PID_ENV`).
+    """
+
+    def __init__(self, task: TaskFunction, pid: int, host: str, env: dict[str, str]) -> None:
+        self.task = task
+        self.pid = pid
+        self.host = host
+        self.env = env
+
+    def __call__(self, cfg: DictConfig) -> Any:
+        """Run the job in this process, in the sweep's distlab environment."""
+        global _elsewhere
+        here = socket.gethostname()
+        if self.pid != os.getpid() or self.host != here:
+            _elsewhere = self.host != here
+            mine = {key: value for key, value in os.environ.items() if key.startswith(_ENV_PREFIX)}
+            if mine != self.env:
+                for key in mine.keys() - self.env.keys():
+                    del os.environ[key]
+                os.environ.update(self.env)
+                from distlab import host
+
+                host.reset()  # a registry built in this worker before, from other variables, is not the sweep's
+        return self.task(cfg)
+
+
+def _sweep_task(task: TaskFunction) -> SweepTask:
+    """``task`` wrapped for the workers of a sweep whose main process is this one."""
+    env = {key: value for key, value in os.environ.items() if key.startswith(_ENV_PREFIX)}
+    return SweepTask(task, os.getpid(), socket.gethostname(), env)
+
+
 # -- in the main process --------------------------------------------------------------------------
 
 
@@ -212,7 +273,9 @@ def guarded_launchers() -> Iterator[None]:
 
     def instantiate_launcher(*, hydra_context: HydraContext, task_function: TaskFunction,
                              config: DictConfig) -> Launcher:
-        inner = original(hydra_context=hydra_context, task_function=task_function, config=config)
+        # A launcher's workers may be anywhere: they learn which sweep they serve from the task they get.
+        inner = original(hydra_context=hydra_context, task_function=_sweep_task(task_function), config=config)
+        _existing_ray_cluster(inner)
         if not isinstance(inner, BasicLauncher) and not guardians and sys.platform.startswith("linux"):
             guardians.append(subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARDIAN, str(os.getpid()),
                                                str(PARENT_POLL_S)], stdin=subprocess.DEVNULL))
@@ -232,6 +295,22 @@ def guarded_launchers() -> Iterator[None]:
             os.environ.pop(SWEEP_PID_ENV, None)
         else:
             os.environ[SWEEP_PID_ENV] = saved
+
+
+def _existing_ray_cluster(launcher: Launcher) -> None:
+    """Let hydra-ray-launcher (1.2.2) join an existing cluster (``hydra.launcher.ray.init.address=...``).
+
+    It passes ``object_store_memory`` (75 MiB) to every ``ray.init``, which Ray refuses when it joins a
+    cluster ("When connecting to an existing cluster, object_store_memory must not be provided"; Hydra's
+    issue 2893, fixed after 1.2.2). With an address and no ``object_store_memory`` of the user's, the key
+    is set to None, which the launcher keeps and Ray reads as "not given", as the issue's workaround does.
+    """
+    if not type(launcher).__module__.startswith("hydra_plugins.hydra_ray_launcher."):
+        return
+    init = getattr(getattr(launcher, "ray_cfg", None), "init", None)
+    if isinstance(init, DictConfig) and init.get("address") and "object_store_memory" not in init:
+        with open_dict(init):
+            init.object_store_memory = None
 
 
 class GuardedLauncher(Launcher):
