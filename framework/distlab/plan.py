@@ -87,8 +87,12 @@ class SweepPlan:
         cases: its distinct cases, in sweep order.
         sweep_dir: the sweep directory, as the sweep would resolve it now.
         done: case ids with complete results in the sweep directory (a re-run skips them).
-        failed_before: case ids whose earlier run there failed (a re-run runs them again).
+        failed_before: case ids whose earlier run there failed.
+        failed_kept: those of them that failed deterministically (every failed trial raised an error of
+            its own making, as the runner records it): a re-run keeps them unless ``retry_failed=true``;
+            the others (a time limit, a lost worker) run again.
         force: whether the sweep runs every case even if it is done (``force=true``).
+        retry_failed: whether it runs again the cases that failed deterministically (``retry_failed=true``).
         estimate: the time estimate for the cases to run.
     """
 
@@ -97,13 +101,23 @@ class SweepPlan:
     sweep_dir: Path | None
     done: frozenset[str]
     failed_before: frozenset[str]
+    failed_kept: frozenset[str]
     force: bool
+    retry_failed: bool
     estimate: Estimate
+
+    @property
+    def skipped(self) -> frozenset[str]:
+        """The case ids a re-run would not run: done, and failed deterministically unless retried."""
+        if self.force:
+            return frozenset()
+        return self.done if self.retry_failed else self.done | self.failed_kept
 
     @property
     def to_run(self) -> list[CasePlan]:
         """The cases the sweep would run."""
-        return list(self.cases) if self.force else [c for c in self.cases if c.case_id not in self.done]
+        skipped = self.skipped
+        return [c for c in self.cases if c.case_id not in skipped]
 
     def as_json(self) -> dict[str, Any]:
         """The plan as plain values (what ``distlab plan --json`` prints)."""
@@ -112,11 +126,14 @@ class SweepPlan:
             "combinations": self.combinations,
             "cases": len(self.cases),
             "sweep_dir": None if self.sweep_dir is None else str(self.sweep_dir),
-            "done": len(self.done) if not self.force else 0,
+            "done": len(self.done),
             "failed_before": len(self.failed_before),
+            "failed_kept": len(self.failed_kept),
+            "skipped": len(self.skipped),
             "to_run": len(self.to_run),
             "trials_to_run": sum(c.trials for c in self.to_run),
             "force": self.force,
+            "retry_failed": self.retry_failed,
             "estimate_s": est.seconds,
             "estimate_basis": {"own": est.own, "by_components": est.by_components, "by_study": est.by_study,
                                "unknown": est.unknown, "earlier_runs": est.earlier},
@@ -124,7 +141,7 @@ class SweepPlan:
 
 
 def resolve_sweep(overrides: Sequence[str], *, config_name: str = "config",
-                  config_dir: str | None = None) -> tuple[int, list[CasePlan], Path | None, bool]:
+                  config_dir: str | None = None) -> tuple[int, list[CasePlan], Path | None, dict[str, bool]]:
     """Resolve and check every case of a sweep with the fast preflight, keeping what planning needs.
 
     Args:
@@ -134,7 +151,8 @@ def resolve_sweep(overrides: Sequence[str], *, config_name: str = "config",
 
     Returns:
         The number of combinations, the distinct cases in sweep order, the sweep directory (None if
-        the config names none) and whether ``force=true``.
+        the config names none) and the run options that decide what a re-run skips (``force``,
+        ``retry_failed``: whether each is true).
 
     Raises:
         ConfigError: what preflight refuses, in its words.
@@ -145,12 +163,11 @@ def resolve_sweep(overrides: Sequence[str], *, config_name: str = "config",
     from distlab.hydra.preflight import cases, check_cases, expand, parse, preflight
 
     registry = stored_registry()
-    found: dict[str, CasePlan] = {}
+    seen: list[Case] = []
 
     def keep(resolved: Iterable[tuple[tuple[str, ...], Case]]) -> Iterator[tuple[tuple[str, ...], Case]]:
         for combo, case in resolved:
-            if case.case_id not in found:
-                found[case.case_id] = _case_plan(case)
+            seen.append(case)
             yield combo, case
 
     try:
@@ -160,7 +177,7 @@ def resolve_sweep(overrides: Sequence[str], *, config_name: str = "config",
             ids = check_cases(keep(cases(composer, plan, registry)))
             first = composer.compose([*plan.fixed, *(axis[0] for axis in plan.axes)])
             folder = first.hydra.sweep.dir
-            force = first.get("force") is True
+            options = {key: first.get(key) is True for key in ("force", "retry_failed")}
     except ConfigError:
         raise
     except Exception:
@@ -168,12 +185,16 @@ def resolve_sweep(overrides: Sequence[str], *, config_name: str = "config",
         # one (it fails the same way), so a plan's error reads exactly as the sweep's would.
         preflight(overrides, multirun=True, config_name=config_name, config_dir=config_dir)
         raise
-    return plan.total, [found[i] for i in ids], Path(str(folder)) if folder else None, force
+    # A case id costs about half a millisecond (it hashes the config): when no two combinations coincide,
+    # the i-th distinct id is the i-th case's and none is computed again.
+    found = {i: _case_plan(case, i) for i, case in zip(ids, seen)} if len(ids) == len(seen) else \
+        {case.case_id: _case_plan(case, case.case_id) for case in reversed(seen)}
+    return plan.total, [found[i] for i in ids], Path(str(folder)) if folder else None, options
 
 
-def _case_plan(case: Case) -> CasePlan:
+def _case_plan(case: Case, case_id: str) -> CasePlan:
     choice = tuple(sorted((kind, comp.name) for kind, (comp, _) in case.components.items()))
-    return CasePlan(case.case_id, (case.study.name, choice), case.repeats)
+    return CasePlan(case_id, (case.study.name, choice), case.repeats)
 
 
 def past_durations(folders: Iterable[Path]) -> list[tuple[str, Choice, float]]:
@@ -292,29 +313,39 @@ def plan_sweep_dir(overrides: Sequence[str], *, config_name: str = "config", con
     Raises:
         ConfigError: what preflight refuses (an unknown name, a bad parameter), before anything is read.
     """
-    combinations, case_plans, folder, force = resolve_sweep(overrides, config_name=config_name,
-                                                            config_dir=config_dir)
+    combinations, case_plans, folder, options = resolve_sweep(overrides, config_name=config_name,
+                                                              config_dir=config_dir)
     done: set[str] = set()
     failed: set[str] = set()
+    kept: set[str] = set()
     if folder is not None and folder.is_dir():
         for case in case_plans:
             if store.find_case(folder, case.case_id) is not None:
                 done.add(case.case_id)
-            elif _failed_before(folder, case.case_id):
+                continue
+            how = _failed_before(folder, case.case_id)
+            if how is not None:
                 failed.add(case.case_id)
-    to_run = case_plans if force else [c for c in case_plans if c.case_id not in done]
+                if how:
+                    kept.add(case.case_id)
+    plan = SweepPlan(combinations, tuple(case_plans), folder, frozenset(done), frozenset(failed), frozenset(kept),
+                     options["force"], options["retry_failed"], Estimate(None, 0, 0, 0, 0, 0))
     past = past_durations([*([folder] if folder is not None else []), *history])
-    return SweepPlan(combinations, tuple(case_plans), folder, frozenset(done), frozenset(failed), force,
-                     estimate(to_run, past))
+    return dataclasses.replace(plan, estimate=estimate(plan.to_run, past))
 
 
-def _failed_before(root: Path, case_id: str) -> bool:
-    """Whether the case's directory under ``root`` holds a run recorded as failed."""
+def _failed_before(root: Path, case_id: str) -> bool | None:
+    """Whether the case's directory under ``root`` holds a failed run: None if not, else whether it failed
+    deterministically with intact files (what a re-run keeps; the store's rule, read here so that a plan
+    only reads)."""
+    folder = store.case_dir(root, case_id)
     try:
-        record = store.read_provenance(store.case_dir(root, case_id) / store.PROVENANCE)
+        record = store.read_provenance(folder / store.PROVENANCE)
     except (OSError, store.ProvenanceError):
-        return False
-    return record.get("case_id") == case_id and record.get("status") == FAILED
+        return None
+    if record.get("case_id") != case_id or record.get("status") != FAILED:
+        return None
+    return record.get("failed_deterministically") is True and store.case_problem(folder, record) is None
 
 
 def format_plan(plan: SweepPlan, *, resume_note: str | None = None) -> str:
@@ -335,14 +366,18 @@ def format_plan(plan: SweepPlan, *, resume_note: str | None = None) -> str:
              + (f"; sweep directory {plan.sweep_dir}" if plan.sweep_dir is not None else "")]
     if plan.sweep_dir is None or not plan.sweep_dir.is_dir():
         lines.append("  done:     0 (the sweep directory does not exist yet)")
-    elif plan.force:
-        lines.append(f"  done:     {len(plan.done):,}, but force=true runs every case again")
     else:
-        lines.append(f"  done:     {len(plan.done):,} (complete results in the sweep directory; a re-run skips them)")
-    if resume_note and plan.done and not plan.force:
+        lines.append(f"  done:     {len(plan.done):,} (complete results in the sweep directory; "
+                     + ("but force=true runs every case again)" if plan.force else "a re-run skips them)"))
+    if resume_note and plan.skipped:
         lines.append(f"            {resume_note}")
     if plan.failed_before:
-        lines.append(f"  failed:   {len(plan.failed_before):,} (failed before; a re-run runs them again)")
+        again = len(plan.failed_before) - len(plan.failed_kept)
+        if plan.force or plan.retry_failed or not plan.failed_kept:
+            lines.append(f"  failed:   {len(plan.failed_before):,} (failed before; a re-run runs them again)")
+        else:
+            lines.append(f"  failed:   {len(plan.failed_before):,} (failed before: {len(plan.failed_kept):,} "
+                         f"deterministically, kept unless retry_failed=true; {again:,} run again)")
     to_run = plan.to_run
     lines.append(f"  to run:   {len(to_run):,} cases, {sum(c.trials for c in to_run):,} trials")
     lines.append("  estimate: " + _format_estimate(plan.estimate, len(to_run)))
