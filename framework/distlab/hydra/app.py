@@ -2,13 +2,18 @@
 
 Exit status (README, "Exit status"): 0 when everything ran, 2 for a usage error (raised as a
 :class:`~distlab.errors.ConfigError` for the command line to report), and 1 when a single run had a
-failed trial. In a sweep, failures are data: the sweep goes on and exits 0.
+failed trial. In a sweep, failures are data: the sweep goes on and exits 0. Ctrl-C (SIGINT) stops the
+command with one line, what finished and the command that resumes the sweep, and exit status 130
+(128 + SIGINT, as a shell reports a command the signal ended).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import re
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -29,9 +34,10 @@ from distlab.hydra.config_store import stored_registry
 from distlab.hydra.errors import explain
 from distlab.hydra.flags import split
 from distlab.hydra.preflight import Checked, preflight
-from distlab.hydra.progress import tracking
+from distlab.hydra.progress import Progress, tracking
 from distlab.hydra.resolve import case_from_config
-from distlab.hydra.workers import guarded_launchers, job_finished, job_started
+from distlab.hydra.sweeper import preflighted, register_sweeper
+from distlab.hydra.workers import SWEEP_PID_ENV, guarded_launchers, job_finished, job_started
 from distlab.runner import run_case, run_options
 from distlab.status import FAILED, OK
 
@@ -40,6 +46,8 @@ __all__ = ["run", "task"]
 log = logging.getLogger("distlab")
 
 USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130
+"""The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a command that signal ended."""
 
 
 def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
@@ -56,11 +64,17 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     Raises:
         ConfigError: an unknown name, an invalid parameter or flags that do not go together.
     """
+    began = time.monotonic()
     stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
+    register_sweeper()  # hydra/sweeper=distlab, the default (sweeper.py)
     line = split(args)
-    if checked is None and line.runs:
-        checked = preflight(line.overrides, multirun=line.multirun, config_name=line.config_name,
-                            config_dir=line.config_dir)
+    try:
+        if checked is None and line.runs:
+            checked = preflight(line.overrides, multirun=line.multirun, config_name=line.config_name,
+                                config_dir=line.config_dir)
+    except KeyboardInterrupt:
+        print("distlab: interrupted while checking the cases; nothing ran", file=sys.stderr)
+        return INTERRUPTED_EXIT
     package = line.flag("--package", "-p")
     if package and not line.runs:
         _check_package(package, line.overrides, line.config_name, line.config_dir)
@@ -78,12 +92,17 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     hydra_main = hydra.main(version_base=None, config_path=f"pkg://{CONFIG_MODULE}", config_name="config")(job)
     saved = sys.argv
     sys.argv = ["distlab", *args]  # Hydra reads its command line from sys.argv
+    progress: Progress | None = None
     try:
         total = checked.total if checked is not None and line.multirun else None
         # A launcher's lost worker fails its case, not the sweep (see workers.py); one line per finished job
-        # (progress.py).
-        with tracking(total), guarded_launchers():
+        # (progress.py); the sweeper does not compose again the cases preflight checked (sweeper.py).
+        with tracking(total, began) as progress, guarded_launchers(), \
+                (preflighted() if checked is not None else contextlib.nullcontext()):
             hydra_main()
+    except KeyboardInterrupt:
+        print(_interrupted(progress, args, line.multirun, checked, line.config_name, line.config_dir), file=sys.stderr)
+        return INTERRUPTED_EXIT
     except SystemExit as exit_:
         code = int(exit_.code or 0) if isinstance(exit_.code, int) else 1
         # With --cfg, --info or --help nothing runs: what Hydra refuses there (a --package the config lacks)
@@ -105,8 +124,40 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
                           "the file Hydra saved in a job directory's .hydra/ folder") from None
     finally:
         sys.argv = saved
+    if progress is not None:
+        print(progress.summary(checked.sweep_dir if checked is not None else None), file=sys.stderr)
     # A single run is one experiment a script may depend on: its failure is the command's.
     return 1 if FAILED in statuses else 0
+
+
+def _interrupted(progress: Progress | None, args: Sequence[str], multirun: bool, checked: Checked | None,
+                 config_name: str, config_dir: str | None) -> str:
+    """The one line after Ctrl-C: what finished, and the command that resumes (finished cases are skipped)."""
+    if not multirun or checked is None:
+        return "distlab: interrupted; the case did not finish (run the command again to run it)"
+    resume = _resume_command(args, checked, config_name, config_dir)
+    if progress is None:
+        return f"distlab: interrupted; resume with: {resume}"
+    return progress.interrupted(resume)
+
+
+def _resume_command(args: Sequence[str], checked: Checked, config_name: str, config_dir: str | None) -> str:
+    """The command that runs the sweep's cases not yet finished: the same one, in the same sweep directory.
+
+    A case whose results are in the sweep directory is skipped, so the same command again resumes; the
+    directory is pinned (a ``${now:...}`` in it would name another). An experiment's sweep (``distlab
+    experiment DIR``, which runs ``--config-dir DIR --config-name sweep`` into ``DIR/runs``) resumes with
+    its own verb's ``--resume``, which keeps ``DIR/runs``.
+    """
+    sweep_dir = checked.sweep_dir
+    if config_dir and config_name == "sweep" and sweep_dir and Path(sweep_dir) == Path(config_dir) / "runs":
+        flags = {"--multirun", "-m", "--config-dir", "-cd", "--config-name", "-cn", config_dir, config_name}
+        extra = [a for a in args if a not in flags and not a.startswith(("hydra.sweep.dir=", "--config-"))]
+        return shlex.join(["distlab", "experiment", config_dir, "--resume", *extra])
+    pinned = [a for a in args if not a.startswith("hydra.sweep.dir=")]
+    if sweep_dir:
+        pinned.append(_sweep_dir_override(sweep_dir, plain=True))
+    return shlex.join(["distlab", *pinned])
 
 
 def _check_package(package: str, overrides: Sequence[str], config_name: str, config_dir: str | None) -> None:
@@ -137,8 +188,18 @@ def _plan(args: Sequence[str], checked: Checked) -> list[str]:
     if checked.case_ids:
         plan_sweep(sweep_dir, list(checked.case_ids))
     # A later override wins in Hydra: this one repeats the user's own, or fixes ${now:...} to preflight's second.
-    quoted = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")  # a comma or space must not split it
-    return [*args, f"hydra.sweep.dir='{quoted}'"]
+    return [*args, _sweep_dir_override(str(sweep_dir))]
+
+
+def _sweep_dir_override(sweep_dir: str, *, plain: bool = False) -> str:
+    """``hydra.sweep.dir='DIR'``, quoted for Hydra's grammar: a comma or space in DIR must not split it.
+
+    With ``plain``, a DIR of letters, digits and ``/._-~+:@%`` only goes unquoted (a command shown to a person).
+    """
+    if plain and re.fullmatch(r"[\w/.~+:@%-]+", sweep_dir):
+        return f"hydra.sweep.dir={sweep_dir}"
+    quoted = sweep_dir.replace("\\", "\\\\").replace("'", "\\'")
+    return f"hydra.sweep.dir='{quoted}'"
 
 
 def task(cfg: DictConfig) -> str:
@@ -157,6 +218,7 @@ def task(cfg: DictConfig) -> str:
     root = Path(hc.sweep.dir) if hc.mode == RunMode.MULTIRUN else job_dir
     multirun = hc.mode == RunMode.MULTIRUN
     if multirun:
+        _leave_ctrl_c_to_the_main_process()
         job_started(root, hc.job.num, case.case_id)  # in a launcher's worker: for the main process, if it dies
     began = time.monotonic()
     options = run_options(cfg)
@@ -170,6 +232,22 @@ def task(cfg: DictConfig) -> str:
     if hc.mode != RunMode.MULTIRUN:
         print(_summary(outcome.job_dir, case))
     return str(outcome.status)
+
+
+def _leave_ctrl_c_to_the_main_process() -> None:
+    """In a launcher's worker, ignore SIGINT from now on.
+
+    Ctrl-C reaches every process of the terminal's process group. The sweep's main process says what
+    finished and stops its launcher, which ends the workers; a worker's own KeyboardInterrupt would only
+    print a traceback (between two jobs, loky's worker loop has no handler for it).
+    """
+    import os
+    import signal
+    import threading
+
+    main = os.environ.get(SWEEP_PID_ENV)
+    if main and main != str(os.getpid()) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _summary(job_dir: Path, case: Case) -> str:

@@ -21,6 +21,7 @@ from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig
 
 from distlab.errors import ConfigError
+from distlab.hydra.sweeper import store_sweeper
 
 __all__ = ["CONFIG_MODULE", "Composer", "composing"]
 
@@ -86,6 +87,7 @@ def composing(config_name: str = "config", config_dir: str | None = None) -> Ite
         The composer.
     """
     GlobalHydra.instance().clear()
+    store_sweeper()  # distlab's primary config chooses hydra/sweeper=distlab
     if config_dir:
         # As with `--config-dir`: the primary config comes from that folder, which may extend
         # distlab's own (`defaults: [config, ...]`) and add presets.

@@ -21,13 +21,17 @@ How the main process learns that a job finished:
   never slows a job; it stops when the sweep ends.
 
 On by default, also where stderr is not a terminal (a CI log gets one line per job); ``DISTLAB_PROGRESS=0``
-turns it off.
+turns the per-job lines off. The jobs are counted either way, for the sweep's last line (:meth:`Progress.summary`,
+or :meth:`Progress.interrupted` after Ctrl-C):
+
+    distlab: sweep done in 42.0 s: 6 ok, 1 failed, 1 skipped (8 cases); report: distlab report multirun/2026-11-30/12-00-00
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 import threading
 import time
@@ -35,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from distlab.status import SKIPPED
+from distlab.status import FAILED, OK, SKIPPED
 
 __all__ = ["ENV", "POLL_S", "Progress", "current", "enabled", "report", "tracking"]
 
@@ -60,6 +64,11 @@ def report(num: int, case_id: str, status: str, seconds: float | None) -> None:
         progress.finished(num, {"case_id": case_id, "status": status, "seconds": seconds})
 
 
+def _wall(seconds: float) -> str:
+    """A command's wall time: ``4.2 s`` under a minute, else as :func:`_duration`."""
+    return f"{seconds:.1f} s" if seconds < 59.95 else _duration(seconds)
+
+
 def _duration(seconds: float) -> str:
     """``42 s``, ``3 min 5 s``, ``2 h 10 min``."""
     s = round(seconds)
@@ -76,11 +85,17 @@ class Progress:
     Args:
         total: the number of jobs Hydra launches.
         out: where the lines go (stderr).
+        lines: print one line per finished job (else only count them, for the summary).
+        began: when the command started (``time.monotonic()``), for the wall time; now by default.
     """
 
-    def __init__(self, total: int, out: TextIO | None = None) -> None:
+    def __init__(self, total: int, out: TextIO | None = None, *, lines: bool = True,
+                 began: float | None = None) -> None:
         self.total = total
         self.out = out
+        self.lines = lines  # one line per job (else only counted)
+        self.began = time.monotonic() if began is None else began
+        self.statuses: dict[str, int] = {}  # finished jobs by status
         self.pid = os.getpid()
         self.parallel: int | None = None  # jobs run at once, when the launcher says
         self.folder: Path | None = None
@@ -123,6 +138,9 @@ class Progress:
             self._seen.add(num)
             k = len(self._seen)
             status = str(record.get("status", "?"))
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if not self.lines:
+                return
             case_id = record.get("case_id", "?")
             seconds = record.get("seconds")
             if status == SKIPPED:
@@ -144,6 +162,47 @@ class Progress:
             with contextlib.suppress(OSError, ValueError):
                 out.write(f"distlab: [{k}/{self.total}] {what}{tail}\n")
                 out.flush()
+
+    # -- the last line ----------------------------------------------------------------------------
+
+    @property
+    def done(self) -> int:
+        """How many jobs finished (ok, failed or skipped)."""
+        return len(self._seen)
+
+    def counts(self) -> str:
+        """``6 ok, 1 failed, 1 skipped`` (and any other status a job returned)."""
+        with self._lock:
+            counts = dict(self.statuses)
+        parts = [f"{counts.pop(status, 0)} {status}" for status in (OK, FAILED, SKIPPED)]
+        parts += [f"{n} {status}" for status, n in sorted(counts.items())]
+        return ", ".join(parts)
+
+    def summary(self, sweep_dir: str | None) -> str:
+        """The sweep's last line: counts by status, wall time and the command that makes the report.
+
+        Args:
+            sweep_dir: the sweep directory (Hydra's ``hydra.sweep.dir``), if known.
+        """
+        wall = _wall(time.monotonic() - self.began)
+        line = f"distlab: sweep done in {wall}: {self.counts()} ({self.total} cases)"
+        if self.done < self.total:
+            line += f"; {self.total - self.done} did not report"
+        if sweep_dir:
+            line += f"; report: distlab report {shlex.quote(sweep_dir)}"
+        return line
+
+    def interrupted(self, resume: str | None) -> str:
+        """The line after Ctrl-C: what finished, and the command that goes on where the sweep stopped.
+
+        Args:
+            resume: the command that resumes the sweep (finished cases are skipped), if known.
+        """
+        wall = _wall(time.monotonic() - self.began)
+        line = f"distlab: interrupted after {wall}: {self.done} of {self.total} cases done ({self.counts()})"
+        if resume:
+            line += f"; resume with: {resume}"
+        return line
 
     # -- the thread -------------------------------------------------------------------------------
 
@@ -168,13 +227,21 @@ class Progress:
 
 
 @contextlib.contextmanager
-def tracking(total: int | None) -> Iterator[Progress | None]:
-    """Within the block, the sweep's finished jobs are counted and printed (unless turned off, :data:`ENV`)."""
+def tracking(total: int | None, began: float | None = None) -> Iterator[Progress | None]:
+    """Within the block, the sweep's finished jobs are counted and printed (the lines unless turned off, :data:`ENV`).
+
+    Args:
+        total: the number of jobs, for a sweep (None or 0: nothing is counted).
+        began: when the command started (``time.monotonic()``), for the wall time.
+
+    Yields:
+        The progress (None outside a sweep, or inside one already counted).
+    """
     global _current
-    if not total or not enabled() or _current is not None:
+    if not total or _current is not None:
         yield None
         return
-    progress = Progress(total)
+    progress = Progress(total, lines=enabled(), began=began)
     _current = progress
     progress.start()
     try:
