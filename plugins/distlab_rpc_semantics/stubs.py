@@ -20,6 +20,8 @@ class Generated:
         params: its parameters (none).
     """
 
+    by_number = True
+
     def __init__(self, params: GeneratedParams | None = None) -> None:
         self.params = params or GeneratedParams()
 
@@ -44,6 +46,8 @@ class Dynamic:
     Args:
         params: its parameters (none).
     """
+
+    by_number = False
 
     def __init__(self, params: DynamicParams | None = None) -> None:
         self.params = params or DynamicParams()

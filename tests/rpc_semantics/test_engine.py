@@ -55,3 +55,27 @@ def test_global_references_count_their_callbacks() -> None:
 def test_forbid_fails_the_case_before_anything_runs() -> None:
     with pytest.raises(PointerParameterError, match="passing=forbid"):
         check_case(RpcSemanticsWorld(), _components(passing=Forbid()))
+
+
+def test_the_c_peer_takes_only_what_rpcgen_speaks() -> None:
+    from distlab.errors import ConfigError
+    from distlab_rpc_semantics.stubs import Dynamic
+
+    world = RpcSemanticsWorld(peer="c_s390x")
+    with pytest.raises(ConfigError, match="XDR only"):
+        check_case(world, _components(serializer=Ndr()))
+    with pytest.raises(ConfigError, match="dynamic stub"):
+        check_case(world, _components(stub=Dynamic()))
+    check_case(world, _components())
+
+
+def test_a_big_endian_c_peer_gives_the_same_semantics() -> None:
+    from distlab.rpc_semantics.cpeer import missing
+
+    reason = missing("s390x")
+    if reason is not None:
+        pytest.skip(reason)
+    world = RpcSemanticsWorld(calls=3, warmup_calls=0, peer="c_s390x")
+    alias = Alias(AliasParams(list_length=8))
+    assert run_trial(world, _components(passing=GlobalRef(), call_mix=alias), seed=4).metrics["result_correct"] == 1.0
+    assert run_trial(world, _components(call_mix=alias), seed=4).metrics["result_correct"] == 0.0

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import statistics
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from distlab.errors import ConfigError
 from distlab.oncrpc.errors import ProgUnavailError, TransportError
 from distlab.rpc.kinds import Serializer
 from distlab.rpc_semantics.context import Directory, Remote
@@ -36,11 +39,12 @@ from distlab.rpc_semantics.serverproc import ServerSpec
 from distlab.rpc_semantics.world import RpcSemanticsWorld
 from distlab.study import TrialResult
 
-__all__ = ["LINK_METHODS", "check_case", "matches_local", "peer_serializer", "run_trial"]
+__all__ = ["LINK_METHODS", "check_case", "matches_local", "peer_serializer", "run_trial", "stub_lines"]
 
 LINK_METHODS = ("direct", "relay", "netem")
 """The ways a link can be made, in the order of the ``link_method`` column's codes (0, 1, 2)."""
 
+_SWITCH_S = 0.0002  # the GIL switch interval during a trial (see run_trial)
 _MAX_ATTEMPTS = 4  # a call tried this many times (rebinding in between) is given up
 
 
@@ -49,8 +53,22 @@ def check_case(world: RpcSemanticsWorld, components: Mapping[str, Any]) -> None:
 
     Raises:
         PointerParameterError: ``passing=forbid`` and a parameter the callee writes.
+        ConfigError: a C peer with another serializer than XDR or another stub than the generated one
+            (rpcgen's server speaks XDR and knows procedures by number), or a byte order for it.
     """
     components["passing"].check(components["call_mix"].signature())
+    if world.peer != "python":
+        ser = components["serializer"]
+        # By class name: the framework does not import plugins, and XDR is the built-in serializer "xdr".
+        if type(ser).__name__ != "Xdr":
+            raise ConfigError(f"world.peer={world.peer} is rpcgen's server, which speaks XDR only; "
+                              f"serializer={type(ser).__name__.lower()} needs world.peer=python")
+        if not getattr(components["stub"], "by_number", False):
+            raise ConfigError(f"world.peer={world.peer} serves semantics.x by procedure number; the dynamic stub "
+                              "needs world.peer=python")
+        if world.peer_byte_order != "same":
+            raise ConfigError(f"world.peer_byte_order={world.peer_byte_order} applies to world.peer=python; "
+                              f"the C peer's order is its machine's (world.peer={world.peer})")
 
 
 def peer_serializer(serializer: Serializer, byte_order: str) -> Serializer:
@@ -83,6 +101,34 @@ def matches_local(call: Call, result: Any, expected: Any, local_args: Mapping[st
     return bool(result == expected)
 
 
+class _CPeer:
+    """The C peer (:mod:`distlab.rpc_semantics.cpeer`) behind the interface of :class:`ServerProcess`.
+
+    Its callbacks are not metered (it is not distlab's code): :meth:`stats` says ``None`` for their bytes.
+    """
+
+    def __init__(self, arch: str, binder: tuple[str, int] | None) -> None:
+        from distlab.rpc_semantics.cpeer import build, serve
+
+        self._stack = contextlib.ExitStack()
+        tcp, _ = self._stack.enter_context(serve(build(arch), binder[1] if binder else None))
+        self.port = tcp
+
+    def stats(self) -> dict[str, int | None]:
+        """Nothing is known of the callbacks' bytes."""
+        return {"callbacks": None, "calls": None, "bytes_out": None, "bytes_in": None}
+
+    def stop(self) -> None:
+        """Stop the peer (SIGTERM: it unregisters from the binder)."""
+        self._stack.close()
+
+
+def _start_server(peer: str, spec: ServerSpec) -> Any:
+    if peer == "python":
+        return ServerProcess(spec).start()
+    return _CPeer(peer.removeprefix("c_"), spec.binder)
+
+
 class _Trial:
     """The running parts of one trial and their counters."""
 
@@ -101,7 +147,7 @@ class _Trial:
             self.binder = stack.enter_context(BinderProcess())
         self.spec = ServerSpec(peer_serializer(self.serializer, world.peer_byte_order), self.stub,
                                self.binder.address if self.binder else None)
-        self.server = ServerProcess(self.spec).start()
+        self.server = _start_server(world.peer, self.spec)
         stack.callback(lambda: self.server.stop())
         self.refs = RefTable()
         stack.enter_context(self.refs.serve(self.serializer))
@@ -110,7 +156,7 @@ class _Trial:
         self.directory = Directory(("127.0.0.1", self.server.port), self._ask)
         self.clients: list[MeteredClient] = []
         self.conns: dict[tuple[str, int], tuple[MeteredClient, Any]] = {}
-        self.server_stats: list[dict[str, int]] = []
+        self.server_stats: list[dict[str, Any]] = []
         stack.callback(self._close)
 
     def _ask(self) -> tuple[str, int]:
@@ -162,17 +208,21 @@ class _Trial:
         self.server_stats.append(self.server.stats())
         old = self.server.port
         self.server.stop()
-        self.server = ServerProcess(self.spec).start()
+        self.server = _start_server(self.world.peer, self.spec)
         while self.server.port == old:  # the kernel may hand the freed port out again: "moved" means moved
             self.server.stop()
-            self.server = ServerProcess(self.spec).start()
+            self.server = _start_server(self.world.peer, self.spec)
 
-    def counters(self) -> dict[str, int]:
-        """Calls, bytes and callbacks so far (the server's figures as of its last stats)."""
+    def counters(self) -> dict[str, float]:
+        """Calls, bytes and callbacks so far (the server's figures as of its last stats).
+
+        The bytes of a C peer's callbacks are not known: with callbacks, bytes are NaN.
+        """
+        unknown = any(s["bytes_out"] is None for s in self.server_stats) and self.refs.callbacks > 0
         return {
             "calls": sum(c.calls for c in self.clients),
-            "bytes": sum(c.bytes_out + c.bytes_in for c in self.clients)
-            + sum(s["bytes_out"] + s["bytes_in"] for s in self.server_stats),
+            "bytes": float("nan") if unknown else sum(c.bytes_out + c.bytes_in for c in self.clients)
+            + sum(s["bytes_out"] + s["bytes_in"] for s in self.server_stats if s["bytes_out"] is not None),
             "callbacks": self.refs.callbacks,
         }
 
@@ -193,6 +243,11 @@ def run_trial(world: RpcSemanticsWorld, components: Mapping[str, Any], seed: int
     correct = np.zeros(len(calls), dtype=bool)
     failed = 0
     with contextlib.ExitStack() as stack:
+        # The link's relay and the callback server are threads of this process: a thread waiting for
+        # the GIL while the caller computes would add up to the switch interval (5 ms) to a hop.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_S)
+        stack.callback(sys.setswitchinterval, interval)
         trial = _Trial(world, components, stack)
         # Warm-up: the first call again on copies of its arguments (connections, the server's first
         # decode); not NULL, which NDR cannot answer (an empty reply has no format label).
@@ -234,17 +289,28 @@ def run_trial(world: RpcSemanticsWorld, components: Mapping[str, Any], seed: int
         "failed_calls": failed,
         "local_call_ns": float(statistics.median(local_ns.tolist())),
         "link_method": LINK_METHODS.index(link_method) if link_method in LINK_METHODS else -1,
-        "stub_lines": _stub_lines(),
+        "stub_lines": stub_lines()[0],
+        "stub_lines_rpcgen": stub_lines()[1],
     }
     trace = pl.DataFrame({"call": np.arange(n), "latency_us": lat_us, "local_call_ns": local_ns,
                           "result_correct": correct})
     return TrialResult(metrics=metrics, trace=trace)
 
 
-def _stub_lines() -> float:
-    """Generated lines per IDL line over the system ``.x`` files (the counter of :mod:`distlab.oncrpc`), or NaN."""
+@functools.cache
+def stub_lines() -> tuple[float, float]:
+    """Generated lines per IDL line over the system's ``.x`` files: distlab's IDL compiler, and rpcgen's C.
+
+    Pooled (all generated lines over all IDL lines of the files both compile), from
+    :mod:`distlab.oncrpc.idl.stub_lines`; computed once per process (it compiles every file). NaN where
+    the counter or rpcgen is missing.
+    """
     try:
-        from distlab.oncrpc.idl.stub_lines import stub_lines_per_idl_line
-    except ImportError:  # not there yet: the column stays empty rather than made up
-        return float("nan")
-    return float(stub_lines_per_idl_line())
+        from distlab.oncrpc.idl.stub_lines import system_table
+    except ImportError:  # the counter is another issue's work: the column stays empty rather than made up
+        return (float("nan"), float("nan"))
+    rows = [r for r in system_table() if r.distlab_lines is not None and r.idl_lines]
+    ours = sum(r.distlab_lines or 0 for r in rows) / max(1, sum(r.idl_lines for r in rows))
+    with_c = [r for r in rows if r.rpcgen_lines is not None]
+    theirs = (sum(r.rpcgen_lines or 0 for r in with_c) / sum(r.idl_lines for r in with_c)) if with_c else float("nan")
+    return (ours, theirs)

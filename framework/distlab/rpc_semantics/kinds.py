@@ -77,6 +77,11 @@ class Stub(Protocol):
         ``caller.call(program, procedure, *args)``.
         ``serve(server, service) -> None``: export ``service``'s procedures on ``server`` (in the
         server process). The component is pickled to reach that process.
+
+    Optional:
+        ``by_number``: an attribute, true if the proxy calls ``SEMANTICS_V1``'s procedures by their
+        numbers with the IDL's types (as rpcgen's stubs do), so that any server of ``semantics.x``, the
+        C peer included, can answer it; false or absent otherwise.
     """
 
     def client(self, caller: Any) -> Any:

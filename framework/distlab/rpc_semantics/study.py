@@ -17,10 +17,12 @@ __all__ = ["METRICS", "STUDY"]
 
 METRICS = (
     Metric("call_latency_p50_us", "median time of a logical call as the caller sees it (callbacks, binder "
-                                  "lookups and restoring included), in microseconds (timed)", log_scale=True),
-    Metric("call_latency_p99_us", "99th percentile of that time, in microseconds (timed)", log_scale=True),
+                                  "lookups and restoring included), in microseconds (timed)", log_scale=True,
+           measured=True),
+    Metric("call_latency_p99_us", "99th percentile of that time, in microseconds (timed)", log_scale=True,
+           measured=True),
     Metric("calls_per_s", "logical calls per second over the trial's timed calls (timed)", better="higher",
-           log_scale=True),
+           log_scale=True, measured=True),
     Metric("bytes_on_wire", "bytes per logical call, both directions, record marks included: the call, its "
                             "reply, binder lookups and callbacks", log_scale=True),
     Metric("round_trips", "request-reply exchanges per logical call: calls (attempts that found no server included), "
@@ -31,11 +33,14 @@ METRICS = (
     Metric("failed_calls", "logical calls given up (no server at the address the binding policy gave)",
            figure=False),
     Metric("local_call_ns", "median time of the same function called locally on a copy, in nanoseconds (timed)",
-           figure=False),
+           figure=False, measured=True),
     Metric("link_method", "how the link was made: 0 direct, 1 user-space relay, 2 netem "
                           "(distlab.rpc_semantics.engine.LINK_METHODS)", better=None, figure=False),
-    Metric("stub_lines", "lines of generated code per IDL line over the system .x files (the boilerplate an "
-                         "IDL compiler saves; NaN until the counter exists)", better=None, figure=False),
+    Metric("stub_lines", "lines of Python distlab's IDL compiler generates per IDL line, pooled over the system's "
+                         ".x files (the boilerplate a stub compiler saves; the same in every row)", better=None,
+           figure=False),
+    Metric("stub_lines_rpcgen", "lines of C rpcgen generates (-h -c -l -m) per IDL line over the same files "
+                                "(NaN without rpcgen)", better=None, figure=False),
 )
 """The rpc_semantics study's metrics."""
 

@@ -6,9 +6,10 @@ import dataclasses
 
 from distlab.params import param
 
-__all__ = ["BYTE_ORDERS", "RpcSemanticsWorld"]
+__all__ = ["BYTE_ORDERS", "PEERS", "RpcSemanticsWorld"]
 
 BYTE_ORDERS = ("same", "little", "big")
+PEERS = ("python", "c_native", "c_s390x")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +27,10 @@ class RpcSemanticsWorld:
     peer_byte_order: str = param(
         "same", "the server's byte order when the serializer has one (NDR: the sender's order; 'same': the "
         "client's); XDR always sends big-endian", choices=BYTE_ORDERS)
+    peer: str = param(
+        "python", "the server: distlab's ('python'), or the C peer built by rpcgen from semantics.x, native or for "
+        "big-endian s390x run under qemu-user (XDR only; see distlab.rpc_semantics.cpeer)", choices=PEERS)
     move_every: int = param(0, "restart the server on another port after every this many calls (0: never)",
                             ge=0, le=1_000_000)
-    warmup_calls: int = param(5, "copies of the first call made and discarded before the timed ones (connections, caches)",
-                              ge=0, le=10_000)
+    warmup_calls: int = param(5, "copies of the first call made and discarded before the timed ones (connections, "
+                                 "caches)", ge=0, le=10_000)
