@@ -156,6 +156,28 @@ def test_sync_count_and_send_match(bits: list[int], clear_zero: bool, seed: int)
 
 
 @SETTINGS
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.booleans(), st.integers(0, 2**32))
+def test_sync_arrive_matches_its_twin_and_a_sync(bits: list[int], clear_zero: bool, seed: int) -> None:
+    # Post-copy's sync into arrival times: inf exactly at the dirty pages, -1 elsewhere (whatever the
+    # array held before), the bitmap cleared and the zero flags of dirty pages cleared, as sync_dirty does.
+    rng = np.random.default_rng(seed)
+    pages = len(bits)
+    zero = (rng.random(pages) < 0.3).astype(np.uint8)
+    runs = []
+    for mod in (K, R):
+        bm, z = _packed(bits), zero.copy()
+        arrive = rng.random(pages)  # garbage: every element must be written
+        n = mod.sync_arrive(bm, arrive, z, clear_zero)
+        assert not bm.any()
+        runs.append((int(n), arrive, z))
+    (na, aa, za), (nb, ab, zb) = runs
+    assert na == nb == sum(bits) and np.array_equal(aa, ab) and np.array_equal(za, zb)
+    assert np.array_equal(aa, np.where(np.array(bits, dtype=bool), np.inf, -1.0))
+    bm, z, out = _packed(bits), zero.copy(), np.zeros(pages, np.int64)
+    assert K.sync_dirty(bm, out, z, clear_zero) == na and np.array_equal(z, za)
+
+
+@SETTINGS
 @given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.integers(0, 2**32), st.booleans(), st.booleans(),
        st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_sync_send_matches_a_sync_then_a_send(bits: list[int], seed: int, clear_zero: bool, has_zero: bool,

@@ -27,6 +27,7 @@ __all__ = [
     "postcopy_replay",
     "send_pages",
     "splitmix64",
+    "sync_arrive",
     "sync_dirty",
     "sync_send",
 ]
@@ -170,6 +171,18 @@ def sync_dirty(bitmap: np.ndarray, out: np.ndarray, zero: np.ndarray, clear_zero
     bitmap[:] = 0
     for k, p in enumerate(pages):
         out[k] = p
+        if clear_zero:
+            zero[p] = 0
+    return len(pages)
+
+
+def sync_arrive(bitmap: np.ndarray, arrive: np.ndarray, zero: np.ndarray, clear_zero: bool) -> int:
+    """Twin of :func:`distlab.migration.kernels.sync_arrive`."""
+    pages = _pages_of(bitmap)
+    bitmap[:] = 0
+    arrive[:] = -1.0
+    for p in pages:
+        arrive[p] = math.inf
         if clear_zero:
             zero[p] = 0
     return len(pages)

@@ -185,7 +185,8 @@ class Session:
         self._sent = _NO_BITMAP
         self._sent_all = False
         # The dirty page indices (8 bytes a page), made only for what needs them as a list: the rounds
-        # that skip re-dirtied pages, and post-copy; a plain round syncs and sends in one pass.
+        # that skip re-dirtied pages; a plain round syncs and sends in one pass, and post-copy syncs
+        # straight into its arrival times.
         self._idx_array: np.ndarray | None = None
         self.src_versions = np.zeros(self.pages, dtype=np.int64) if check else _NO_VERSIONS
         self.dst_versions = np.full(self.pages, -1, dtype=np.int64) if check else _NO_VERSIONS
@@ -416,14 +417,13 @@ class Session:
         latency = link.latency_ms / 1e3
         if self._sent.size:
             self.metrics["pages_resent"] += int(kernels.mark_sent(self._bitmap, self._sent))
-        idx = self._idx()
-        n = kernels.sync_dirty(self._bitmap, idx, self._zero, self._clear_zero())
+        # Per page, when it arrives at the destination: inf while still at the source (the dirty pages),
+        # -1 for those already there; written whole by the sync, with no list of the missing pages.
+        arrive = np.empty(self.pages)
+        n = kernels.sync_arrive(self._bitmap, arrive, self._zero, self._clear_zero())
         if self._sent_all:
             self.metrics["pages_resent"] += n  # every page was sent before: each one still here is a re-send
         self._sent_all = True  # (or the first sync: it took every page, none sent before)
-        missing = idx[:n]  # not a copy: nothing syncs the bitmap into the index array after the switch-over
-        arrive = np.full(self.pages, -1.0)
-        arrive[missing] = np.inf
         state_s = self.state_bytes / bw
         self.metrics["bytes_sent"] += self.state_bytes
         self.metrics["downtime_s"] = state_s + latency + self.resume_s
@@ -499,7 +499,7 @@ class Session:
             raise PluginError("the migration is over: a strategy ends it once, with stop_and_copy() or postcopy()")
 
     def _idx(self) -> np.ndarray:
-        # The index scratch, allocated on first use (a plain pre-copy migration never needs it).
+        # The index scratch, allocated on first use (only rounds that skip re-dirtied pages need it).
         if self._idx_array is None:
             self._idx_array = np.empty(self.pages, dtype=np.int64)
         return self._idx_array
