@@ -68,29 +68,66 @@ def is_report_dir(folder: Path) -> bool:
 
 
 def _candidates(run_dir: Path) -> tuple[list[Path], list[Path], list[str] | None]:
-    """Folders with provenance.json, folders with results.parquet alone, and the union of sweep plans."""
-    folders: list[Path] = []
-    orphans: list[Path] = []
+    """Folders with provenance.json, folders with results.parquet alone, and the union of sweep plans.
+
+    The walk costs one directory listing per folder that is not a case directory, and one ``stat`` per
+    case directory: a case directory (``case-<id>/``, written whole by the store) holds files only, so
+    it is not listed, only asked for its provenance. Links are not followed: each case is found once,
+    by its path. Strings, not :class:`~pathlib.Path` objects, until the end: a sweep may hold 100,000
+    cases.
+    """
+    folders: list[str] = []
+    orphans: list[str] = []
     plans: list[list[str]] = []
     link = run_dir / store.JOB_LINK
     # One Hydra job directory: its case lives beside it, under the sweep directory.
-    if link.is_symlink() and (link / store.PROVENANCE).is_file():
-        folders.append(link.resolve())
-    for here, dirs, names in os.walk(run_dir):  # links are not followed: each case is found once, by its path
-        folder = Path(here)
+    linked = link.resolve() if link.is_symlink() and (link / store.PROVENANCE).is_file() else None
+    stack = [str(run_dir)]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = [(e.name, _is_dir(e)) for e in listing]
+        except OSError:
+            continue  # unreadable or vanished: nothing of it can be reported
+        names = {name for name, is_dir in entries if not is_dir}
+        dirs = sorted(name for name, is_dir in entries if is_dir)
         if store.STATE_DIR in dirs:
-            plan = store.read_plan(folder)
+            plan = store.read_plan(Path(here))
             if plan is not None:
                 plans.append(plan)
-        dirs[:] = sorted(d for d in dirs if d not in _NOT_JOBS)
         if store.PROVENANCE in names:
-            folders.append(folder)
-        elif store.RESULTS in names and not is_report_dir(folder):
-            orphans.append(folder)
+            folders.append(here)
+        elif store.RESULTS in names and not is_report_dir(Path(here)):
+            orphans.append(here)
+        below = []
+        for name in dirs:
+            if name in _NOT_JOBS:
+                continue
+            folder = os.path.join(here, name)
+            if name.startswith(store.CASE_PREFIX):
+                if os.path.isfile(os.path.join(folder, store.PROVENANCE)):
+                    folders.append(folder)
+                elif os.path.isfile(os.path.join(folder, store.RESULTS)) and not is_report_dir(Path(folder)):
+                    orphans.append(folder)
+            else:
+                below.append(folder)
+        stack.extend(reversed(below))  # depth first, in name order, as os.walk goes
     planned: list[str] | None = None
     if plans:
         planned = list(dict.fromkeys(c for plan in plans for c in plan))
-    return sorted(set(folders)), orphans, planned
+    found = sorted(set(folders), key=lambda f: f.split(os.sep))  # the order of their paths' parts
+    paths = [Path(f) for f in found]
+    if linked is not None and linked not in paths:
+        paths = sorted([*paths, linked])
+    return paths, [Path(o) for o in orphans], planned
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def normalized(record: dict[str, Any]) -> dict[str, Any]:
@@ -132,12 +169,14 @@ def _read(folder: Path) -> tuple[Job | None, tuple[Path, str] | None]:
         record = store.read_provenance(folder / store.PROVENANCE)
     except (OSError, ValueError) as err:
         return None, (folder / store.PROVENANCE, _reason(err))
-    if not (folder / store.RESULTS).is_file():
+    if not os.path.isfile(os.path.join(folder, store.RESULTS)):
         return None, (folder / store.RESULTS, "missing beside its provenance.json")
     if isinstance(record.get("files"), dict):
         problem = store.case_problem(folder, record)
         if problem is not None:
             return None, problem
+        # Every byte matches the hash its case recorded: the footer is intact, no need to open it again.
+        return Job(folder, normalized(record)), None
     try:
         pl.read_parquet_schema(folder / store.RESULTS)
     except Exception as err:  # polars raises several types for a damaged file

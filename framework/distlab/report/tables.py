@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,25 +65,52 @@ class Tables:
         return self.results.filter(pl.col("status") != OK)
 
 
-def _union_schema(files: list[Path]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+def _union_schema(files: list[str], recorded: list[dict[str, str] | None]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+    """The schema every file's rows are read into: each column once, in order of first appearance.
+
+    A file's columns come from its provenance (``recorded``, written beside the file's SHA-256, which
+    the report has checked) when it has them: the files of one sweep share a handful of schemas, and
+    each distinct one is read from one file only. Files without (cases written before) are opened for
+    their schema. Int in one job and float in another (or a column that was null): the wider type wins.
+    """
     import polars as pl
 
     union: dict[str, Any] = {}
     bad: list[tuple[Path, str]] = []
-    for path in files:
+    read: dict[tuple[tuple[str, str], ...], Any] = {}  # a recorded set of columns -> its schema
+    applied: set[int] = set()  # schemas merged already (one sweep repeats a few, many times)
+    for path, columns in zip(files, recorded):
+        key = tuple(columns.items()) if columns else None
         try:
-            schema = pl.read_parquet_schema(path)
+            if key is not None and key in read:
+                schema = read[key]
+            else:
+                schema = pl.read_parquet_schema(path)
+                if key is not None:
+                    read[key] = schema
         except Exception as err:  # polars raises several types for a damaged file
-            bad.append((path, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
+            bad.append((Path(path), f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
             continue
+        if id(schema) in applied:
+            continue  # merging the same schema again changes nothing
+        if key is not None:
+            applied.add(id(schema))
         for name, dtype in schema.items():
             have = union.get(name)
             if have is None or have == pl.Null:
                 union[name] = dtype
             elif dtype != pl.Null and dtype != have:
-                # Int in one job, float in another (or a column that was null): the wider type wins.
                 union[name] = pl.Float64 if have.is_numeric() and dtype.is_numeric() else pl.String
     return union, bad
+
+
+def _recorded_columns(provenance: dict[str, Any]) -> dict[str, str] | None:
+    """The results file's columns as its provenance records them, or None (a case written before)."""
+    entry = (provenance.get("files") or {}).get(store.RESULTS)
+    columns = entry.get("columns") if isinstance(entry, dict) else None
+    if isinstance(columns, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        return columns
+    return None
 
 
 def load_tables(run_dir: Path) -> Tables:
@@ -137,12 +165,14 @@ def load_tables(run_dir: Path) -> Tables:
         )
     unreadable = list(found.unreadable)
     while True:
-        results, bad = _scan([j.folder / store.RESULTS for j in jobs])
+        results, bad = _scan([os.path.join(j.folder, store.RESULTS) for j in jobs],
+                             [_recorded_columns(j.provenance) for j in jobs])
         if not bad:
             break
         # A file whose footer reads but whose pages do not (one written before file hashes): leave it out.
         unreadable += bad
-        jobs = [j for j in jobs if j.folder / store.RESULTS not in {path for path, _ in bad}]
+        left_out = {str(path) for path, _ in bad}
+        jobs = [j for j in jobs if os.path.join(j.folder, store.RESULTS) not in left_out]
         if not jobs:
             raise ReportError(f"no readable results in {run_dir}: "
                               + "; ".join(f"{path}: {why}" for path, why in unreadable[:5]))
@@ -158,7 +188,7 @@ def load_tables(run_dir: Path) -> Tables:
         notes.append(f"{strays.height} rows are left out because their case_id is not the one their job's "
                      f"{store.PROVENANCE} records (e.g. in {_rel(strays['job_dir'][0], run_dir)}).")
     if found.planned is not None:
-        have = {j.case_id for j in jobs}
+        have = {j.case_id for j in jobs}  # a set: a sweep may plan 100,000 cases
         absent = [c for c in found.planned if c not in have]
         notes.append(
             f"{len(found.planned) - len(absent)} of {len(found.planned)} planned cases have results"
@@ -180,9 +210,8 @@ def load_tables(run_dir: Path) -> Tables:
             f"distlab interrupted between its two files) and are left out: "
             f"{', '.join(_rel(str(d), run_dir) for d in orphans[:5])}{' ...' if len(orphans) > 5 else ''}."
         )
-    files = [j.folder / store.RESULTS for j in jobs]
     provenance = [j.provenance for j in jobs]
-    results = _with_versions(results, files, provenance)
+    results = _with_versions(results, [str(j.folder) for j in jobs], provenance)
 
     # The report reads rows and provenance alone: the same directory gives the same report whether
     # or not the study's package and plugins are installed here.
@@ -228,11 +257,15 @@ def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric],
     return list(recorded.values())
 
 
-def _scan(files: list[Path]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
-    """Every row of ``files`` in one lazy scan, with its ``job_dir``; or the files that cannot be decoded."""
+def _scan(files: list[str], recorded: list[dict[str, str] | None]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
+    """Every row of ``files`` in one lazy scan, with its ``job_dir``; or the files that cannot be decoded.
+
+    Each file is opened once here (its schema comes from ``recorded`` where provenance has it, see
+    :func:`_union_schema`).
+    """
     import polars as pl
 
-    schema, bad = _union_schema(files)
+    schema, bad = _union_schema(files, recorded)
     if not bad:
         scan = pl.scan_parquet(
             files,
@@ -250,11 +283,12 @@ def _scan(files: list[Path]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
             return frame, []
         except Exception:  # a file whose footer reads but whose pages do not: find which, one by one
             pass
-    for path in [f for f in files if f not in {b for b, _ in bad}]:
+    known = {str(b) for b, _ in bad}
+    for path in [f for f in files if f not in known]:
         try:
             pl.read_parquet(path)
         except Exception as err:  # polars raises several types for a damaged file
-            bad.append((path, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
+            bad.append((Path(path), f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
     if not bad:  # every file reads alone: the union of their schemas is what fails
         raise ReportError("cannot read the results together: " + ", ".join(str(f) for f in files[:3]))
     return pl.DataFrame(), bad
@@ -266,7 +300,7 @@ def _rel(path: str, root: Path) -> str:
     return os.path.relpath(path, root)
 
 
-def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[dict[str, Any]]) -> pl.DataFrame:
+def _with_versions(results: pl.DataFrame, folders: list[str], provenance: list[dict[str, Any]]) -> pl.DataFrame:
     """Add ``<kind>.version`` (each component's distribution and version), ``<kind>.code`` (the hash of its
     code, first 12 hex digits) and ``<key>.sha256`` (each
     input file's content hash, first 12 hex digits) from provenance to every row.
@@ -277,8 +311,8 @@ def _with_versions(results: pl.DataFrame, files: list[Path], provenance: list[di
     import polars as pl
 
     records = []
-    for path, prov in zip(files, provenance):
-        row: dict[str, Any] = {"job_dir": str(path.parent)}
+    for folder, prov in zip(folders, provenance):
+        row: dict[str, Any] = {"job_dir": folder}
         for kind, comp in (prov.get("components") or {}).items():
             row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
             # The same version with other code (an edited plugin) is another case: say which code.

@@ -49,6 +49,7 @@ from distlab.store.cases import (
     read_provenance,
     supersede,
     valid_case_id,
+    write_case_files,
 )
 from distlab.store.files import (
     StoreError,
@@ -90,6 +91,7 @@ __all__ = [
     "supersede",
     "valid_case_id",
     "write_bytes",
+    "write_case_files",
     "write_json",
     "write_parquet",
 ]

@@ -52,9 +52,11 @@ __all__ = [
     "find_failed_case",
     "is_case_dir",
     "link_job",
+    "parquet_columns",
     "read_provenance",
     "supersede",
     "valid_case_id",
+    "write_case_files",
 ]
 
 RESULTS = "results.parquet"
@@ -126,11 +128,8 @@ def read_provenance(path: Path) -> dict[str, Any]:
 
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def case_problem(folder: Path, record: dict[str, Any]) -> tuple[Path, str] | None:
@@ -237,20 +236,57 @@ def _legacy_case(root: Path, case_id: str) -> Path | None:
     return folder if _finished(folder, case_id) else None
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def _write_new(path: Path, data: bytes, sync: bool = True) -> None:
     """Write a new file (in a staging directory no one else reads) and flush it to the disk."""
     with open(path, "xb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def write_case_files(folder: Path, files: dict[str, bytes], record: dict[str, Any], *, sync: bool = True) -> None:
+    """Write a case's data files, then its ``provenance.json`` (``record`` with their hashes), into ``folder``.
+
+    The one writer of a case's files: :func:`commit_case` fills its staging directory with it. ``folder``
+    must exist and hold none of these files. Each data file's SHA-256, size and (parquet) columns go
+    into the record's ``files``.
+
+    Args:
+        folder: an empty, new directory.
+        files: data file name to its bytes.
+        record: the provenance record.
+        sync: flush every file and the directory to the disk (False only for synthetic sweeps written
+            by benchmarks, where a power cut costs nothing).
+
+    Raises:
+        StoreError: a file cannot be written.
+    """
+    hashes: dict[str, dict[str, Any]] = {}
+    for name, data in files.items():
+        path = folder / name
+        try:
+            _write_new(path, data, sync)
+        except OSError as err:
+            raise store_error(err, path) from err
+        hashes[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), **parquet_columns(name, data)}
+        kill_point(f"staged:{name}")
+    path = folder / PROVENANCE
+    try:
+        _write_new(path, json_bytes({**record, "files": hashes}), sync)
+    except OSError as err:
+        raise store_error(err, path) from err
+    kill_point(f"staged:{PROVENANCE}")
+    if sync:
+        fsync_dir(folder)
 
 
 def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[str, Any], *,
                 force: bool = False) -> tuple[Path, bool]:
     """Write a case's files and provenance and put them in place as ``root/case-<case_id>``, atomically.
 
-    The data files' SHA-256 are added to ``record`` as ``files`` before it is written as
-    ``provenance.json``, the last file of the case.
+    The data files' SHA-256 (and, for parquet, their columns: see :func:`parquet_columns`) are added
+    to ``record`` as ``files`` before it is written as ``provenance.json``, the last file of the case.
 
     Args:
         root: the run or sweep directory.
@@ -281,17 +317,9 @@ def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[
         raise store_error(err, writing) from err
     try:
         new = entry / "case"
+        writing = new
         new.mkdir()
-        hashes: dict[str, dict[str, Any]] = {}
-        for name, data in files.items():
-            writing = new / name
-            _write_new(writing, data)
-            hashes[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            kill_point(f"staged:{name}")
-        writing = new / PROVENANCE
-        _write_new(writing, json_bytes({**record, "files": hashes}))
-        kill_point(f"staged:{PROVENANCE}")
-        fsync_dir(new)
+        write_case_files(new, files, record)
         kill_point("commit")
         writing = target
         with sweep_lock(root):
@@ -311,6 +339,22 @@ def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[
         shutil.rmtree(entry, ignore_errors=True)  # the new case's staging, or the old case swapped out
         os.close(fd)
     return target, written
+
+
+def parquet_columns(name: str, data: bytes) -> dict[str, Any]:
+    """``{"columns": {column: dtype}}`` of a parquet file's bytes (dtype as Polars names it); ``{}`` for others.
+
+    Recorded in provenance beside the file's SHA-256, so that a report learns every case's columns
+    from the records it reads anyway instead of opening each results file for its schema: the hash
+    proves the file is the one these columns describe.
+    """
+    if not name.endswith(".parquet"):
+        return {}
+    import io
+
+    import polars as pl
+
+    return {"columns": {column: str(dtype) for column, dtype in pl.read_parquet_schema(io.BytesIO(data)).items()}}
 
 
 def _exchange(a: Path, b: Path) -> bool:
