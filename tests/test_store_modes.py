@@ -48,3 +48,13 @@ def test_a_sweep_and_its_report_follow_the_umask(tmp_path: Path, umask: int) -> 
     assert not wrong
     dirs = [p for p in root.rglob("*") if p.is_dir() and not p.is_symlink()]
     assert all(_mode(d) == 0o777 & ~umask for d in dirs)
+
+
+def test_a_compiled_idl_module_follows_the_umask(tmp_path: Path, umask: int) -> None:
+    """``distlab idl compile`` writes a module other users import: not mkstemp's 0600."""
+    from distlab.oncrpc.idl.cli import compile_file
+
+    source = tmp_path / "ping.x"
+    source.write_text("program PING_PROG {\n  version PING_VERS {\n    void PINGPROC_NULL(void) = 0;\n  } = 1;\n} = 0x20000099;\n")
+    target = Path(compile_file(str(source), str(tmp_path / "out")))
+    assert target.is_file() and _mode(target) == 0o666 & ~umask

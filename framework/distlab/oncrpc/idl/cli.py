@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+from pathlib import Path
 
 from distlab.oncrpc.idl.codegen import generate
 from distlab.oncrpc.idl.compiler import read_interface
 from distlab.oncrpc.idl.errors import IdlError
 from distlab.oncrpc.idl.loader import module_name
+from distlab.store.files import write_bytes
 
 __all__ = ["compile_file", "main"]
 
@@ -30,14 +31,8 @@ def compile_file(path: str, out_dir: str, include_dirs: list[str] | None = None)
     source = generate(read_interface(path, include_dirs or ()), os.path.basename(path))
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, module_name(path) + ".py")
-    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(source)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    # The store's atomic write: a module other users can import follows the umask (mkstemp's would be 0600).
+    write_bytes(Path(target), source.encode("utf-8"))
     return target
 
 
