@@ -68,3 +68,18 @@ def test_the_hostname_switch_from_the_command_line(tmp_path: Path, toy_env: dict
     assert record["host"]["hostname"] is None and record["launcher"] == "basic"
     bad = run_cli(["study=toy", "provenance.hostname=maybe", f"hydra.run.dir={tmp_path / 'bad'}"], env=toy_env)
     assert bad.returncode == 2 and "provenance.hostname" in bad.stderr and "true or false" in bad.stderr
+
+
+def test_the_report_shows_libraries_machines_and_launcher(tmp_path: Path, registry) -> None:
+    from distlab.report import make_report
+
+    case = resolve_case({"study": "toy", "seed": 0, "repeats": 1, "world": {}, "shape": {}}, {"shape": "uniform"},
+                        registry)
+    root = tmp_path / "sweep"
+    run_case(case, root / "0", root=root, hostname=False, launcher="basic")
+    make_report(root, tmp_path / "report")
+    text = (tmp_path / "report" / "REPORT.md").read_text()
+    assert f"numpy {version('numpy')}" in text and f"pluggy {version('pluggy')}" in text
+    (machines,) = [line for line in text.splitlines() if "machines" in line]
+    assert "host name not recorded" in machines and f"{socket.gethostname()}:" not in machines
+    assert "basic (1 jobs)" in text

@@ -151,6 +151,11 @@ def normalized(record: dict[str, Any]) -> dict[str, Any]:
             out.pop(key)
     dict_of_dicts("components")
     dict_of_dicts("input_files")
+    for key in ("host", "libraries"):
+        if key in out and not isinstance(out[key], dict):
+            out.pop(key)
+    if "launcher" in out and out["launcher"] is not None and not isinstance(out["launcher"], str):
+        out["launcher"] = str(out["launcher"])
     for key in ("metrics", "figures"):
         if key in out and not isinstance(out[key], list):
             out.pop(key)

@@ -175,10 +175,30 @@ def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
         ("plugins", "; ".join(sorted(plugins)) or "–"),
         ("python", ", ".join(sorted({p.get("python", "?") for p in prov}))),
         ("platform", ", ".join(sorted({p.get("platform", "?") for p in prov}))),
+        *_environment_lines(prov),
         ("base seeds", ", ".join(str(s) for s in sorted({p["config"].get("seed") for p in prov if "config" in p},
                                                  key=lambda v: (not isinstance(v, int), v if isinstance(v, int) else 0, str(v))))),
         ("ran from", f"{starts[0] if starts else '?'} to {ends[-1] if ends else '?'}"),
     ]
+
+
+def _environment_lines(prov: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Libraries, machines and launchers, where the records have them (cases written before had not)."""
+    lines: list[tuple[str, str]] = []
+    libraries = Counter(", ".join(f"{k} {v}" for k, v in p["libraries"].items()) for p in prov if p.get("libraries"))
+    if libraries:
+        lines.append(("libraries", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(libraries.items()))))
+    hosts = Counter(
+        f"{h.get('hostname') or 'host name not recorded'}: {h.get('cpu_model') or '?'}, {h.get('cpu_count') or '?'} cores, "
+        + (f"{h['memory_bytes'] / 2**30:.1f} GiB" if isinstance(h.get("memory_bytes"), int) else "? GiB")
+        for p in prov if isinstance(h := p.get("host"), dict)
+    )
+    if hosts:
+        lines.append(("machines", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(hosts.items()))))
+    launchers = Counter(str(p["launcher"]) for p in prov if p.get("launcher"))
+    if launchers:
+        lines.append(("launcher", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(launchers.items()))))
+    return lines
 
 
 def _failed_rows(tables: Tables, out_dir: Path, *, full: bool = False) -> list[list[str]]:
