@@ -244,9 +244,10 @@ def _plan(args: list[str]) -> int:
         usage="distlab plan [--json] [--history DIR] [EXPERIMENT_DIR] [OVERRIDE ...]",
         description="Say what a sweep would do, without running it: its cases (each checked as the sweep checks "
         "it), how many are done or failed in the sweep directory, and how long the others would take, from the "
-        "durations earlier runs recorded.",
-        epilog=f"e.g. distlab plan {override_example(get_registry())} hydra.sweep.dir=multirun/mine; "
-        "distlab plan experiments/NAME",
+        "durations earlier runs recorded. Nothing runs and nothing is written; a sweep the preflight refuses "
+        "exits with status 2 and its message.",
+        epilog=f"e.g. distlab plan {override_example(get_registry())} 'seed=range(0,100)' "
+        "hydra.sweep.dir=multirun/mine; distlab plan experiments/NAME +subset=reproduce",
     )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON (for scripts)")
     parser.add_argument("--history", type=_path, action="append", default=[], metavar="DIR",

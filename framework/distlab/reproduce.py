@@ -44,12 +44,14 @@ RESULTS_CSV = "results.csv"
 """The committed results' file name, in the experiment folder."""
 SUBSETS = "subset"
 """The experiment folder's config group of reduced sweeps: ``DIR/subset/NAME.yaml``, chosen with ``+subset=NAME``."""
-BAND = 3.0
-"""The default band for measured metrics: the reproduced mean within this factor of the committed mean.
+BAND = 5.0
+"""The default band for measured metrics: the reproduced case mean within this factor of the committed one.
 
-Timed metrics move with the machine and its load: on this project's shared 2-core machine a throughput
-measured twice in a row differed by up to about 1.7x. A factor of 3 passes that noise and another machine
-of the same class, and still catches a change that makes a format several times slower or faster."""
+Timed metrics move with the machine and its load. On this project's shared 2-core machine, under a load
+average of about 8, the reduced marshaling sweep's 18 throughput means differed from the committed ones
+by up to 1.5x, 2.4x, 3.1x and 2.7x in four runs. A factor of 5 passes that noise (or a machine twice
+slower with less of it) and still catches a change that makes a code path an order of magnitude slower
+or faster; the exact comparison of everything computed is the real check."""
 
 _TRIAL = ("repeat", "status", "error_type")
 _NOT_CONFIG = {"case_id", "repeat", "trial_seed", "status", "error_type", "error_message", "error_traceback"}
@@ -261,7 +263,7 @@ def compare(committed: pl.DataFrame, reproduced: pl.DataFrame, keys: Sequence[st
         means = [
             table.join(reproduced_cases, on=list(keys), how="semi", nulls_equal=True)
             .filter(pl.col("status") == "ok")
-            .group_by(keys).agg(pl.col(metric).cast(pl.Float64).mean())
+            .group_by(keys, maintain_order=True).agg(pl.col(metric).cast(pl.Float64).mean())
             for table in (committed, reproduced)
         ]
         for row in means[0].join(means[1], on=list(keys), how="full", suffix="__r", coalesce=True,
