@@ -70,9 +70,11 @@ def is_report_dir(folder: Path) -> bool:
 def _candidates(run_dir: Path) -> tuple[list[Path], list[Path], list[str] | None]:
     """Folders with provenance.json, folders with results.parquet alone, and the union of sweep plans.
 
-    The walk costs one directory listing per folder that is not a case directory, and one ``stat`` per
-    case directory: a case directory (``case-<id>/``, written whole by the store) holds files only, so
-    it is not listed, only asked for its provenance. Links are not followed: each case is found once,
+    The walk costs one directory listing per folder that is neither a case directory nor a job directory
+    of a sweep, and a ``stat`` or two for each of those: a case directory (``case-<id>/``, written whole
+    by the store) holds files only, and the other folders of a sweep directory (one holding the store's
+    ``.distlab/``) are Hydra's job directories, which hold a job's files at most (sweeps written before
+    case directories), never another sweep; so they are not listed, only asked for those files. Links are not followed: each case is found once,
     by its path. Strings, not :class:`~pathlib.Path` objects, until the end: a sweep may hold 100,000
     cases.
     """
@@ -100,12 +102,15 @@ def _candidates(run_dir: Path) -> tuple[list[Path], list[Path], list[str] | None
             folders.append(here)
         elif store.RESULTS in names and not is_report_dir(Path(here)):
             orphans.append(here)
+        # A sweep directory of the case-directory store: its other folders are Hydra's job directories
+        # (a log, .hydra/, the case link) or older jobs (their files in them), never more sweeps.
+        sweep_root = store.STATE_DIR in dirs
         below = []
         for name in dirs:
             if name in _NOT_JOBS:
                 continue
             folder = os.path.join(here, name)
-            if name.startswith(store.CASE_PREFIX):
+            if name.startswith(store.CASE_PREFIX) or sweep_root:
                 if os.path.isfile(os.path.join(folder, store.PROVENANCE)):
                     folders.append(folder)
                 elif os.path.isfile(os.path.join(folder, store.RESULTS)) and not is_report_dir(Path(folder)):
