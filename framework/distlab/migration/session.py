@@ -56,8 +56,9 @@ Time: ``clock_s`` is real (simulated) time since the migration started; the gues
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -87,21 +88,25 @@ _NO_CACHE = np.full(1, -1, dtype=np.int64)
 
 PEAK_MEMORY = """Peak memory of one trial at the largest VM (2**28 pages: 1 TiB of 4 KiB pages).
 
-The session holds, per page, a quarter of a byte (packed dirty and sent bitmaps), zero flags (1, only
-when ``zero_page_fraction > 0``) and index scratch (8, only for rounds that skip re-dirtied pages and
-for post-copy), a
-Zipf workload adds its table (16: the CDF and the rank-to-page permutation), post-copy adds the arrival
-times (8). Measured as the peak resident set size of ``distlab strategy=S workload=W
-world.vm.memory_mib=1048576 world.link.bandwidth_mbit_s=100000 repeats=1`` (``/usr/bin/time -v``,
-Linux x86_64, Python 3.11, 2026-11-30; pages never written stay unmapped, hence below the sums):
+The session holds, per page, an eighth of a byte (the packed dirty bitmap), and only what its
+configuration uses: zero flags (1, when ``zero_page_fraction > 0``); for rounds that skip re-dirtied
+pages, index scratch (8) and a packed record of the pages sent (an eighth; a migration that skips
+nothing knows every page was sent after its first round and keeps no record); a Zipf workload adds
+its table (16: the CDF and the rank-to-page permutation), post-copy its arrival times (8, written
+straight from the bitmap, with no list of the missing pages). Measured as the peak resident set size of
+``distlab strategy=S workload=W world.vm.memory_mib=1048576 world.link.bandwidth_mbit_s=100000
+repeats=1`` (``/usr/bin/time -v``, Linux x86_64, Python 3.11, 2026-11-30), the whole process (the
+same command with a 16 MiB VM peaks at 224 MiB):
 
-- pre-copy: 3.4 to 3.7 GiB with idle, uniform, hotset, sequential, phased and replay; 7.7 GiB with zipf;
-- post-copy: 5.4 GiB with every workload but zipf; 9.4 GiB with zipf (the largest: plan 10 GiB of RAM).
+- pre-copy: 230 to 249 MiB with idle, uniform, hotset, sequential, phased and replay (the 32 MiB
+  bitmap); 4.2 GiB with zipf;
+- hybrid with ``stop_policy=xen`` (skips re-dirtied pages), uniform: 2.25 GiB;
+- post-copy: 2.2 GiB with idle and uniform; 6.2 GiB with zipf (the largest: plan 7 GiB of RAM).
 
-These figures were measured with the byte-per-page bitmap and 4-byte send counts (then 14 bytes per
-page); the packed bitmaps should lower them by up to 13 bytes per page, not yet re-measured.
-Before the Zipf table was built in place and the zero pages drawn in chunks, pre-copy with zipf took
-8.7 GiB and post-copy with zipf 11.7 GiB."""
+Before (same commands): with a byte-per-page bitmap, 4-byte send counts and a post-copy index list,
+pre-copy took 3.4 to 3.7 GiB (7.7 GiB with zipf) and post-copy 5.4 GiB (9.4 GiB with zipf); before
+the Zipf table was built in place and the zero pages drawn in chunks, pre-copy with zipf took 8.7 GiB
+and post-copy with zipf 11.7 GiB."""
 
 
 def _zero_pages(seed: int, pages: int, fraction: float) -> np.ndarray:
@@ -123,8 +128,9 @@ def _zero_pages(seed: int, pages: int, fraction: float) -> np.ndarray:
     return zero
 
 
-class Round(NamedTuple):
-    """What one pre-copy round did (immutable; a named tuple, cheap to make once per round).
+@dataclasses.dataclass(frozen=True)
+class Round:
+    """What one pre-copy round did.
 
     Attributes:
         index: 1 for the first round.

@@ -69,10 +69,11 @@ class VM:
                 f"a power of two >= 512 that divides the VM's memory (memory_mib={self.memory_mib}), "
                 f"i.e. at most {largest} bytes",
             )
-        # The engine keeps 14 bytes of state per page (dirty bitmap, zero flags, send counts, index
-        # scratch), a workload up to 16 more (Zipf's table) and post-copy 8 more (arrival times): see
-        # PEAK_MEMORY in distlab.migration.session for what 2**28 pages take. Past that, a trial would
-        # die of MemoryError after the sweep had started, rather than be refused here.
+        # The engine keeps an eighth of a byte per page (the packed dirty bitmap), up to 9 more when a
+        # configuration asks (zero flags, index scratch and a record of pages sent for rounds that skip
+        # re-dirtied pages), a workload up to 16 more (Zipf's table) and post-copy 8 more (arrival
+        # times): see PEAK_MEMORY in distlab.migration.session for what 2**28 pages take. Past that, a
+        # trial would die of MemoryError after the sweep had started, rather than be refused here.
         pages = memory_bytes // self.page_size_bytes
         if pages > MAX_PAGES:
             raise ParameterError(
