@@ -115,7 +115,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     lats = sorted(cells["lat"].unique().to_list())
     out = ["## Claims of the lecture", "",
            "Each claim about RPC in the course material, the rule used to judge it, and this sweep's numbers. "
-           f"{cells.height} cases, one trial each, at one-way link latencies of "
+           f"{everything.height} cases ({cells.height} against distlab's server, {everything.height - cells.height} "
+           "against the C peer), one trial each, at one-way link latencies of "
            f"{', '.join(format_value(x * 1e-3, 's', trim=True) for x in lats)} (a user-space relay: the link_method "
            "column is 1 wherever a link was shaped; this kernel has no netem). Times are medians over the calls of "
            "a trial, as the caller sees them; bytes are per logical call, both directions, record marks, binder "
@@ -355,7 +356,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
             "Rule: the result is covered by the claims above (copy-restore and global references reproduce the "
             "local call's result except under aliasing); here, a remote call is visibly slower: at least "
             f"{TIME_GAP:g} times the same function called locally on a copy.", "",
-            f"Remote over local time, over all {cells.height} cases: lowest {format_value(float(ratio.min()))}×, "
+            f"Remote over local time, over the {cells.height} cases against distlab's server: lowest {format_value(float(ratio.min()))}×, "
             f"median {format_value(float(ratio.median()))}×, highest {format_value(float(ratio.max()))}× (the "
             f"local call took {format_value(float(cells['local_call_ns'].median()) * 1e-9, 's')} at the median).",
             "", verdict(holds, cells.height, "a remote call is far slower than a local one", unit="cases",
