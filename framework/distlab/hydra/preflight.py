@@ -57,7 +57,7 @@ class Checked:
     Attributes:
         total: how many cases (combinations of the sweep; 1 for a single run).
         case_ids: the distinct case ids, in sweep order (every combination is resolved).
-        sweep_dir: the sweep directory as resolved now (``hydra.sweep.dir``), for a sweep; passing it to
+        sweep_dir: the sweep directory as resolved now (``hydra.sweep.dir``), for a sweep; handing it to
             Hydra explicitly keeps a ``${now:...}`` in it from resolving to another second.
     """
 
