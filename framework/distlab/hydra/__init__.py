@@ -5,6 +5,9 @@
 - :mod:`~distlab.hydra.config_store`: the registry's studies, worlds and components in Hydra's ConfigStore;
 - :mod:`~distlab.hydra.compose`: composing configs outside a run (the config search path, the parser);
 - :mod:`~distlab.hydra.preflight`: every case checked before any runs (parse, expand, check);
+- :mod:`~distlab.hydra.sweeper`: distlab's sweeper (Hydra's basic one, without a second check of every case);
+- :mod:`~distlab.hydra.job_configs`: each job's config composed once per choice of config groups;
+- :mod:`~distlab.hydra.progress`: one line per finished job, and the sweep's last line;
 - :mod:`~distlab.hydra.resolve`: a composed config to a case;
 - :mod:`~distlab.hydra.errors`: Hydra's and OmegaConf's errors in distlab's words.
 

@@ -80,13 +80,21 @@ class DistlabSweeper(Sweeper):
         self.validated = 0  # jobs composed here to check them (0 when preflight checked the command)
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
-        """Keep Hydra's context and make the configured launcher (``hydra/launcher``)."""
+        """Keep Hydra's context and make the configured launcher (``hydra/launcher``).
+
+        The launcher composes each job with a :class:`~distlab.hydra.job_configs.JobConfigLoader`: Hydra's
+        loader, composing once per choice of config groups rather than once per job.
+        """
         from hydra.core.plugins import Plugins
+
+        from distlab.hydra.job_configs import job_config_loader
 
         self.hydra_context = hydra_context
         self.config = config
-        self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context,
-                                                                task_function=task_function, config=config)
+        jobs = HydraContext(config_loader=job_config_loader(hydra_context.config_loader),
+                            callbacks=hydra_context.callbacks)
+        self.launcher = Plugins.instance().instantiate_launcher(hydra_context=jobs, task_function=task_function,
+                                                                config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
         """Launch every combination of the sweep, batch after batch.
