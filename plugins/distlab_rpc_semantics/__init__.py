@@ -54,6 +54,6 @@ def register_components(registrar: Registrar) -> None:
         doc="generated from semantics.x by distlab's IDL compiler")
     reg("stub", "dynamic", DynamicParams, f"{_P}.stubs:Dynamic",
         doc="reflective proxy, no IDL: types travel with the values (Java RMI style)")
-    reg("call_mix", "append", AppendParams, f"{_P}.workloads:Append", doc="newlist = append(data, dbList)")
-    reg("call_mix", "lookup", LookupParams, f"{_P}.workloads:Lookup", doc="a read-mostly lookup")
-    reg("call_mix", "alias", AliasParams, f"{_P}.workloads:Alias", doc="two arguments aliasing one list")
+    reg("call_mix", "append_list", AppendParams, f"{_P}.workloads:Append", doc="newlist = append(data, dbList)")
+    reg("call_mix", "read_mostly", LookupParams, f"{_P}.workloads:Lookup", doc="a read-mostly lookup")
+    reg("call_mix", "aliasing", AliasParams, f"{_P}.workloads:Alias", doc="two arguments aliasing one list")

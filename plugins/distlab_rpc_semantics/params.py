@@ -90,7 +90,7 @@ class DynamicParams:
 
 @dataclasses.dataclass(frozen=True)
 class AppendParams:
-    """``append``: the lecture's ``newlist = append(data, dbList)``."""
+    """``append_list``: the lecture's ``newlist = append(data, dbList)``."""
 
     list_length: int = _LENGTH
     element_bytes: int = _ELEMENT
@@ -101,7 +101,7 @@ class AppendParams:
 
 @dataclasses.dataclass(frozen=True)
 class LookupParams:
-    """``lookup``: a read-mostly lookup of one element of dbList."""
+    """``read_mostly``: a read-mostly lookup of one element of dbList."""
 
     list_length: int = _LENGTH
     element_bytes: int = _ELEMENT
@@ -111,7 +111,7 @@ class LookupParams:
 
 @dataclasses.dataclass(frozen=True)
 class AliasParams:
-    """``alias``: one call with two list parameters, both appended to."""
+    """``aliasing``: one call with two list parameters, both appended to."""
 
     list_length: int = _LENGTH
     element_bytes: int = _ELEMENT

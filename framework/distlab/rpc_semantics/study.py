@@ -56,7 +56,7 @@ STUDY = Study(
         Kind("call_mix", Workload, "the calls of a trial: append, a read-mostly lookup, an aliasing call"),
         _RPC_STUDY.kind("serializer"),
     ),
-    defaults={"passing": "copy_restore", "binding": "static", "stub": "generated", "call_mix": "append",
+    defaults={"passing": "copy_restore", "binding": "static", "stub": "generated", "call_mix": "append_list",
               "serializer": "xdr"},
     metrics=METRICS,
     runner="distlab.rpc_semantics.engine:run_trial",
