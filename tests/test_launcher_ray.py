@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from launcherkit import PROGRESS, SWEEP, assert_same_rows, provenances
+from launcherkit import PROGRESS, SWEEP, assert_same_rows, identity, provenances
 from testkit import FIXTURES, run_cli
 
 pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
@@ -71,7 +71,7 @@ def cluster() -> Iterator[Cluster]:
     log = root / "ray.log"
     with log.open("w") as out:
         head = subprocess.Popen([*command, "start", "--head", "--num-cpus=2", f"--port={port}", "--include-dashboard=false",
-                                 "--disable-usage-stats", f"--temp-dir={root / 'ray'}", "--block"],
+                                 "--disable-usage-stats", "--object-store-memory=100000000", f"--temp-dir={root / 'ray'}", "--block"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)  # its own process group: the teardown ends all of it
     try:
@@ -84,7 +84,7 @@ def cluster() -> Iterator[Cluster]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(head.pid, signal.SIGTERM)
         try:
-            head.wait(timeout=5)
+            head.wait(timeout=1)
         except subprocess.TimeoutExpired:
             pass
         with contextlib.suppress(ProcessLookupError):
@@ -111,11 +111,10 @@ def test_a_ray_sweep_gives_the_rows_of_the_basic_launcher(tmp_path: Path, cluste
     here, there = provenances(tmp_path / "basic"), provenances(tmp_path / "ray")
     assert set(here) == set(there)
     for case_id, record in there.items():
-        assert record["status"] == "ok"
-        assert record["code"] == here[case_id]["code"] and record["code"]["version"]
+        assert record["status"] == "ok" and record["code"]["version"] and record["launcher"] == "ray"
         for kind, comp in record["components"].items():
             assert comp["code"]["sha256"] and comp["version"], (kind, comp)
-            assert comp == here[case_id]["components"][kind]
+        assert identity(record) == identity(here[case_id])
 
 
 def test_provenance_is_computed_in_the_worker_that_ran_the_case(tmp_path: Path, cluster: Cluster,
@@ -127,7 +126,7 @@ def test_provenance_is_computed_in_the_worker_that_ran_the_case(tmp_path: Path, 
                     f"hydra.launcher.ray.init.address={cluster.address}", f"hydra.sweep.dir={tmp_path / 'ray'}"], env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     (record,) = provenances(tmp_path / "ray").values()
-    assert record["status"] == "ok"
+    assert record["status"] == "ok" and record["launcher"] == "ray"
 
     # The hash is of the worker's copy of the plugin, not of the one this process (and the sweep's) imports.
     probe = subprocess.run([sys.executable, "-c", "from distlab.provenance import module_code; "

@@ -13,7 +13,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from launcherkit import PROGRESS, SWEEP, assert_same_rows, provenances
+from launcherkit import PROGRESS, SWEEP, assert_same_rows, identity, provenances
 from testkit import run_cli
 
 pytest.importorskip("submitit", reason="the slurm extra is not installed (pip install -e '.[slurm]')")
@@ -34,8 +34,8 @@ def test_submitit_local_gives_the_rows_of_the_basic_launcher(tmp_path: Path) -> 
     here, there = provenances(tmp_path / "basic"), provenances(tmp_path / "submitit")
     assert set(here) == set(there)
     for case_id, record in there.items():
-        assert record["components"] == here[case_id]["components"]
-        assert record["code"] == here[case_id]["code"]
+        assert record["launcher"] == "submitit_local" and here[case_id]["launcher"] == "basic"
+        assert identity(record) == identity(here[case_id])
 
 
 def test_the_slurm_example_composes() -> None:
