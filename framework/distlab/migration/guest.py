@@ -154,7 +154,9 @@ class Guest:
             if not read:
                 k0, n = self._count(rate, t0, t1)
                 if n:
-                    self._mark(kernels.mark_uniform(self._write_state, n, lo, span, self._bitmap, self._versions), n)
+                    self.newly_dirtied += kernels.mark_uniform(self._write_state, n, lo, span, self._bitmap,
+                                                               self._versions)
+                    self.writes += n
             return
         k0, n = self._count(rate, t0, t1)
         if n == 0:
@@ -264,7 +266,8 @@ class Guest:
                               "guest that has none (Guest.for_check)")
 
     def _count(self, rate: float, t0: float, t1: float) -> tuple[int, int]:
-        self._live()
+        if self._mode == "check":
+            self._live()
         if rate <= 0 or t1 <= t0:
             return 0, 0
         k0 = math.ceil(rate * t0)

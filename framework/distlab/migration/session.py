@@ -308,7 +308,8 @@ class Session:
         Returns:
             What the round did.
         """
-        self._not_done()
+        if self.done:
+            self._not_done()
         rate = self.rate_mbit_s(rate_limit_mbit_s)
         start = self.clock_s
         # XBZRLE starts after the bulk stage, as QEMU's xbzrle_started does.
@@ -341,7 +342,7 @@ class Session:
                 nbytes += b
                 duration += d
         else:
-            n, nbytes = self._sync_send(clear_zero, use_cache=use_cache, insert=True)
+            n, nbytes = self._sync_send(clear_zero, use_cache, True)
             duration = nbytes * 8 / (rate * 1e6)
             self._run_guest(duration)
         self.rounds += 1
@@ -375,7 +376,7 @@ class Session:
             rate = min(rate, rate_limit_mbit_s)
         start = self.clock_s
         # QEMU's last stage still uses cached pages but inserts no new ones.
-        n, nbytes = self._sync_send(self._clear_zero(), use_cache=self._xbzrle and self.rounds >= 1, insert=False)
+        n, nbytes = self._sync_send(self._clear_zero(), self._xbzrle and self.rounds >= 1, False)
         nbytes += self.state_bytes
         self.metrics["bytes_sent"] += self.state_bytes
         duration = nbytes * 8 / (rate * 1e6)
@@ -510,7 +511,7 @@ class Session:
             self._idx_array = np.empty(self.pages, dtype=np.int64)
         return self._idx_array
 
-    def _sync_send(self, clear_zero: bool, *, use_cache: bool, insert: bool) -> tuple[int, int]:
+    def _sync_send(self, clear_zero: bool, use_cache: bool, insert: bool) -> tuple[int, int]:
         # Sync the dirty bitmap and send every page it held (a round that skips nothing): (pages, bytes).
         n, nbytes, data, zeros, resent, hits = kernels.sync_send(
             self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._has_zero(),
@@ -520,13 +521,15 @@ class Session:
             resent = n  # every page had been sent: each one is a re-send
         elif self._sent.size == 0:
             self._sent_all = True  # the first sync, of the full bitmap (see __init__): every page is sent now
-        self.metrics["bytes_sent"] += int(nbytes)
-        self.metrics["pages_sent"] += int(data)
-        self.metrics["pages_resent"] += int(resent)
-        self.total_pages_sent += int(n)
-        self.zero_pages_sent += int(zeros)
-        self.cache_hits += int(hits)
-        return int(n), int(nbytes)
+        # (The kernel returns Python ints.)
+        metrics = self.metrics
+        metrics["bytes_sent"] += nbytes
+        metrics["pages_sent"] += data
+        metrics["pages_resent"] += resent
+        self.total_pages_sent += n
+        self.zero_pages_sent += zeros
+        self.cache_hits += hits
+        return n, nbytes
 
     def _send(self, idx: np.ndarray, *, use_cache: bool, insert: bool) -> tuple[int, int]:
         nbytes, data, zeros, resent, hits = kernels.send_pages(
