@@ -22,13 +22,13 @@ How distlab keeps the sweep going (:func:`guarded_launchers`, around Hydra in :f
   run at most twice in one command, never in a loop.
 
 Launchers whose workers the main process does not start (Ray's, whose workers a cluster's raylet starts,
-perhaps on other hosts; submitit's, whose jobs SLURM starts) pickle the task function and run it
+perhaps on other hosts; submitit's, whose jobs SLURM starts) serialize the task function and run it
 elsewhere; a worker there inherits nothing of the main process's environment. So the launcher gets the
 task function wrapped in a :class:`SweepTask`, which carries the main process's pid and host with it and,
 in the worker, sets distlab's environment variables as the main process has them (the sweep's pid
 :data:`SWEEP_PID_ENV`, the plugins to load) before the job runs: jobs leave their markers wherever they
 run (the sweep directory must then be on a file system the workers share, as their results must). The
-plugin manager is not pickled with it: :func:`distlab.host.get_registry` builds it afresh in the worker.
+plugin manager does not travel with it: :func:`distlab.host.get_registry` builds it afresh in the worker.
 
 Why the wrapper sits on ``Plugins.instantiate_launcher``: Hydra admits launcher classes only from the
 ``hydra_plugins`` namespace, and distlab ships none; wrapping the launcher instance Hydra's sweeper
@@ -212,7 +212,7 @@ def watch_parent(parent: int) -> None:
 class SweepTask:
     """The task function as a launcher's workers get it: it tells each worker which sweep it serves.
 
-    Picklable (launchers pickle the task function to run it in their workers), it carries the main
+    Serializable (launchers serialize the task function to run it in their workers), it carries the main
     process's distlab environment (every ``DISTLAB_*`` variable: the plugins to load, ``--debug``, the
     sweep's pid :data:`SWEEP_PID_ENV`) and host name, and sets that environment in the worker before the
     job runs. So, whatever started the worker (the main process under joblib or submitit's local
