@@ -35,6 +35,11 @@ def _outcome(loader: Any, master: Any, job: list[str]) -> Any:
             OmegaConf.select(cfg, "hydra.job.override_dirname"))
 
 
+def _pinned(folder: Path) -> list[str]:
+    """The sweep directory, given by the user and pinned again by distlab's app (a key given twice)."""
+    return [f"hydra.sweep.dir={folder}", f"hydra.sweep.dir='{folder}'"]
+
+
 def _jobs(composer: Any, master: Any) -> list[list[str]]:
     """Each job's overrides, as Hydra's basic sweeper makes them from the sweep's task overrides."""
     parsed = composer.parser.parse_overrides([str(o) for o in master.hydra.overrides.task])
@@ -53,7 +58,7 @@ def test_every_job_is_hydras(seed: int, toy_env: dict[str, str], tmp_path: Path)
         hydras = composer.loader
         arguments = [*fixed, *axes]
         try:
-            master = hydras.load_configuration(config_name="config", overrides=[*arguments, f"hydra.sweep.dir={tmp_path}"],
+            master = hydras.load_configuration(config_name="config", overrides=[*arguments, *_pinned(tmp_path)],
                                                run_mode=RunMode.MULTIRUN)
         except Exception:  # noqa: BLE001 - a sweep Hydra refuses as a whole is preflight's business
             pytest.skip("Hydra refuses this sweep as a whole")
@@ -70,7 +75,7 @@ def test_a_job_is_composed_once_per_choice_of_config_groups(toy_env: dict[str, s
     stored_registry()
     with composing() as composer:
         master = composer.loader.load_configuration(
-            config_name="config", overrides=[*arguments, f"hydra.sweep.dir={tmp_path}"], run_mode=RunMode.MULTIRUN)
+            config_name="config", overrides=[*arguments, *_pinned(tmp_path)], run_mode=RunMode.MULTIRUN)
         jobs = _jobs(composer, master)
         ours = job_config_loader(composer.loader)
         configs = [ours.load_sweep_config(master, job) for job in jobs]

@@ -18,7 +18,8 @@ from typing import Any
 
 __all__ = ["main", "run_all", "suites"]
 
-_CORE_SUITES = {"report": "distlab.report.bench:run", "preflight": "distlab.hydra.bench:run"}
+_CORE_SUITES = {"report": "distlab.report.bench:run", "preflight": "distlab.hydra.bench:run",
+                "sweep": "distlab.hydra.sweep_bench:run"}
 
 
 def suites() -> dict[str, Any]:

@@ -59,7 +59,7 @@ class JobConfigLoader(ConfigLoaderImpl):
         if len(parsed) < len(maybe):
             return self._compose(master_config, sweep_overrides)
         values = [i for i, o in enumerate(parsed) if self._plain_value(o)]
-        if not values or not self._apart(parsed):
+        if not values or not self._apart([parsed[i].key_or_group for i in values], [o.key_or_group for o in parsed]):
             return self._compose(master_config, sweep_overrides)
         shape = (master_config.hydra.job.config_name,
                  tuple("" if i in values else overrides[i] for i in range(len(overrides))),
@@ -114,11 +114,12 @@ class JobConfigLoader(ConfigLoaderImpl):
         return o.value() is None or isinstance(o.value(), (str, int, float, bool))
 
     @staticmethod
-    def _apart(parsed: Sequence[Override]) -> bool:
-        """Whether no override's key is another's or inside it (their order then does not matter)."""
-        keys = [o.key_or_group for o in parsed]
-        return all(a != b and not a.startswith(b + ".") and not b.startswith(a + ".")
-                   for i, a in enumerate(keys) for b in keys[i + 1:])
+    def _apart(values: Sequence[str], keys: Sequence[str]) -> bool:
+        """Whether each swept value's key is no other override's key, nor inside or around one (the order
+        in which Hydra applies them then does not matter; a key that only the shape's own overrides repeat,
+        e.g. ``hydra.sweep.dir``, is the same in every job)."""
+        return all(sum(k == v for k in keys) == 1 and not any(k.startswith(v + ".") or v.startswith(k + ".")
+                                                               for k in keys) for v in values)
 
 
 def job_config_loader(loader: Any) -> Any:
