@@ -15,7 +15,9 @@ log) and distlab adds a relative symbolic link ``case`` in it to the case's dire
 
 A case counts as finished, and a re-run skips it, only if its ``provenance.json`` is a provenance record
 of that case with status ``ok`` and every data file matches the SHA-256 recorded in it (the whole file,
-not only the parquet footer). Anything less is treated as missing and the case runs again in place.
+not only the parquet footer). Anything less is treated as missing and the case runs again in place,
+except a case that failed deterministically (:func:`find_failed_case`), which a re-run keeps unless
+asked to retry (``retry_failed=true``, see :mod:`distlab.runner`).
 """
 
 from __future__ import annotations
