@@ -20,6 +20,11 @@ How distlab keeps the sweep going (:func:`guarded_launchers`, around Hydra in :f
   signal) through the runner, so the report lists it and a re-run of the sweep retries it like any
   failed case; and a case that only died of its neighbours' memory gets to finish. A lost case is so
   run at most twice in one command, never in a loop.
+- Ray's and submitit's launchers run each job in a process of its own and collect the results in job
+  order; a worker that dies takes no other job with it, and their launch raises ``WorkerCrashedError``
+  (Ray, after its own retries) or ``UncompletedJobError`` (submitit). The first job without an end
+  marker is then the lost one, stored as failed at once; the jobs after it are launched again (a copy
+  whose case the first launch finished meanwhile skips it).
 
 Launchers whose workers the main process does not start (Ray's, whose workers a cluster's raylet starts,
 perhaps on other hosts; submitit's, whose jobs SLURM starts) serialize the task function and run it
@@ -360,7 +365,9 @@ class GuardedLauncher(Launcher):
                     i = alone.pop(0)
                     try:
                         results[i] = self.inner.launch([job_overrides[i]], initial_job_idx + i)[0]
-                    except BrokenProcessPool as err:
+                    except Exception as err:
+                        if not _lost_worker(err):
+                            raise
                         results[i] = self._lost(job_overrides[i], initial_job_idx + i, err)
                     continue
                 chunk = _first_run(todo)
@@ -368,12 +375,25 @@ class GuardedLauncher(Launcher):
                     returns = self.inner.launch([job_overrides[i] for i in chunk], initial_job_idx + chunk[0])
                     results.update(zip(chunk, returns))
                     todo = [i for i in todo if i not in set(chunk)]
-                except BrokenProcessPool as err:
+                except Exception as err:
+                    if not _lost_worker(err):
+                        raise
                     started, done = _read_markers(folder, initial_job_idx)
                     for i in chunk:
                         if i in done:
                             results[i] = JobReturn(overrides=list(job_overrides[i]), status=JobStatus.COMPLETED,
                                                    _return_value=done[i])
+                    if not isinstance(err, BrokenProcessPool):
+                        # Ray's or submitit's: jobs of their own processes, collected in order. Those before the
+                        # first unfinished one returned; that one's worker died (after Ray's own retries) and
+                        # took no other job with it; the later ones are launched again, and a copy that finds
+                        # its case finished by the first launch skips it.
+                        lost = next((i for i in chunk if i not in done), None)
+                        if lost is None:
+                            raise
+                        results[lost] = self._lost(job_overrides[lost], initial_job_idx + lost, err, alone=False)
+                        todo = [i for i in todo if i not in done and i != lost]
+                        continue
                     running = [i for i in chunk if i in started and i not in done]
                     if not running and not any(i in done for i in chunk):
                         running = chunk[:1]  # died before any job began: run the first alone, to make progress
@@ -399,14 +419,20 @@ class GuardedLauncher(Launcher):
             return None
         return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
 
-    def _lost(self, overrides: Sequence[str], num: int, err: BaseException) -> JobReturn:
-        """Store the case of job ``num``, whose worker died again when it ran alone, as failed."""
+    def _lost(self, overrides: Sequence[str], num: int, err: BaseException, *, alone: bool = True) -> JobReturn:
+        """Store the case of job ``num`` as failed: its worker died (again, when it ran ``alone``)."""
         assert self.config is not None and self.hydra_context is not None
-        codes = _exit_codes(err)
-        oom = " (SIGKILL: likely the kernel's out-of-memory killer)" if "SIGKILL" in codes or "-9" in codes else ""
-        message = (f"the worker process running this case died: killed by {codes}{oom}, and again when it "
-                   "ran alone; its trials have no results. A re-run of the sweep runs it again; "
-                   "give it more memory or fewer parallel jobs (hydra.launcher.n_jobs).")
+        if alone:
+            codes = _exit_codes(err)
+            oom = " (SIGKILL: likely the kernel's out-of-memory killer)" if "SIGKILL" in codes or "-9" in codes else ""
+            message = (f"the worker process running this case died: killed by {codes}{oom}, and again when it "
+                       "ran alone; its trials have no results. A re-run of the sweep runs it again; "
+                       "give it more memory or fewer parallel jobs (hydra.launcher.n_jobs).")
+        else:
+            said = " ".join(str(err).split("\n", 1)[0].split())
+            message = (f"the worker process running this case died ({type(err).__name__}: {said}); its trials "
+                       "have no results. A re-run of the sweep runs it again; give it more memory (the "
+                       "launcher's own setting, e.g. hydra.launcher.mem_gb under SLURM).")
         try:
             from distlab.host import get_registry
             from distlab.hydra.resolve import case_from_config
@@ -451,6 +477,17 @@ def _read_markers(folder: Path, initial: int) -> tuple[set[int], dict[int, Any]]
     markers = read_markers(folder)
     return ({num - initial for num in markers.started},
             {num - initial: record.get("status") for num, record in markers.records.items()})
+
+
+_LOST_WORKER = {"WorkerCrashedError", "UncompletedJobError"}
+"""What a launcher other than joblib raises when the worker running a job died: Ray's (``ray.exceptions``, once
+its own retries are spent) and submitit's (a job that ended without a result: killed, or past its time).
+Known by name, so that distlab imports neither."""
+
+
+def _lost_worker(err: BaseException) -> bool:
+    """Whether ``err``, raised out of a launch, says that a worker died (not that a job raised)."""
+    return isinstance(err, BrokenProcessPool) or any(c.__name__ in _LOST_WORKER for c in type(err).__mro__)
 
 
 def _exit_codes(err: BaseException) -> str:
