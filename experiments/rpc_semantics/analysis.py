@@ -84,7 +84,7 @@ def _crossover_figure(cells: pl.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = [64, 1024]
-    fracs = sorted(_pick(cells, call_mix="append", stub="generated", binding="static", serializer="xdr",
+    fracs = sorted(_pick(cells, call_mix="append_list", stub="generated", binding="static", serializer="xdr",
                          world__bandwidth_mbit_s=100.0)["call_mix.fraction_changed"].unique().to_list())
     fig, axes = plt.subplots(1, len(sizes), figsize=(11, 4), squeeze=False)
     styles = {"copy_restore": ("tab:blue", "-"), "copy_restore_readonly": ("tab:green", "--"),
@@ -92,7 +92,7 @@ def _crossover_figure(cells: pl.DataFrame, path: Path) -> None:
     for ax, size in zip(axes[0], sizes):
         for passing, (color, ls) in styles.items():
             for frac, marker in zip(fracs, ("o", "s", "^")):
-                rows = _pick(cells, call_mix="append", passing=passing, call_mix__list_length=size,
+                rows = _pick(cells, call_mix="append_list", passing=passing, call_mix__list_length=size,
                              call_mix__fraction_changed=frac, stub="generated", world__bandwidth_mbit_s=100.0,
                              detect="" if passing != "copy_restore_readonly" else "chunk").sort("lat")
                 if rows.height:
@@ -125,8 +125,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     # 1. By value is straightforward; a reference parameter cannot simply be copied in.
     rows, holds, total = [], 0, 0
     for lat in lats:
-        read = _one(cells, passing="by_value", call_mix="lookup", call_mix__write_fraction=0.0, lat=lat)
-        alias = _one(cells, passing="by_value", call_mix="alias", lat=lat)
+        read = _one(cells, passing="by_value", call_mix="read_mostly", call_mix__write_fraction=0.0, lat=lat)
+        alias = _one(cells, passing="by_value", call_mix="aliasing", lat=lat)
         if read is None or alias is None:
             continue
         total += 1
@@ -146,8 +146,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     for lat in lats:
         for passing, detect in modes:
             plain = _pick(cells, passing=passing, detect=detect, lat=lat, stub="generated", world__move_every=0).filter(
-                pl.col("call_mix") != "alias")
-            alias = _one(cells, passing=passing, detect=detect, call_mix="alias", lat=lat, stub="generated")
+                pl.col("call_mix") != "aliasing")
+            alias = _one(cells, passing=passing, detect=detect, call_mix="aliasing", lat=lat, stub="generated")
             if plain.height == 0 or alias is None:
                 continue
             exact = float(plain["result_correct"].min())
@@ -166,9 +166,9 @@ def analyze(tables: Any, figures_dir: Path) -> str:
 
     # 3. The read-only optimization.
     rows, holds, total = [], 0, 0
-    families = [("append", {"call_mix__list_length": n, "call_mix__fraction_changed": f})
+    families = [("append_list", {"call_mix__list_length": n, "call_mix__fraction_changed": f})
                 for n in (64, 1024) for f in (0.0, 0.02, 0.1)]
-    families += [("lookup", {"call_mix__write_fraction": w}) for w in (0.0, 0.1)]
+    families += [("read_mostly", {"call_mix__write_fraction": w}) for w in (0.0, 0.1)]
     for lat in lats:
         for mix, conds in families:
             cr = _one(cells, passing="copy_restore", call_mix=mix, lat=lat, stub="generated",
@@ -178,8 +178,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
             if cr is None or ro is None:
                 continue
             n = cr["call_mix.list_length"]
-            untouched = (mix == "append" and conds["call_mix__fraction_changed"] == 0.0) or \
-                        (mix == "lookup" and conds["call_mix__write_fraction"] == 0.0)
+            untouched = (mix == "append_list" and conds["call_mix__fraction_changed"] == 0.0) or \
+                        (mix == "read_mostly" and conds["call_mix__write_fraction"] == 0.0)
             saved = cr["bytes_on_wire"] - ro["bytes_on_wire"]
             # Untouched: the whole list stays home (n elements of 256 bytes and their length words); else less.
             ok = saved >= n * (ELEMENT_BYTES + 4) - 8 if untouched else saved > 0
@@ -189,10 +189,10 @@ def analyze(tables: Any, figures_dir: Path) -> str:
             rows.append([format_value(lat * 1e-3, "s", trim=True), f"{mix} ({what})", _bytes(cr["bytes_on_wire"]),
                          _bytes(ro["bytes_on_wire"]), format_value(saved / cr["bytes_on_wire"], "%"),
                          _us(cr["call_latency_p50_us"]), _us(ro["call_latency_p50_us"])])
-    rp = _one(cells, passing="copy_restore_readonly", detect="parameter", call_mix="append", lat=lats[0])
+    rp = _one(cells, passing="copy_restore_readonly", detect="parameter", call_mix="append_list", lat=lats[0])
     rp_line = ""
     if rp is not None:
-        cr = _one(cells, passing="copy_restore", call_mix="append", lat=lats[0], stub="generated",
+        cr = _one(cells, passing="copy_restore", call_mix="append_list", lat=lats[0], stub="generated",
                   call_mix__list_length=rp["call_mix.list_length"],
                   call_mix__fraction_changed=rp["call_mix.fraction_changed"], world__bandwidth_mbit_s=100.0)
         if cr is not None:
@@ -216,7 +216,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     for n in (64, 1024):
         for f in (0.0, 0.02, 0.1):
             for lat in lats:
-                common = dict(call_mix="append", lat=lat, stub="generated", call_mix__list_length=n,
+                common = dict(call_mix="append_list", lat=lat, stub="generated", call_mix__list_length=n,
                               call_mix__fraction_changed=f, world__bandwidth_mbit_s=100.0)
                 cr = _one(cells, passing="copy_restore", **common)
                 gr = _one(cells, passing="global_ref", **common)
@@ -296,7 +296,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
         found = {}
         for name, (ser, bo, peer) in order.items():
             conds: dict[str, Any] = dict(serializer=ser, world__peer_byte_order=peer, lat=lat,
-                                         world__bandwidth_mbit_s=0.0, call_mix="append", call_mix__list_length=1024)
+                                         world__bandwidth_mbit_s=0.0, call_mix="append_list", call_mix__list_length=1024)
             if bo is not None:
                 conds["serializer__byte_order"] = bo
             found[name] = _one(cells, **conds)
@@ -321,11 +321,11 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     # 6b. The real big-endian peer.
     rows, holds, total = [], 0, 0
     for lat in lats:
-        for name, conds in (("append, copy-restore", dict(call_mix="append", passing="copy_restore",
+        for name, conds in (("append, copy-restore", dict(call_mix="append_list", passing="copy_restore",
                                                            call_mix__list_length=1024, world__bandwidth_mbit_s=0.0)),
-                            ("alias(a, a), copy-restore", dict(call_mix="alias", passing="copy_restore",
+                            ("alias(a, a), copy-restore", dict(call_mix="aliasing", passing="copy_restore",
                                                                 world__bandwidth_mbit_s=100.0)),
-                            ("alias(a, a), global reference", dict(call_mix="alias", passing="global_ref",
+                            ("alias(a, a), global reference", dict(call_mix="aliasing", passing="global_ref",
                                                                     world__bandwidth_mbit_s=100.0))):
             py = _one(everything, world__peer="python", serializer="xdr", stub="generated", lat=lat, binding="static",
                       world__move_every=0, **conds)
@@ -367,9 +367,9 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     c_lines = float(cells["stub_lines_rpcgen"].median())
     rows, holds, total = [], 0, 0
     for lat in lats:
-        for mix, passing, conds in (("append", "copy_restore", {"call_mix__list_length": 1024,
+        for mix, passing, conds in (("append_list", "copy_restore", {"call_mix__list_length": 1024,
                                                                "call_mix__fraction_changed": 0.02}),
-                                    ("alias", "global_ref", {})):
+                                    ("aliasing", "global_ref", {})):
             gen = _one(cells, stub="generated", call_mix=mix, passing=passing, lat=lat,
                        world__bandwidth_mbit_s=100.0, **conds)
             dyn = _one(cells, stub="dynamic", call_mix=mix, passing=passing, lat=lat, **conds)
