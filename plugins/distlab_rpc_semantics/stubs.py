@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from distlab.oncrpc.server import Server
-from distlab.rpc_semantics import interface
-from distlab.rpc_semantics.service import SemanticsService
+from distlab.rpc_semantics import dynamic_proxy, generated_proxy, serve_dynamic, serve_generated
 from distlab_rpc_semantics.params import DynamicParams, GeneratedParams
 
 __all__ = ["Dynamic", "Generated"]
@@ -27,16 +24,11 @@ class Generated:
 
     def client(self, caller: Any) -> Any:
         """The generated ``SemanticsV1Client``."""
-        return interface().SemanticsV1Client(caller)
+        return generated_proxy(caller)
 
-    def serve(self, server: Server, service: SemanticsService) -> None:
+    def serve(self, server: Any, service: Any) -> None:
         """Serve ``SEMANTICS_V1`` with the service's procedures by number."""
-        server.add(interface().SEMANTICS_V1_PROGRAM, service.handlers())
-
-
-def _classes() -> list[type]:
-    api = interface()
-    return [v for v in vars(api).values() if isinstance(v, type) and dataclasses.is_dataclass(v)]
+        serve_generated(server, service)
 
 
 class Dynamic:
@@ -53,18 +45,9 @@ class Dynamic:
         self.params = params or DynamicParams()
 
     def client(self, caller: Any) -> Any:
-        """A ``DynamicProxy`` over ``caller``; the interface's dataclasses are known on both sides."""
-        from distlab.oncrpc.dynamic import DynamicProxy
+        """A ``DynamicProxy`` over ``caller``."""
+        return dynamic_proxy(caller)
 
-        return DynamicProxy(caller, classes=_classes())
-
-    def serve(self, server: Server, service: SemanticsService) -> None:
+    def serve(self, server: Any, service: Any) -> None:
         """Export the service's methods by name (``append_value``, ...)."""
-        from distlab.oncrpc.dynamic import export
-
-        api = interface()
-        names = {proc.name.lower(): number for number, proc in api.SEMANTICS_V1_PROGRAM.procedures.items()}
-        handlers = service.handlers()
-        exported: dict[str, Any] = {name: handlers[number] for name, number in names.items() if number in handlers}
-        exported["sem_null"] = lambda: None  # the generated stub's NULL procedure, as a function
-        server.add(*export(exported, classes=_classes()))
+        serve_dynamic(server, service)

@@ -2,7 +2,8 @@
 
 The public surface for plugin authors: the kinds' contracts (:class:`Passing`, :class:`Binding`,
 :class:`Stub`, :class:`Workload`), what they see of a trial (:class:`Remote`, :class:`Directory`,
-:func:`apply_delta`), the functions and their signatures (:class:`Call`, :class:`Signature`,
+:func:`apply_delta`), the two ways of making stubs (:func:`generated_proxy`, :func:`serve_generated`,
+:func:`dynamic_proxy`, :func:`serve_dynamic`), the functions and their signatures (:class:`Call`, :class:`Signature`,
 :class:`Parameter`, :data:`FUNCTIONS`), the compiled interface (:func:`interface`) and the errors.
 Cheap to import: no sockets, no numba; the IDL is compiled on first use.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from distlab.rpc_semantics.context import Directory, Remote, apply_delta
 from distlab.rpc_semantics.errors import BindingError, PointerParameterError
+from distlab.rpc_semantics.exports import dynamic_proxy, generated_proxy, serve_dynamic, serve_generated
 from distlab.rpc_semantics.functions import (
     DIRECTIONS,
     FUNCTIONS,
@@ -50,9 +52,13 @@ __all__ = [
     "alias",
     "append",
     "apply_delta",
+    "dynamic_proxy",
+    "generated_proxy",
     "interface",
     "invert",
     "lookup",
     "run_local",
+    "serve_dynamic",
+    "serve_generated",
     "snapshot",
 ]

@@ -50,10 +50,13 @@ STUDY = Study(
     world=RpcSemanticsWorld,
     kinds=(
         Kind("passing", Passing, "how reference parameters cross the wire (forbid, by value, copy-restore, "
-                                 "global references)"),
-        Kind("binding", Binding, "where each call goes: a static address or the binder's answer"),
-        Kind("stub", Stub, "the client's proxy and the server's export: generated from the IDL or reflective"),
-        Kind("call_mix", Workload, "the calls of a trial: append, a read-mostly lookup, an aliasing call"),
+                                 "global references)", check="distlab.rpc_semantics.testing:check_passing"),
+        Kind("binding", Binding, "where each call goes: a static address or the binder's answer",
+             check="distlab.rpc_semantics.testing:check_binding"),
+        Kind("stub", Stub, "the client's proxy and the server's export: generated from the IDL or reflective",
+             check="distlab.rpc_semantics.testing:check_stub"),
+        Kind("call_mix", Workload, "the calls of a trial: append, a read-mostly lookup, an aliasing call",
+             check="distlab.rpc_semantics.testing:check_call_mix"),
         _RPC_STUDY.kind("serializer"),
     ),
     defaults={"passing": "copy_restore", "binding": "static", "stub": "generated", "call_mix": "append_list",
