@@ -22,6 +22,7 @@ PUBLIC = {
     "distlab.testing",
     "distlab.routing",
     "distlab.routing.testing",
+    "distlab.rpc_semantics",
 }
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())
 
