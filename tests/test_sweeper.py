@@ -19,7 +19,7 @@ from testkit import ROOT, run_cli
 
 from distlab.hydra.compose import composing
 from distlab.hydra.config_store import stored_registry
-from distlab.hydra.sweeper import TARGET, DistlabSweeper, preflighted, register_sweeper
+from distlab.hydra.sweeper import TARGET, DistlabSweeper, preflighted
 
 
 class _Launcher:
@@ -97,7 +97,6 @@ def test_preflight_checked_cases_are_not_composed_again(tmp_path: Path) -> None:
 
 def test_it_is_distlabs_default_and_basic_is_still_there() -> None:
     stored_registry()
-    register_sweeper()
     with composing() as composer:
         assert composer.compose([]).hydra.sweeper._target_ == TARGET
         assert composer.compose(["hydra/sweeper=basic"]).hydra.sweeper._target_.endswith(".BasicSweeper")

@@ -36,7 +36,7 @@ from distlab.hydra.flags import split
 from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.progress import Progress, tracking
 from distlab.hydra.resolve import case_from_config
-from distlab.hydra.sweeper import preflighted, register_sweeper
+from distlab.hydra.sweeper import preflighted
 from distlab.hydra.workers import SWEEP_PID_ENV, guarded_launchers, job_finished, job_started
 from distlab.runner import run_case, run_options
 from distlab.status import FAILED, OK
@@ -66,7 +66,7 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     """
     began = time.monotonic()
     stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
-    register_sweeper()  # hydra/sweeper=distlab, the default (sweeper.py)
+    _register_sweeper()
     line = split(args)
     try:
         if checked is None and line.runs:
@@ -158,6 +158,21 @@ def _resume_command(args: Sequence[str], checked: Checked, config_name: str, con
     if sweep_dir:
         pinned.append(_sweep_dir_override(sweep_dir, plain=True))
     return shlex.join(["distlab", *pinned])
+
+
+def _register_sweeper() -> None:
+    """Make sure Hydra knows distlab's sweeper (``hydra/sweeper=distlab``, the default; see sweeper.py), also
+    where its plugin discovery cannot list it.
+
+    Hydra finds plugins by listing the ``hydra_plugins`` namespace's folders; an editable install of
+    distlab maps the package by an import hook, which that listing does not see. Registering the class
+    with Hydra's public ``Plugins.register`` gives the same result either way.
+    """
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.distlab_sweeper import DistlabSweeper
+
+    Plugins.instance().register(DistlabSweeper)
 
 
 def _check_package(package: str, overrides: Sequence[str], config_name: str, config_dir: str | None) -> None:

@@ -31,7 +31,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-__all__ = ["NAME", "TARGET", "DistlabSweeper", "SweeperConf", "preflighted", "register_sweeper", "store_sweeper"]
+__all__ = ["NAME", "TARGET", "DistlabSweeper", "SweeperConf", "preflighted", "store_sweeper"]
 
 NAME = "distlab"
 """The sweeper's option in the ``hydra/sweeper`` config group."""
@@ -157,16 +157,3 @@ def store_sweeper(store: Any = None) -> None:
 
 store_sweeper()
 
-
-def register_sweeper() -> None:
-    """Make sure Hydra knows the sweeper's class, also where its discovery cannot list it.
-
-    Hydra finds plugins by listing the ``hydra_plugins`` namespace's folders; an editable install of
-    distlab maps the package by an import hook, which that listing does not see. Registering the class
-    with Hydra's public ``Plugins.register`` gives the same result either way.
-    """
-    from hydra.core.plugins import Plugins
-
-    from hydra_plugins.distlab_sweeper import DistlabSweeper as Shipped
-
-    Plugins.instance().register(Shipped)
