@@ -3,6 +3,7 @@ test against Hydra's own loader, job by job, including the jobs Hydra refuses.""
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,7 @@ def test_a_job_is_composed_once_per_choice_of_config_groups(toy_env: dict[str, s
             assert [f"seed={cfg.seed}", f"world.scale={cfg.world.scale:g}"] == [a for a in job if "=" in a][2:4]
         last = jobs[-1]
         assert _outcome(ours, master, last) == _outcome(composer.loader, master, last)
+        # As a launcher with worker processes ships it: without this process's caches, and still right.
+        shipped = pickle.loads(pickle.dumps(ours))
+        assert shipped.composed == 0 and not shipped._templates
+        assert _outcome(shipped, master, last) == _outcome(composer.loader, master, last)

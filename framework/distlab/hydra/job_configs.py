@@ -84,6 +84,13 @@ class JobConfigLoader(ConfigLoaderImpl):
         OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
         return cfg
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A launcher that runs jobs elsewhere pickles the loader with each job: its caches stay here (the
+        # parser may not pickle, and the templates are this process's).
+        state = dict(self.__dict__)
+        state.update(_templates={}, _parsed={}, _groups={}, _parser=None, composed=0)
+        return state
+
     def _compose(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         self.composed += 1
         return super().load_sweep_config(master_config, sweep_overrides)
