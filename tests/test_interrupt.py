@@ -61,3 +61,18 @@ def test_ctrl_c_says_what_finished_and_how_to_resume(tmp_path: Path, toy_env: di
     statuses = re.findall(r"^distlab: \[\d+/6\] case (\S+) (ok|skipped)", again.stderr, re.M)
     assert {case for case, status in statuses if status == "skipped"} == {n.removeprefix("case-") for n in finished}
     assert len(statuses) == 6 and "0 failed" in again.stderr.strip().splitlines()[-1]
+
+
+def test_an_experiment_resumes_with_its_own_verb(tmp_path: Path) -> None:
+    from distlab.hydra.app import _resume_command
+    from distlab.hydra.preflight import Checked
+
+    folder = str(tmp_path / "my experiment")
+    checked = Checked(4, None, str(Path(folder) / "runs"))
+    args = ["--multirun", "--config-dir", folder, "--config-name", "sweep", f"hydra.sweep.dir={folder}/runs",
+            "hydra/launcher=joblib", f"hydra.sweep.dir='{folder}/runs'"]
+    assert shlex.split(_resume_command(args, checked, "sweep", folder)) == ["distlab", "experiment", folder, "--resume",
+                                                                             "hydra/launcher=joblib"]
+    # A plain sweep: the same command, its directory pinned (quoted for Hydra where it has a space).
+    plain = _resume_command(["-m", "seed=0,1"], checked, "config", None)
+    assert shlex.split(plain) == ["distlab", "-m", "seed=0,1", f"hydra.sweep.dir='{folder}/runs'"]
