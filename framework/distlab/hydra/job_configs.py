@@ -85,8 +85,8 @@ class JobConfigLoader(ConfigLoaderImpl):
         return cfg
 
     def __getstate__(self) -> dict[str, Any]:
-        # A launcher that runs jobs elsewhere pickles the loader with each job: its caches stay here (the
-        # parser may not pickle, and the templates are this process's).
+        # A launcher that runs jobs elsewhere ships the loader with each job: its caches stay here (Hydra's
+        # parser need not survive the trip, and the templates are this process's).
         state = dict(self.__dict__)
         state.update(_templates={}, _parsed={}, _groups={}, _parser=None, composed=0)
         return state
