@@ -7,7 +7,9 @@ faster; composing each case again costs about 75 ms a case (12 minutes for 10,00
 first job starts. :class:`DistlabSweeper` runs the basic sweeper's jobs, with the same override grammar, the
 same ``hydra.sweeper.params`` and ``max_batch_size`` and the same order of jobs, under any launcher; it
 skips that check when this process's preflight checked the command (:func:`preflighted`), and keeps it
-otherwise (e.g. a sweep started by ``hydra.main`` without distlab's command line).
+otherwise (e.g. a sweep started by ``hydra.main`` without distlab's command line). And it hands its
+launcher a config loader that composes once per choice of config groups, not once per job
+(:mod:`distlab.hydra.job_configs`): each case is composed by the launcher, from a copy.
 
 Hydra admits a sweeper only from the ``hydra_plugins`` namespace, found by its plugin discovery: the
 class Hydra instantiates is ``hydra_plugins.distlab_sweeper.DistlabSweeper``, a subclass of this one
