@@ -95,7 +95,7 @@ def test_a_kind_of_another_study(builtin_registry: None) -> None:
     assert "the rpc study has no kind 'strategy' (strategy is a kind of the migration study" in keyed
     assert "The rpc study's kinds: serializer" in keyed
     chosen = _preflight_fails("serializer=cbor")
-    assert "serializer is a kind of the oncrpc and rpc studies" in chosen and "study=rpc" in chosen and "+" not in chosen
+    assert "serializer is a kind of the oncrpc, rpc and rpc_semantics studies" in chosen and "study=rpc" in chosen and "+" not in chosen
 
 
 @pytest.mark.parametrize("overrides, expected", [
@@ -133,7 +133,7 @@ def test_invalid_values(overrides: list[str], expected: str, builtin_registry: N
     (['strategy.max_rounds="abc'], "a \" is never closed"),
     (["strategy.max_rounds=foo(3)"], "Unknown function 'foo'; available: bool,choice"),
     (["world=rpcx"], "Unknown world 'rpcx'. A world comes with its study: choose it with study=NAME"),
-    (["hydra/launcher=nope"], "Unknown hydra/launcher 'nope'. Available hydra/launcher names: basic, joblib."),
+    (["hydra/launcher=nope"], "Unknown hydra/launcher 'nope'. Available hydra/launcher names: basic, joblib"),
     (["+strategy=precopy"], "adds a second strategy, but one is already chosen; write strategy="),
     (["+strategy.max_rounds=3"], "write strategy.max_rounds=3 (without '+')"),
     (["+world=rpc"], "adds a second world, but the study already brings its own; choose a world by choosing"),

@@ -155,8 +155,8 @@ def _show(value: str | None) -> str:
     return f"'{value}'"
 
 
-def _and(words: Sequence[str]) -> str:
-    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
+def _and(words: Sequence[str], conjunction: str = "and") -> str:
+    return ", ".join(words[:-1]) + f" {conjunction} {words[-1]}" if len(words) > 1 else "".join(words)
 
 
 # -- where a key lives ----------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def _unknown_top_level(cause: BaseException, wanted: str, registry: Registry) ->
         names = [s.name for s in registry.studies_of(kind)]
         if not names:
             return f"{kind} is a kind no study lists"
-        return (f"{kind} is a kind of the {' and '.join(names)} stud{'ies' if len(names) > 1 else 'y'}: "
+        return (f"{kind} is a kind of the {_and(names)} stud{'ies' if len(names) > 1 else 'y'}: "
                 f"choose it with {' or '.join(f'study={n}' for n in names)}")
 
     def own_kinds() -> list[str]:
@@ -512,8 +512,8 @@ def _defaults_error(message: str, registry: Registry, overrides: Sequence[str]) 
         if group in kinds:
             study = _chosen_study(overrides)
             homes = [st.name for st in registry.studies_of(group)]
-            home = (" and ".join(homes) or "no") + (" studies" if len(homes) > 1 else " study")
-            choose = " or ".join(f"study={n}" for n in homes) or "a study that lists it"
+            home = (_and(homes) or "no") + (" studies" if len(homes) > 1 else " study")
+            choose = _and([f"study={n}" for n in homes], "or") or "a study that lists it"
             if study and study not in homes and study in {s.name for s in registry.studies()}:
                 own = [k.name for s in registry.studies() if s.name == study for k in s.kinds]
                 return (f"Cannot choose {group}={value}: the {study} study has no kind '{group}' ({group} is a "
