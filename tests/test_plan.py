@@ -108,6 +108,8 @@ def test_plan_of_an_experiment_folder(toy_env: dict[str, str], tmp_path: Path,
     fresh = _plan_json(capsys, str(folder))
     assert fresh["cases"] == 4 and fresh["sweep_dir"] == str(folder.resolve() / "runs") and fresh["done"] == 0
     assert _plan_json(capsys, str(folder), "seed=0,1,2")["cases"] == 6  # overrides after the folder
+    # A plain value on the command line replaces the config's sweep of that key, as in Hydra's sweeper.
+    assert _plan_json(capsys, str(folder), "seed=0")["cases"] == 2
     assert main(["experiment", str(folder)]) == 0
     capsys.readouterr()
     assert main(["plan", str(folder)]) == 0

@@ -20,6 +20,7 @@ __all__ = ["VERBS", "main"]
 
 VERBS = ("plugins", "report", "experiment", "plan", "reproduce", "bench", "new")
 USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 DEBUG_FLAG = "--debug"
 """Anywhere on the command line: each failed trial's traceback is logged as it happens (also in a
 launcher's worker processes, through ``DISTLAB_DEBUG``), and an error of distlab's shows its traceback."""
@@ -68,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _debug_traceback(debug)
         print(f"distlab: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # A sweep says itself what finished and how to resume; this catches Ctrl-C anywhere else (a
+        # preflight, a report, a verb) so that it ends with one line and the shell's status, not a traceback.
+        _debug_traceback(debug)
+        print("distlab: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT
 
 
 def _debug_traceback(debug: bool) -> None:

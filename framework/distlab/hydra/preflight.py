@@ -250,9 +250,12 @@ def expand(composer: Composer, parsed: list[Override], registry: Registry, *, mu
     base = composer.compose(fixed + first)
     typed = [o for o in parsed if not o.is_delete()]
     if multirun:
-        swept_keys = {o.get_key_element() for o in sweeps}
+        # As Hydra's sweeper merges them: the config's params first, then the command line, a later
+        # value of a key replacing an earlier one, so a key given on the command line (swept or not)
+        # takes nothing from the params.
+        given = {o.get_key_element() for o in parsed}
         params = base.hydra.sweeper.get("params") or {}
-        more = composer.parse([f"{k}={v}" for k, v in params.items() if k not in swept_keys])
+        more = composer.parse([f"{k}={v}" for k, v in params.items() if k not in given])
         _check_names(composer, more, registry)
         fixed += [str(o.input_line) for o in more if not o.is_sweep_override()]
         sweeps += [o for o in more if o.is_sweep_override()]

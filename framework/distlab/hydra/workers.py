@@ -281,7 +281,7 @@ def guarded_launchers() -> Iterator[None]:
         # A launcher's workers may be anywhere: they learn which sweep they serve from the task they get.
         inner = original(hydra_context=hydra_context, task_function=_sweep_task(task_function), config=config)
         _existing_ray_cluster(inner)
-        if not isinstance(inner, BasicLauncher) and not guardians and sys.platform.startswith("linux"):
+        if not _is_basic(inner) and not guardians and sys.platform.startswith("linux"):
             guardians.append(subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARDIAN, str(os.getpid()),
                                                str(PARENT_POLL_S)], stdin=subprocess.DEVNULL))
         guarded = GuardedLauncher(inner)
@@ -412,7 +412,7 @@ class GuardedLauncher(Launcher):
 
     def _parallel(self) -> int | None:
         """How many jobs the inner launcher runs at once, if it says (``n_jobs`` as joblib reads it)."""
-        if isinstance(self.inner, BasicLauncher):
+        if _is_basic(self.inner):
             return 1
         n_jobs = self.config.hydra.launcher.get("n_jobs") if self.config is not None else None
         if not isinstance(n_jobs, int) or n_jobs == 0:
@@ -494,3 +494,13 @@ def _exit_codes(err: BaseException) -> str:
     """The signal or exit code loky reports for the dead worker(s), e.g. ``SIGKILL(-9)``."""
     m = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
     return m.group(1) if m else "an unknown cause"
+
+
+def _is_basic(launcher: Launcher) -> bool:
+    """Whether ``launcher`` is Hydra's basic launcher (runs jobs one by one in this process).
+
+    Compared by module and name, not ``isinstance``: Hydra's plugin scan imports its core plugin modules
+    again, so the class the launcher was made from need not be the one imported here.
+    """
+    cls = type(launcher)
+    return (cls.__module__, cls.__name__) == (BasicLauncher.__module__, BasicLauncher.__name__)
