@@ -11,7 +11,8 @@ Examples:
 What the server answers (RFC 5531 section 9): procedure 0 (NULL) of every version it has;
 PROG_UNAVAIL for a program it does not have; PROG_MISMATCH with its lowest and highest version for
 a version it does not have; PROC_UNAVAIL for a procedure without a handler; GARBAGE_ARGS for
-arguments that do not decode; SYSTEM_ERR when a handler raises or returns what does not fit the
+arguments that do not decode, or when a handler raises :class:`GarbageArgs` (arguments that decode but
+are not valid for the procedure, such as an index out of range); SYSTEM_ERR when a handler raises or returns what does not fit the
 result type; RPC_MISMATCH for an RPC version other than 2; AUTH_ERROR (AUTH_BADCRED) for an AUTH_SYS
 credential whose body does not decode, or whatever an ``authenticate`` hook says. A message whose
 header does not decode, or a reply sent to it, gets no answer (there is no xid to answer). A TCP
@@ -56,7 +57,7 @@ from distlab.oncrpc.record import MAX_FRAGMENT, MAX_RECORD, RecordReader, frame
 from distlab.rpc.errors import DecodeError, EncodeError
 from distlab.rpc.kinds import Serializer
 
-__all__ = ["CallInfo", "Handler", "Server", "current_call"]
+__all__ = ["CallInfo", "GarbageArgs", "Handler", "Server", "current_call"]
 
 log = logging.getLogger("distlab.oncrpc")
 
@@ -64,6 +65,11 @@ Handler = Callable[..., Any]
 """A procedure's implementation: called with the decoded arguments, returns the result (or an awaitable of it)."""
 
 AUTH_BADCRED = 1
+
+
+class GarbageArgs(Exception):
+    """Raised by a handler whose arguments decoded but make no sense for the procedure: the server answers
+    GARBAGE_ARGS (the caller's :class:`~distlab.oncrpc.errors.GarbageArgsError`), not SYSTEM_ERR."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -318,6 +324,9 @@ class Server:
         token = _current.set(CallInfo(xid, prog, vers, number, cred, verf, peer))
         try:
             result = handler(*args)
+        except GarbageArgs as err:
+            log.info("%s.%s (xid %d): garbage arguments: %s", program.name, proc.name, xid, err)
+            return accepted_reply(ser, xid, GARBAGE_ARGS)
         except Exception:
             log.exception("%s.%s (xid %d) raised", program.name, proc.name, xid)
             return accepted_reply(ser, xid, SYSTEM_ERR)
@@ -352,6 +361,9 @@ class Server:
     async def _finish(self, xid: int, program: ProgramVersion, number: int, result: Awaitable[Any]) -> bytes:
         try:
             value = await result
+        except GarbageArgs as err:
+            log.info("%s procedure %d (xid %d): garbage arguments: %s", program.name, number, xid, err)
+            return accepted_reply(self.codec.serializer, xid, GARBAGE_ARGS)
         except Exception:
             log.exception("%s procedure %d (xid %d) raised", program.name, number, xid)
             return accepted_reply(self.codec.serializer, xid, SYSTEM_ERR)

@@ -16,6 +16,7 @@ from typing import Any
 from distlab.oncrpc.server import Server
 from distlab.rpc.kinds import Serializer
 from distlab.rpc_semantics.interface import interface
+from distlab.rpc_semantics.service import garbage_on_bad_index
 
 __all__ = ["RefTable"]
 
@@ -55,14 +56,16 @@ class RefTable:
         return self._objects[ref_id]
 
     def handlers(self) -> dict[int, Callable[..., Any]]:
-        """The callback procedures by number."""
+        """The callback procedures by number (an index out of range or an unknown id: GARBAGE_ARGS)."""
         api = interface()
-        return {
+        procedures: dict[int, Callable[..., Any]] = {
             api.CB_LENGTH: lambda ref_id: len(self._obj(ref_id)),
             api.CB_READ: lambda at: self._obj(at.id)[at.index],
             api.CB_WRITE: lambda put: self._obj(put.id).__setitem__(put.index, put.value),
             api.CB_APPEND: lambda put: self._obj(put.id).append(put.value),
         }
+        # An index out of range or an id not lent out: GARBAGE_ARGS, as semantics.x says of callbacks.
+        return {number: garbage_on_bad_index(handler) for number, handler in procedures.items()}
 
     @contextmanager
     def serve(self, serializer: Serializer | None = None) -> Iterator[Server]:

@@ -6,22 +6,43 @@ file's top comment). The read-only optimization's detection is here too: the ser
 received (a shallow copy: elements are immutable bytes) and compares after the call, element by element
 (by identity first: an element the function did not replace is the same object).
 
+An index out of range (in the caller's list or, through a callback, in the owner's) is answered
+GARBAGE_ARGS, as ``semantics.x`` says and the C peer does: the handlers raise
+:class:`~distlab.oncrpc.server.GarbageArgs`.
+
 Global references are read and written through :class:`RefAccess`: callbacks to the owner's
 ``SEMANTICS_CB_PROG`` (one call per element read or written) or files in a shared directory.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, MutableSequence
 from typing import Any
 
 from distlab.oncrpc.client import Client
+from distlab.oncrpc.errors import GarbageArgsError
+from distlab.oncrpc.server import GarbageArgs
 from distlab.rpc.kinds import Serializer
 from distlab.rpc_semantics.functions import alias, append, lookup
 from distlab.rpc_semantics.interface import interface
 
-__all__ = ["DirectoryList", "RefAccess", "SemanticsService", "delta"]
+__all__ = ["DirectoryList", "RefAccess", "SemanticsService", "delta", "garbage_on_bad_index"]
+
+
+def garbage_on_bad_index(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler``, answering GARBAGE_ARGS for an index out of range (``IndexError``), an unknown reference id
+    (``KeyError``) or a callback the owner answered GARBAGE_ARGS (the caller's arguments were bad)."""
+
+    @functools.wraps(handler)
+    def checked(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except (IndexError, KeyError, GarbageArgsError) as err:
+            raise GarbageArgs(str(err)) from err
+
+    return checked
 
 
 def delta(before: list[bytes], after: MutableSequence[bytes], detect: int) -> Any:
@@ -180,7 +201,7 @@ class SemanticsService:
     def handlers(self) -> dict[int, Callable[..., Any]]:
         """The procedures by number, for :meth:`distlab.oncrpc.server.Server.add`."""
         api = interface()
-        return {
+        procedures = {
             api.APPEND_VALUE: self.append_value, api.APPEND_RESTORE: self.append_restore,
             api.APPEND_DELTA: self.append_delta, api.APPEND_REF: self.append_ref,
             api.LOOKUP_VALUE: self.lookup_value, api.LOOKUP_RESTORE: self.lookup_restore,
@@ -188,6 +209,7 @@ class SemanticsService:
             api.ALIAS_VALUE: self.alias_value, api.ALIAS_RESTORE: self.alias_restore,
             api.ALIAS_DELTA: self.alias_delta, api.ALIAS_REF: self.alias_ref,
         }
+        return {number: garbage_on_bad_index(handler) for number, handler in procedures.items()}
 
     # append ----------------------------------------------------------------------------------
     def append_value(self, a: Any) -> list[bytes]:

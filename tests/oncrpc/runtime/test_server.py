@@ -200,3 +200,24 @@ def test_udp_duplicate_and_stale_replies_are_ignored() -> None:
         assert client.call(CALC_V2, "NEG", 0) == 11
         assert client.call(CALC_V2, "NEG", 0) == 22  # the duplicate of 11 still queued is skipped
         thread.join()
+
+
+def test_a_handler_raising_garbage_args_gets_garbage_args_not_system_err() -> None:
+    from distlab.oncrpc import GarbageArgsError
+    from distlab.oncrpc.server import GarbageArgs
+
+    def bad(a: int, b: int) -> int:
+        raise GarbageArgs(f"index {a} out of range")
+
+    async def bad_later(name: str) -> str:
+        raise GarbageArgs(f"no {name}")
+
+    s = Server()
+    s.add(CALC_V1, {1: bad, 3: bad_later, 7: _boom})  # type: ignore[dict-item]
+    with s.serve_in_thread(), Client("127.0.0.1", s.port) as client:
+        with pytest.raises(GarbageArgsError):
+            client.call(CALC_V1, "ADD", 1, 2)
+        with pytest.raises(GarbageArgsError):
+            client.call(CALC_V1, "GREET", "x")
+        with pytest.raises(SystemErrError):  # any other exception is still the server's failure
+            client.call(CALC_V1, "DIVIDE", 1, 0)
