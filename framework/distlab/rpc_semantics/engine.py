@@ -281,7 +281,8 @@ def run_trial(world: RpcSemanticsWorld, components: Mapping[str, Any], seed: int
     metrics = {
         "call_latency_p50_us": float(np.percentile(lat_us, 50)),
         "call_latency_p99_us": float(np.percentile(lat_us, 99)),
-        "calls_per_s": n / elapsed if elapsed > 0 else float("inf"),
+        # Completed calls only: a call given up at once (no server at the address) is no throughput.
+        "calls_per_s": (n - failed) / elapsed if elapsed > 0 else float("inf"),
         "bytes_on_wire": (after["bytes"] - before["bytes"]) / n,
         "round_trips": (after["calls"] - before["calls"] + after["callbacks"] - before["callbacks"]) / n,
         "callbacks": (after["callbacks"] - before["callbacks"]) / n,

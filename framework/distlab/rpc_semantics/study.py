@@ -21,7 +21,8 @@ METRICS = (
            measured=True),
     Metric("call_latency_p99_us", "99th percentile of that time, in microseconds (timed)", log_scale=True,
            measured=True),
-    Metric("calls_per_s", "logical calls per second over the trial's timed calls (timed)", better="higher",
+    Metric("calls_per_s", "completed logical calls (failed ones not counted) per second of the trial's timed "
+                          "calls, the time of failed attempts included (timed)", better="higher",
            log_scale=True, measured=True),
     Metric("bytes_on_wire", "bytes per logical call, both directions, record marks included: the call, its "
                             "reply, binder lookups and callbacks", log_scale=True),
