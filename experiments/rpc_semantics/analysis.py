@@ -39,13 +39,13 @@ def _cells(tables: Any) -> pl.DataFrame:
 
 
 def _pick(cells: pl.DataFrame, **conds: Any) -> pl.DataFrame:
-    """The rows whose columns (``__`` for ``.``) have the given values."""
+    """The rows whose columns (``__`` for ``.``) have the given values (``None``: null, e.g. an unlimited link)."""
     out = cells
     for key, value in conds.items():
         col = key.replace("__", ".")
         if col not in out.columns:
             return out.clear()
-        out = out.filter(pl.col(col) == value)
+        out = out.filter(pl.col(col).is_null() if value is None else pl.col(col) == value)
     return out
 
 
@@ -251,7 +251,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     rows, holds, total = [], 0, 0
     for lat in lats:
         st = _one(cells, binding="static", world__move_every=0, lat=lat, call_mix__list_length=64,
-                  world__bandwidth_mbit_s=0.0)
+                  world__bandwidth_mbit_s=None)
         bd = _one(cells, binding="binder", lat=lat)
         bc = _one(cells, binding="binder_cached", world__move_every=0, lat=lat)
         if st is None or bd is None or bc is None:
@@ -296,7 +296,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
         found = {}
         for name, (ser, bo, peer) in order.items():
             conds: dict[str, Any] = dict(serializer=ser, world__peer_byte_order=peer, lat=lat,
-                                         world__bandwidth_mbit_s=0.0, call_mix="append_list", call_mix__list_length=1024)
+                                         world__bandwidth_mbit_s=None, call_mix="append_list", call_mix__list_length=1024)
             if bo is not None:
                 conds["serializer__byte_order"] = bo
             found[name] = _one(cells, **conds)
@@ -322,7 +322,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     rows, holds, total = [], 0, 0
     for lat in lats:
         for name, conds in (("append, copy-restore", dict(call_mix="append_list", passing="copy_restore",
-                                                           call_mix__list_length=1024, world__bandwidth_mbit_s=0.0)),
+                                                           call_mix__list_length=1024, world__bandwidth_mbit_s=None)),
                             ("alias(a, a), copy-restore", dict(call_mix="aliasing", passing="copy_restore",
                                                                 world__bandwidth_mbit_s=100.0)),
                             ("alias(a, a), global reference", dict(call_mix="aliasing", passing="global_ref",

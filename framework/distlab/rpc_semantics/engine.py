@@ -139,8 +139,7 @@ class _Trial:
         self.stub: Stub = components["stub"]
         self.serializer: Serializer = components["serializer"]
         self.api = interface()
-        bandwidth = world.bandwidth_mbit_s or None
-        self.links = LinkPool(world.latency_ms, bandwidth)
+        self.links = LinkPool(world.latency_ms, world.bandwidth_mbit_s)
         stack.callback(self.links.close)
         self.binder: BinderProcess | None = None
         if getattr(self.binding, "uses_binder", True):

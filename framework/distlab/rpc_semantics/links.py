@@ -20,7 +20,7 @@ def _direct(target: tuple[str, int], *, latency_ms: float, bandwidth_mbit_s: flo
     """The stand-in used where the shaped link is not importable: a direct connection, refused if shaping was asked."""
     if latency_ms or bandwidth_mbit_s is not None:
         raise ParameterError("world.latency_ms", latency_ms,
-                             "0 with world.bandwidth_mbit_s=0: distlab.oncrpc.link (the shaped link) is not installed")
+                             "0 with world.bandwidth_mbit_s=null: distlab.oncrpc.link (the shaped link) is not installed")
 
     class _Link:
         address = target

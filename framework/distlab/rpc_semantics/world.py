@@ -17,13 +17,15 @@ class RpcSemanticsWorld:
     """A client (the trial's process) calling a server in another process over TCP through a shaped link.
 
     The link (:func:`distlab.oncrpc.link.open_link`) delays every byte by ``latency_ms`` each way and
-    sends at ``bandwidth_mbit_s``; with neither, the client connects directly. Callbacks from the
+    sends at ``bandwidth_mbit_s`` (``None``, the default: no limit); with neither, the client connects directly. Callbacks from the
     server to the client's callback server cross a link of the same shape, and so do binder lookups.
     """
 
     calls: int = param(200, "logical calls per trial", ge=1, le=1_000_000)
     latency_ms: float = param(0.0, "one-way latency of the link, in milliseconds", ge=0.0, le=1000.0)
-    bandwidth_mbit_s: float = param(0.0, "bandwidth of the link, in Mbit/s (0: not limited)", ge=0.0, le=100_000.0)
+    bandwidth_mbit_s: float | None = param(
+        None, "bandwidth of the link, in Mbit/s (null: not limited, shown as '–' in reports)", gt=0.0,
+        le=100_000.0)
     peer_byte_order: str = param(
         "same", "the server's byte order when the serializer has one (NDR: the sender's order; 'same': the "
         "client's); XDR always sends big-endian", choices=BYTE_ORDERS)
