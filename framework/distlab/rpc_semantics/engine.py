@@ -104,7 +104,7 @@ def matches_local(call: Call, result: Any, expected: Any, local_args: Mapping[st
 class _CPeer:
     """The C peer (:mod:`distlab.rpc_semantics.cpeer`) behind the interface of :class:`ServerProcess`.
 
-    Its callbacks are not metered (it is not distlab's code): :meth:`stats` says ``None`` for their bytes.
+    Its callbacks are metered where they arrive, by the caller's callback server (:class:`RefTable`).
     """
 
     def __init__(self, arch: str, binder: tuple[str, int] | None) -> None:
@@ -113,10 +113,6 @@ class _CPeer:
         self._stack = contextlib.ExitStack()
         tcp, _ = self._stack.enter_context(serve(build(arch), binder[1] if binder else None))
         self.port = tcp
-
-    def stats(self) -> dict[str, int | None]:
-        """Nothing is known of the callbacks' bytes."""
-        return {"callbacks": None, "calls": None, "bytes_out": None, "bytes_in": None}
 
     def stop(self) -> None:
         """Stop the peer (SIGTERM: it unregisters from the binder)."""
@@ -155,7 +151,6 @@ class _Trial:
         self.directory = Directory(("127.0.0.1", self.server.port), self._ask)
         self.clients: list[MeteredClient] = []
         self.conns: dict[tuple[str, int], tuple[MeteredClient, Any]] = {}
-        self.server_stats: list[dict[str, Any]] = []
         stack.callback(self._close)
 
     def _ask(self) -> tuple[str, int]:
@@ -204,7 +199,6 @@ class _Trial:
 
     def move_server(self) -> None:
         """Stop the server and start it again on another port (it registers anew with the binder)."""
-        self.server_stats.append(self.server.stats())
         old = self.server.port
         self.server.stop()
         self.server = _start_server(self.world.peer, self.spec)
@@ -213,15 +207,11 @@ class _Trial:
             self.server = _start_server(self.world.peer, self.spec)
 
     def counters(self) -> dict[str, float]:
-        """Calls, bytes and callbacks so far (the server's figures as of its last stats).
-
-        The bytes of a C peer's callbacks are not known: with callbacks, bytes are NaN.
-        """
-        unknown = any(s["bytes_out"] is None for s in self.server_stats) and self.refs.callbacks > 0
+        """Calls, bytes and callbacks so far: the caller's clients (calls and binder lookups) and its callback
+        server (callbacks, from any peer), both in this process."""
         return {
             "calls": sum(c.calls for c in self.clients),
-            "bytes": float("nan") if unknown else sum(c.bytes_out + c.bytes_in for c in self.clients)
-            + sum(s["bytes_out"] + s["bytes_in"] for s in self.server_stats if s["bytes_out"] is not None),
+            "bytes": sum(c.bytes_out + c.bytes_in for c in self.clients) + self.refs.bytes_in + self.refs.bytes_out,
             "callbacks": self.refs.callbacks,
         }
 
@@ -272,7 +262,6 @@ def run_trial(world: RpcSemanticsWorld, components: Mapping[str, Any], seed: int
             latencies[i] = time.perf_counter() - t1
             elapsed += latencies[i]
             correct[i] = matches_local(call, result, expected, local_args)
-        trial.server_stats.append(trial.server.stats())
         after = trial.counters()
         link_method = trial.links.method or "direct"
     n = len(calls)

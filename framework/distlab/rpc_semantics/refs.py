@@ -3,19 +3,23 @@
 A global reference is a handle both sides can use: here ``(host, port, id)`` of the caller's callback
 server (``SEMANTICS_CB_PROG``) or the path of a directory both sides reach. :class:`RefTable` hands out
 one id per object (the same object twice gets the same id, so aliasing survives the trip) and answers
-the server's callbacks on it, counting them.
+the server's callbacks on it, counting them and the bytes they take on the wire. The callback server
+runs in the caller's process, so its bytes are metered here whatever the peer (distlab's server or the
+C peer, whose own sockets distlab cannot count).
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Awaitable, Callable, Iterator, MutableSequence
 from contextlib import contextmanager
 from typing import Any
 
 from distlab.oncrpc.server import Server
 from distlab.rpc.kinds import Serializer
 from distlab.rpc_semantics.interface import interface
+from distlab.rpc_semantics.metered import wire_bytes
 from distlab.rpc_semantics.service import garbage_on_bad_index
 
 __all__ = ["RefTable"]
@@ -26,6 +30,9 @@ class RefTable:
 
     Attributes:
         callbacks: callbacks answered so far (every one is a round trip over the link).
+        bytes_in: bytes the callback server received (the callbacks' calls), ``bytes_out``: bytes it
+            sent (their replies); record marks included, as :class:`~distlab.rpc_semantics.metered.MeteredClient`
+            counts them.
         address: ``(host, port)`` the server should call back (set by :meth:`serve`; the engine may
             point it at a shaped link in front of the callback server).
     """
@@ -35,6 +42,8 @@ class RefTable:
         self._ids: dict[int, int] = {}
         self._next = itertools.count(1)
         self.callbacks = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
     def handle(self, obj: MutableSequence[bytes]) -> Any:
@@ -70,8 +79,32 @@ class RefTable:
     @contextmanager
     def serve(self, serializer: Serializer | None = None) -> Iterator[Server]:
         """Run the callback server (TCP, a free port on 127.0.0.1) in a thread while the block runs."""
-        server = Server(transports=("tcp",), serializer=serializer)
+        server = _MeteredServer(self, transports=("tcp",), serializer=serializer)
         server.add(interface().SEMANTICS_CB_V1_PROGRAM, self.handlers())
         with server.serve_in_thread():
             self.address = ("127.0.0.1", server.port)
             yield server
+
+
+class _MeteredServer(Server):
+    """A TCP server that adds the bytes of every call it receives and every reply it sends to a :class:`RefTable`."""
+
+    def __init__(self, table: RefTable, **options: Any) -> None:
+        super().__init__(**options)
+        self._table = table
+
+    def dispatch(self, data: bytes, peer: Any = None) -> bytes | None | Awaitable[bytes | None]:
+        """:meth:`Server.dispatch`, counted (``data`` is one record: its bytes and record marks)."""
+        self._table.bytes_in += wire_bytes(len(data))
+        reply = super().dispatch(data, peer)
+        if inspect.isawaitable(reply):
+            return self._count_later(reply)
+        if reply is not None:
+            self._table.bytes_out += wire_bytes(len(reply))
+        return reply
+
+    async def _count_later(self, pending: Awaitable[bytes | None]) -> bytes | None:
+        reply = await pending
+        if reply is not None:
+            self._table.bytes_out += wire_bytes(len(reply))
+        return reply
