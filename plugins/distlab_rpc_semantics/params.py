@@ -54,7 +54,11 @@ class CopyRestoreReadonlyParams:
 
 @dataclasses.dataclass(frozen=True)
 class GlobalRefParams:
-    """``global_ref``: the server gets a handle and reads and writes through callbacks to the caller (no parameters)."""
+    """``global_ref``: the server gets a handle and reads and writes the object where it lives."""
+
+    store: str = param("callback", "where the object lives: 'callback' (with the caller, one callback per element "
+                                   "the server reads or writes) or 'directory' (a directory both sides reach, as a "
+                                   "shared file system: no callbacks)", choices=("callback", "directory"))
 
 
 # -- binding ----------------------------------------------------------------------------------------

@@ -154,10 +154,13 @@ class CopyRestoreReadonly:
 
 
 class GlobalRef:
-    """Global references: the server gets a handle to each list and reads and writes it by calling back.
+    """Global references: the server gets a handle to each list and reads and writes the list where it lives.
 
-    The caller's callback server (``SEMANTICS_CB_PROG``) serves the handles; every element read or
-    written is one callback, one round trip over the link.
+    ``store="callback"``: the caller's callback server (``SEMANTICS_CB_PROG``) serves the handles; every
+    element read or written is one callback, one round trip over the link. ``store="directory"``: the
+    list is kept in a directory both sides reach (a shared file system), which the server reads and
+    writes directly: no callbacks; the caller's list is read back from it when the call returns. Either
+    way one object passed twice is one handle: aliasing behaves as with a local pointer.
 
     Args:
         params: its parameters (none).
@@ -171,15 +174,15 @@ class GlobalRef:
 
     def invoke(self, call: Call, remote: Remote) -> Any:
         """The ``_REF`` procedure with handles in place of the lists the callee may write."""
-        api, a, refs = remote.api, call.args, remote.refs
+        api, a, refs, store = remote.api, call.args, remote.refs, self.params.store
         try:
             if call.function == "append":
-                remote.stub.append_ref(api.SemAppendRefArgs(a["data"], refs.handle(a["db"]), a["touch"]))
+                remote.stub.append_ref(api.SemAppendRefArgs(a["data"], refs.handle(a["db"], store), a["touch"]))
                 return a["db"]
             if call.function == "lookup":
-                return remote.stub.lookup_ref(api.SemLookupRefArgs(a["key"], a["put"], refs.handle(a["db"])))
-            remote.stub.alias_ref(api.SemAliasRefArgs(refs.handle(a["a"]), refs.handle(a["b"]),
+                return remote.stub.lookup_ref(api.SemLookupRefArgs(a["key"], a["put"], refs.handle(a["db"], store)))
+            remote.stub.alias_ref(api.SemAliasRefArgs(refs.handle(a["a"], store), refs.handle(a["b"], store),
                                                       a["mark_a"], a["mark_b"]))
             return None
         finally:
-            refs.release()  # the handles of one call do not outlive it
+            refs.release()  # the handles of one call do not outlive it (a directory is read back first)

@@ -84,3 +84,18 @@ def test_a_big_endian_c_peer_gives_the_same_semantics() -> None:
     alias = Alias(AliasParams(list_length=8))
     assert run_trial(world, _components(passing=GlobalRef(), call_mix=alias), seed=4).metrics["result_correct"] == 1.0
     assert run_trial(world, _components(call_mix=alias), seed=4).metrics["result_correct"] == 0.0
+
+
+@pytest.mark.parametrize("peer", ["python", "c_native"])
+def test_global_references_through_a_shared_directory_make_no_callbacks(peer: str) -> None:
+    from distlab.rpc_semantics.cpeer import missing
+    from distlab_rpc_semantics.params import GlobalRefParams
+
+    if peer != "python" and (reason := missing(peer.removeprefix("c_"))) is not None:
+        pytest.skip(reason)
+    world = RpcSemanticsWorld(calls=3, warmup_calls=0, peer=peer)
+    directory = GlobalRef(GlobalRefParams(store="directory"))
+    m = run_trial(world, _components(passing=directory, call_mix=Alias(AliasParams(list_length=8))), seed=3).metrics
+    assert m["callbacks"] == 0 and m["round_trips"] == 1 and m["result_correct"] == 1.0  # a reference: both marks
+    m = run_trial(world, _components(passing=directory), seed=3).metrics  # append, 10% of 50 elements touched
+    assert m["callbacks"] == 0 and m["result_correct"] == 1.0

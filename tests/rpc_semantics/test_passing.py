@@ -8,10 +8,11 @@ from distlab.rpc_semantics import FUNCTIONS, Call, Parameter, PointerParameterEr
 from distlab.rpc_semantics.engine import matches_local
 from distlab.rpc_semantics.functions import run_local
 from distlab_rpc_semantics.passing import ByValue, CopyRestore, CopyRestoreReadonly, Forbid, GlobalRef
-from distlab_rpc_semantics.params import CopyRestoreReadonlyParams
+from distlab_rpc_semantics.params import CopyRestoreReadonlyParams, GlobalRefParams
 
 READONLY_CHUNK = CopyRestoreReadonly(CopyRestoreReadonlyParams("chunk"))
 READONLY_PARAMETER = CopyRestoreReadonly(CopyRestoreReadonlyParams("parameter"))
+GLOBAL_DIRECTORY = GlobalRef(GlobalRefParams(store="directory"))
 LOOKUP_IN = Signature("lookup", (Parameter("key", False), Parameter("put", False), Parameter("db", True, "in")))
 
 
@@ -38,8 +39,8 @@ def test_by_value_leaves_the_callers_list(endpoint, make_list) -> None:
     assert not correct
 
 
-@pytest.mark.parametrize("passing", [CopyRestore(), READONLY_CHUNK, READONLY_PARAMETER, GlobalRef()],
-                         ids=["copy_restore", "readonly_chunk", "readonly_parameter", "global_ref"])
+@pytest.mark.parametrize("passing", [CopyRestore(), READONLY_CHUNK, READONLY_PARAMETER, GlobalRef(), GLOBAL_DIRECTORY],
+                         ids=["copy_restore", "readonly_chunk", "readonly_parameter", "global_ref", "global_ref_dir"])
 def test_reference_modes_give_the_local_result_without_aliasing(endpoint, make_list, passing) -> None:
     db = make_list(5)
     result, correct = _check(endpoint, passing, _append(db))
@@ -64,6 +65,19 @@ def test_a_global_reference_sees_both_updates_through_one_object(endpoint, make_
     assert a == make_list(3) + [b"A", b"B"]  # as a local call through one pointer
     assert correct
     assert endpoint.refs.callbacks - before == 2  # one CB_APPEND each
+
+
+def test_a_global_reference_through_a_shared_directory_is_a_reference_without_callbacks(endpoint, make_list) -> None:
+    a = make_list(3)
+    before = (endpoint.refs.callbacks, endpoint.refs.bytes_in)
+    _, correct = _check(endpoint, GLOBAL_DIRECTORY, _alias(a))
+    assert a == make_list(3) + [b"A", b"B"]  # both appends reached the one object, as through callbacks
+    assert correct
+    assert (endpoint.refs.callbacks, endpoint.refs.bytes_in) == before  # the server never called back
+    db = make_list(4)
+    result, correct = _check(endpoint, GLOBAL_DIRECTORY, Call(FUNCTIONS["lookup"], {"key": 1, "put": b"p", "db": db}))
+    assert result == make_list(4)[1] and db[1] == b"p" and correct
+    assert endpoint.refs.callbacks == before[0]
 
 
 def test_forbid_refuses_a_pointer_when_the_stub_is_built() -> None:

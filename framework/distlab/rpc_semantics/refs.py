@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator, MutableSequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,9 +22,13 @@ from distlab.oncrpc.server import Server
 from distlab.rpc.kinds import Serializer
 from distlab.rpc_semantics.interface import interface
 from distlab.rpc_semantics.metered import wire_bytes
-from distlab.rpc_semantics.service import garbage_on_bad_index
+from distlab.rpc_semantics.service import DirectoryList, garbage_on_bad_index
 
-__all__ = ["RefTable"]
+__all__ = ["STORES", "RefTable"]
+
+STORES = ("callback", "directory")
+"""Where a global reference's object lives: with its owner, reached by callbacks (``REF_CALLBACK``), or in a
+directory both sides reach (``REF_DIRECTORY``)."""
 
 
 class RefTable:
@@ -40,25 +46,68 @@ class RefTable:
     def __init__(self) -> None:
         self._objects: dict[int, MutableSequence[bytes]] = {}
         self._ids: dict[int, int] = {}
+        self._dirs: dict[int, tuple[MutableSequence[bytes], str]] = {}
+        self._root: str | None = None
         self._next = itertools.count(1)
         self.callbacks = 0
         self.bytes_in = 0
         self.bytes_out = 0
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
-    def handle(self, obj: MutableSequence[bytes]) -> Any:
-        """The ``sem_ref`` of ``obj`` (``REF_CALLBACK``); one id per object, kept while the table lives."""
+    def handle(self, obj: MutableSequence[bytes], store: str = "callback") -> Any:
+        """The ``sem_ref`` of ``obj``; the same object twice gets the same handle (aliasing survives the trip).
+
+        Args:
+            store: ``"callback"``: ``REF_CALLBACK``, an id the callback server resolves (one callback per
+                element the server reads or writes). ``"directory"``: ``REF_DIRECTORY``, the object moved
+                into a directory both sides reach (one file per element, :class:`DirectoryList`) where the
+                server reads and writes it with no call back; :meth:`release` brings the caller's object up to
+                date from it, as the owner reading its own object after the call. The directory is on this
+                machine's file system, shared by both processes: its reads and writes cross no link and are
+                not in the bytes on the wire (on a network file system they would be).
+        """
         api = interface()
+        if store == "directory":
+            return (api.REF_DIRECTORY, self._directory(obj))
+        if store != "callback":
+            raise ValueError(f"store={store!r}: a global reference's store is one of {', '.join(STORES)}")
         ref_id = self._ids.get(id(obj))
         if ref_id is None:
             ref_id = self._ids[id(obj)] = next(self._next)
             self._objects[ref_id] = obj
         return (api.REF_CALLBACK, api.SemCallbackRef(self.address[0], self.address[1], ref_id))
 
+    def _directory(self, obj: MutableSequence[bytes]) -> str:
+        found = self._dirs.get(id(obj))
+        if found is not None:
+            return found[1]
+        if self._root is None:
+            self._root = tempfile.mkdtemp(prefix="distlab-refs-")
+        path = tempfile.mkdtemp(dir=self._root)
+        DirectoryList(path).extend(obj)
+        self._dirs[id(obj)] = (obj, path)
+        return path
+
     def release(self) -> None:
-        """Forget every object (the handles given out no longer resolve)."""
+        """Forget every object (the handles given out no longer resolve); an object lent through a directory
+        is first read back from it into the caller's object, and the directory removed."""
         self._objects.clear()
         self._ids.clear()
+        dirs, self._dirs = self._dirs, {}
+        for obj, path in dirs.values():
+            try:
+                obj[:] = list(DirectoryList(path))
+            finally:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release every object and remove the directories' root."""
+        try:
+            self.release()
+        finally:
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
 
     def _obj(self, ref_id: int) -> MutableSequence[bytes]:
         self.callbacks += 1
@@ -78,12 +127,15 @@ class RefTable:
 
     @contextmanager
     def serve(self, serializer: Serializer | None = None) -> Iterator[Server]:
-        """Run the callback server (TCP, a free port on 127.0.0.1) in a thread while the block runs."""
+        """Run the callback server (TCP, a free port on 127.0.0.1) in a thread while the block runs (then :meth:`close`)."""
         server = _MeteredServer(self, transports=("tcp",), serializer=serializer)
         server.add(interface().SEMANTICS_CB_V1_PROGRAM, self.handlers())
-        with server.serve_in_thread():
-            self.address = ("127.0.0.1", server.port)
-            yield server
+        try:
+            with server.serve_in_thread():
+                self.address = ("127.0.0.1", server.port)
+                yield server
+        finally:
+            self.close()
 
 
 class _MeteredServer(Server):
