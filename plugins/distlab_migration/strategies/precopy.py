@@ -27,10 +27,14 @@ class Precopy:
 
     def migrate(self, session: Session) -> None:
         configure(session, self.params)
+        # The throttling rule only when it is on (a call a round saved otherwise).
+        after_round = self.auto_converge.after_round if self.params.auto_converge else None
+        precopy_round = session.precopy_round
         for _ in range(self.params.max_rounds):
-            rnd = session.precopy_round()
+            rnd = precopy_round()
             if rnd.pages_dirty == 0:
                 session.stop_and_copy(converged=True)
                 return
-            self.auto_converge.after_round(session, rnd)
+            if after_round is not None:
+                after_round(session, rnd)
         session.stop_and_copy(converged=False)

@@ -40,10 +40,11 @@ class Uniform:
 
     def __init__(self, params: UniformParams) -> None:
         self.params = params
+        self.write_rate = params.write_rate_pages_s
         self.read_rate = _read_rate(params.write_rate_pages_s, params.read_fraction)
 
     def run(self, guest: Guest, t0: float, t1: float) -> None:
-        guest.uniform(self.params.write_rate_pages_s, t0, t1)
+        guest.uniform(self.write_rate, t0, t1)
         guest.uniform(self.read_rate, t0, t1, read=True)
 
 
