@@ -230,3 +230,23 @@ def test_rounding_noise_is_no_decade_and_colours_stay_distinct() -> None:
     assert not _span_is_wide([1e-18, 0.2, 0.9])
     assert _span_is_wide([1e-6, 0.9])
     assert len({to_hex(c) for c in _palette(12)[:12]}) == 12
+
+
+def test_a_key_figure_of_one_slice_draws_its_cases_only(tmp_path: Path) -> None:
+    """``where`` keeps the cases of one value of a column: the other link's cases are not drawn, and the link,
+    constant in the slice, is no panel, marker or legend entry."""
+    sweep = _sweep(tmp_path / "sweep")
+    tables = load_tables(sweep)
+    sliced = Figure("slice", x="bytes_sent", y="wait_s", where=(("world.link.bandwidth_mbit_s", 1000.0),))
+    assert Figure(**{**dataclasses.asdict(sliced), "where": [["world.link.bandwidth_mbit_s", 1000.0]]}) == sliced
+    whole, part = key_figure(tables, dataclasses.replace(sliced, where=())), key_figure(tables, sliced)
+    assert whole is not None and part is not None
+    (ax,) = part.axes
+    (whole_ax,) = whole.axes
+
+    def drawn(axes: object) -> int:
+        return sum(len(line.get_xdata()) for line in axes.lines if line.get_marker() not in (None, "None", ""))  # type: ignore[attr-defined]
+
+    assert drawn(ax) * 2 == drawn(whole_ax) > 0  # the 1000 Mbit/s link's cases only
+    assert not any("bandwidth" in t for t in _legend_texts(part))
+    assert key_figure(tables, dataclasses.replace(sliced, where=(("world.link.bandwidth_mbit_s", 5.0),))) is None

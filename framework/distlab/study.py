@@ -65,6 +65,10 @@ class Figure:
             the order of ``x``, the baseline treatment (:attr:`Study.baseline`) drawn as a thick black line.
         hline: an optional reference value of ``y`` drawn as a dashed line (e.g. a tolerated downtime).
         hline_label: what that line means, for the legend.
+        where: only the cases whose config columns have these values, as ``(column, value)`` pairs
+            (``None``: the column is null; the treatment column names a preset where one was chosen): a
+            figure of one slice of a sweep whose cases differ in many columns at once. Only the columns
+            that still vary within the slice set markers.
     """
 
     name: str
@@ -75,6 +79,11 @@ class Figure:
     kind: Literal["scatter", "line"] = "scatter"
     hline: float | None = None
     hline_label: str = ""
+    where: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Recorded as JSON lists in provenance: pairs again, so the declaration and its record are equal.
+        object.__setattr__(self, "where", tuple((str(k), v) for k, v in self.where))
 
 
 @dataclasses.dataclass

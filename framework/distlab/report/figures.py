@@ -410,6 +410,16 @@ def key_figure(tables: Tables, declared: Figure, rows: pl.DataFrame | None = Non
     x_metric = declared.x in metrics
     line = declared.kind == "line"
     dims = [c for c in tables.varying if c not in REPLICATION]
+    if declared.where:
+        import polars as pl
+
+        for column, value in declared.where:
+            if column not in rows.columns:
+                return None
+            rows = rows.filter(pl.col(column).is_null() if value is None else pl.col(column) == value)
+        if rows.height == 0:
+            return None
+        dims = [c for c in dims if c in rows.columns and rows[c].n_unique() > 1]  # constant in the slice
     panel = declared.panels if declared.panels in dims and declared.panels != declared.x else None
     color_by = treatment if treatment != declared.x else None
     rest = [c for c in dims if c not in (panel, color_by, declared.x)
