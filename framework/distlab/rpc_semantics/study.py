@@ -13,24 +13,26 @@ from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
 from distlab.rpc_semantics.world import RpcSemanticsWorld
 from distlab.study import Figure, Metric, Study
 
-__all__ = ["METRICS", "STUDY"]
+__all__ = ["FIGURES", "METRICS", "STUDY"]
 
 METRICS = (
     Metric("call_latency_p50_us", "median time of a logical call as the caller sees it (callbacks, binder "
                                   "lookups and restoring included), in microseconds (timed)", log_scale=True,
-           measured=True),
+           measured=True, figure=False),
     Metric("call_latency_p99_us", "99th percentile of that time, in microseconds (timed)", log_scale=True,
-           measured=True),
+           measured=True, figure=False),
     Metric("calls_per_s", "completed logical calls (failed ones not counted) per second of the trial's timed "
                           "calls, the time of failed attempts included (timed)", better="higher",
-           log_scale=True, measured=True),
+           log_scale=True, measured=True, figure=False),
     Metric("bytes_on_wire", "bytes per logical call, both directions, record marks included: the call, its "
-                            "reply, binder lookups and callbacks", log_scale=True),
+                            "reply, binder lookups and callbacks", log_scale=True, figure=False),
     Metric("round_trips", "request-reply exchanges per logical call: calls (attempts that found no server included), "
-                          "binder lookups and callbacks"),
-    Metric("callbacks", "callbacks from the server to the caller per logical call (global references)"),
+                          "binder lookups and callbacks", figure=False),
+    Metric("callbacks", "callbacks from the server to the caller per logical call (global references through "
+                        "callbacks)", figure=False),
     Metric("result_correct", "share of calls after which the caller's objects and result equal what a local "
-                             "call leaves (1: the local-call semantics held every time)", better="higher"),
+                             "call leaves (1: the local-call semantics held every time)", better="higher",
+           figure=False),
     Metric("failed_calls", "logical calls given up (no server at the address the binding policy gave)",
            figure=False),
     Metric("local_call_ns", "median time of the same function called locally on a copy, in nanoseconds (timed)",
@@ -43,7 +45,37 @@ METRICS = (
     Metric("stub_lines_rpcgen", "lines of C rpcgen generates (-h -c -l -m) per IDL line over the same files "
                                 "(NaN without rpcgen)", better=None, figure=False),
 )
-"""The rpc_semantics study's metrics."""
+"""The rpc_semantics study's metrics.
+
+None has a figure of its own: a sweep of this study sets several components at once per scenario (a
+passing mode, a call and its size, a binding, a byte order, a peer), so a metric's figure over every case
+(the passing mode on x, every other combination a colour) has one legend entry per scenario and no
+reading. The key figures (:data:`FIGURES`) each draw one slice of such a sweep instead."""
+
+_APPEND_100 = (("call_mix", "append_list"), ("stub", "generated"), ("world.bandwidth_mbit_s", 100.0))
+FIGURES = (
+    Figure("bytes_vs_fraction", x="call_mix.fraction_changed", y="bytes_on_wire",
+           title="Bytes per append call against the share of the list the server changes, per passing mode",
+           panels="call_mix.list_length", kind="line", where=(*_APPEND_100, ("world.latency_ms", 0.0))),
+    Figure("latency_vs_link", x="world.latency_ms", y="call_latency_p50_us",
+           title="Median append call on 1024 elements against the link's one-way latency (100 Mbit/s), per "
+                 "passing mode and share changed", panels="call_mix.fraction_changed", kind="line",
+           where=(*_APPEND_100, ("call_mix.list_length", 1024))),
+    Figure("binding_vs_link", x="world.latency_ms", y="call_latency_p50_us",
+           title="Median call against the link's latency: a static address, the binder before every call, the "
+                 "binder's answer cached", kind="line",
+           where=(("passing", "copy_restore"), ("call_mix", "append_list"), ("call_mix.list_length", 64),
+                  ("stub", "generated"), ("serializer", "xdr"), ("world.bandwidth_mbit_s", None),
+                  ("world.move_every", 0))),
+    Figure("byte_order_vs_link", x="world.latency_ms", y="call_latency_p50_us",
+           title="Median append call on 1024 elements: XDR against NDR between like and unlike byte orders",
+           kind="line",
+           where=(("passing", "copy_restore"), ("call_mix", "append_list"), ("call_mix.list_length", 1024),
+                  ("stub", "generated"), ("binding", "static"), ("world.peer", "python"),
+                  ("world.bandwidth_mbit_s", None))),
+)
+"""The study's key figures: slices of the experiment's sweep (experiments/rpc_semantics) that show the course's
+claims; a sweep without such cases draws none of them."""
 
 STUDY = Study(
     name="rpc_semantics",
@@ -66,8 +98,6 @@ STUDY = Study(
     runner="distlab.rpc_semantics.engine:run_trial",
     treatment="passing",
     check="distlab.rpc_semantics.engine:check_case",
-    figures=(Figure("latency_vs_link", x="world.latency_ms", y="call_latency_p50_us",
-                    title="Median call latency against the link's one-way latency", panels="call_mix",
-                    kind="line"),),
+    figures=FIGURES,
     baseline="copy_restore",
 )
