@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from typing import Any
 
 from distlab.oncrpc.client import Client
@@ -106,8 +106,16 @@ class DirectoryList(MutableSequence[bytes]):
         _write(self._file(n), value)
 
     def __iter__(self) -> Iterator[bytes]:
+        # The length once (a directory listing), then one file each: not a listing per element.
         for i in range(len(self)):
-            yield self[i]
+            with open(self._file(i), "rb") as f:
+                yield f.read()
+
+    def extend(self, values: Iterable[bytes]) -> None:
+        """Append every element (the length read once, not once per element)."""
+        n = len(self)
+        for i, value in enumerate(values):
+            _write(self._file(n + i), value)
 
 
 def _write(path: str, value: bytes) -> None:
