@@ -21,15 +21,19 @@ import os
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distlab import store
 from distlab.case import Case
 from distlab.errors import ParameterError, PluginError
 from distlab.provenance import now, provenance
 from distlab.status import FAILED, OK, SKIPPED
+from distlab.study import TraceRows
 from distlab.store.lock import kill_point
 from distlab.timelimit import TrialTimeout, check_limit, time_limit
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["FAILED", "OK", "SKIPPED", "CaseOutcome", "RunOptions", "record_lost_case", "run_case", "run_options"]  # the statuses: until app.py imports distlab.status
 
@@ -173,6 +177,9 @@ def run_case(
     metric_names = [m.name for m in case.study.metrics]
     rows: list[dict[str, Any]] = []
     traces: list[pl.DataFrame] = []
+    # Trials that gave their trace as rows (TraceRows), not yet a frame: (repeat, rows), made into one
+    # frame for all of them (see _rows_frame) rather than one a trial.
+    pending: list[tuple[int, TraceRows]] = []
     seeds = case.trial_seeds()
     transient = False  # a failed trial that might not fail again
     for repeat, seed in enumerate(seeds):
@@ -185,7 +192,15 @@ def run_case(
                 raise PluginError(f"study '{case.study.name}' returned no value for metrics {missing}")
             row.update(status=OK, error_type=None, error_message=None, error_traceback=None)
             row.update({m: trial.metrics[m] for m in metric_names})
-            if trial.trace is not None and trial.trace.height:
+            trace_rows = trial.trace_rows
+            if trace_rows is not None:
+                if pending and trace_rows.schema != pending[0][1].schema:
+                    traces.append(_rows_frame(case_id, pending))
+                if trace_rows.rows:
+                    pending.append((repeat, trace_rows))
+            elif trial.trace is not None and trial.trace.height:
+                if pending:  # keep the trials' order
+                    traces.append(_rows_frame(case_id, pending))
                 traces.append(
                     trial.trace.with_columns(
                         pl.lit(case_id).alias("case_id"), pl.lit(repeat, dtype=pl.Int64).alias("repeat")
@@ -213,8 +228,24 @@ def run_case(
         rows.append(row)
         kill_point("trial")  # a test hook (DISTLAB_KILL_AT): killed with trials done and nothing written
 
+    if pending:
+        traces.append(_rows_frame(case_id, pending))
     return _store_case(case, job_dir, root, rows, traces, started=started, overrides=overrides, force=force,
                        existing=existing, deterministic=not transient, hostname=hostname, launcher=launcher)
+
+
+def _rows_frame(case_id: str, pending: list[tuple[int, TraceRows]]) -> pl.DataFrame:
+    """One trace frame for trials that gave rows of one schema, with the columns ``case_id`` and
+    ``repeat`` as a trial's frame gets them; empties ``pending``."""
+    import polars as pl
+
+    rows = [row for _, trace_rows in pending for row in trace_rows.rows]
+    repeats = [repeat for repeat, trace_rows in pending for _ in trace_rows.rows]
+    frame = TraceRows(rows, pending[0][1].schema).frame().with_columns(
+        pl.lit(case_id).alias("case_id"), pl.Series("repeat", repeats, dtype=pl.Int64)
+    )
+    pending.clear()
+    return frame
 
 
 def record_lost_case(case: Case, job_dir: Path, *, root: Path, overrides: Sequence[str] = (), error_type: str,

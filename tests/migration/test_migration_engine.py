@@ -510,3 +510,28 @@ def test_prepaging_and_in_flight_faults_behave_as_documented(registry: Any, tmp_
 def test_strategies_without_a_stop_condition_record_converged_true(registry: Any, strategy: str) -> None:
     comps = {"strategy": make(registry, "strategy", strategy), "workload": make(registry, "workload", "uniform")}
     assert run_trial(world(), comps, 1).metrics["converged"] is True
+
+
+@pytest.mark.parametrize("strategy,workload", [("precopy", "uniform"), ("postcopy", "streaming")])
+def test_a_case_stores_each_trials_trace_as_its_own_frame_would(registry: Any, tmp_path: Any, strategy: str,
+                                                                workload: str) -> None:
+    # A trial gives its trace as rows (TraceRows) and the runner builds one frame for the whole case:
+    # the stored trace must be the trials' own frames, each with its case_id and repeat, one after another.
+    from distlab import store
+    from distlab.case import resolve_case
+    from distlab.runner import run_case
+
+    config = {"study": "migration", "seed": 3, "repeats": 3, "world": {"vm": {"memory_mib": 16}},
+              "strategy": {}, "workload": {}}
+    case = resolve_case(config, {"strategy": strategy, "workload": workload}, registry)
+    outcome = run_case(case, tmp_path / "job")
+    stored = pl.read_parquet(outcome.job_dir / store.TRACE)
+    frames = []
+    for repeat, seed in enumerate(case.trial_seeds()):
+        trial = case.study.run_trial(case.world, case.create_components(), seed)
+        assert trial.trace_rows is not None and trial.trace is not None
+        frames.append(trial.trace.with_columns(pl.lit(case.case_id).alias("case_id"),
+                                               pl.lit(repeat, dtype=pl.Int64).alias("repeat")))
+    expected = pl.concat(frames)
+    assert stored.schema == expected.schema and stored.equals(expected)
+    assert set(stored["repeat"]) == {0, 1, 2}
