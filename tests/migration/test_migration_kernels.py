@@ -208,6 +208,29 @@ def test_sync_send_matches_a_sync_then_a_send(bits: list[int], seed: int, clear_
 
 
 @SETTINGS
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=300), st.integers(0, 2**32), st.booleans())
+def test_sync_whole_matches_sync_send_without_per_page_effects(bits: list[int], seed: int, record: bool) -> None:
+    # The session calls sync_whole instead of sync_send when no per-page effect is on: the same pages,
+    # re-sends and record of pages sent, and sync_send's bytes are the pages times the page size.
+    rng = np.random.default_rng(seed)
+    sent_bits = [int(b) for b in rng.integers(0, 2, len(bits))]
+    sent = _packed(sent_bits) if record else np.zeros(0, np.uint64)
+    none = np.zeros(0, np.int64)
+    bm, se = _packed(bits), sent.copy()
+    full = K.sync_send(bm, np.zeros(0, np.uint8), False, se, np.full(1, -1, np.int64), False, True, False, 4096, 9,
+                       1024, none, none)
+    runs = []
+    for mod in (K, R):
+        bw, sw = _packed(bits), sent.copy()
+        n, resent = mod.sync_whole(bw, sw)
+        assert not bw.any() and np.array_equal(sw, se)
+        runs.append((int(n), int(resent)))
+    assert runs[0] == runs[1] == (full[0], full[4])
+    assert full[:4] == (sum(bits), 4096 * sum(bits), sum(bits), 0) and full[5] == 0
+    assert runs[0][1] == (sum(b & s for b, s in zip(bits, sent_bits)) if record else 0)
+
+
+@SETTINGS
 @given(seeds, st.integers(1, 200), st.integers(0, 400), st.integers(0, 6), st.booleans(), st.booleans(), st.booleans())
 def test_postcopy_replay_matches(seed: int, pages: int, n: int, prepage: int, skip_zero: bool, push: bool,
                                  restart: bool) -> None:

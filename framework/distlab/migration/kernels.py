@@ -49,6 +49,7 @@ __all__ = [
     "count_dirty",
     "mark_sent",
     "sync_send",
+    "sync_whole",
 ]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -569,6 +570,31 @@ def sync_send(
             full += 1
     total = full * page_bytes + zeros * zero_bytes + hits * delta_bytes
     return n, total, full + hits, zeros, resent, hits
+
+
+@numba.njit(cache=True)
+def sync_whole(bitmap: np.ndarray, sent: np.ndarray) -> tuple[int, int]:
+    """:func:`sync_send` when no per-page effect is on (no zero flags, no cache, no versions): clear the
+    bitmap a word at a time, record its pages in ``sent`` (unless empty); return (pages, re-sends).
+
+    Every page synced is then a full page, so the bytes are ``pages * page_size`` and the data pages
+    are the pages. Two arguments instead of thirteen: Numba's dispatch costs about 40 ns an argument,
+    0.35 us of the 0.5 a round's call took on a 1 GiB VM, whose bitmap scan takes as long.
+    """
+    n = 0
+    resent = 0
+    record = sent.size > 0
+    for j in range(bitmap.size):
+        x = bitmap[j]
+        if x == 0:
+            continue
+        bitmap[j] = 0
+        if record:
+            s = sent[j]
+            resent += _popcount(x & s)
+            sent[j] = s | x
+        n += _popcount(x)
+    return n, resent
 
 
 # -- post-copy: the guest runs at the destination and faults on missing pages ----------------------

@@ -30,6 +30,7 @@ __all__ = [
     "sync_arrive",
     "sync_dirty",
     "sync_send",
+    "sync_whole",
 ]
 
 _M64 = (1 << 64) - 1
@@ -258,6 +259,16 @@ def sync_send(
     n = sync_dirty(bitmap, idx, zero, clear_zero)
     return (n, *send_pages(idx, zero, sent, cache, use_cache, insert_on_miss, skip_zero, page_bytes, zero_bytes,
                            delta_bytes, src_versions, dst_versions))
+
+
+def sync_whole(bitmap: np.ndarray, sent: np.ndarray) -> tuple[int, int]:
+    """Twin of :func:`distlab.migration.kernels.sync_whole`: :func:`sync_send` with no per-page effect."""
+    none = np.zeros(0, dtype=np.int64)
+    n, nbytes, data, zeros, resent, hits = sync_send(bitmap, np.zeros(0, dtype=np.uint8), False, sent,
+                                                    np.full(1, -1, dtype=np.int64), False, False, False, 1, 1, 1,
+                                                    none, none)
+    assert nbytes == data == n and zeros == hits == 0  # every page a full page of 1 byte
+    return n, resent
 
 
 def _post_send(q: int, arrive: np.ndarray, zero: np.ndarray, skip_zero: bool, page_s: float, zero_s: float,

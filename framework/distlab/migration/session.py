@@ -531,10 +531,16 @@ class Session:
 
     def _sync_send(self, clear_zero: bool, use_cache: bool, insert: bool) -> tuple[int, int]:
         # Sync the dirty bitmap and send every page it held (a round that skips nothing): (pages, bytes).
-        n, nbytes, data, zeros, resent, hits = kernels.sync_send(
-            self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._send_zero,
-            self.page_size_bytes, ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
-        )
+        if clear_zero or use_cache or self._send_zero or self.check:
+            n, nbytes, data, zeros, resent, hits = kernels.sync_send(
+                self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._send_zero,
+                self.page_size_bytes, ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
+            )
+        else:  # no per-page effect: every page a full page, and a kernel of 2 arguments instead of 13
+            n, resent = kernels.sync_whole(self._bitmap, self._sent)
+            nbytes = n * self.page_size_bytes
+            data = n
+            zeros = hits = 0
         if self._sent_all:
             resent = n  # every page had been sent: each one is a re-send
         elif self._sent.size == 0:
