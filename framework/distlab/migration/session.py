@@ -371,7 +371,12 @@ class Session:
         if self.clock_s > self.world.max_time_s:
             self._check_time(f"pre-copy round {self.rounds}")
         writes = guest.writes - writes_before
-        self._row("precopy", start, duration, n - skipped, dirty, rate, throttle, writes)
+        # self._row(...) inline, once a round: every value is already a Python int or float (the kernels
+        # return Python ints, the clocks and the rate are floats) except the throttle a strategy set.
+        trace = self.trace
+        trace.append({"round": len(trace) + 1, "phase": "precopy", "start_time_s": start, "duration_s": duration,
+                      "pages_sent": n - skipped, "pages_dirty": dirty, "bandwidth_mbit_s": rate,
+                      "throttle": float(throttle), "guest_time_s": self.guest_time_s, "writes": writes})
         return Round(self.rounds, start, duration, n - skipped, nbytes, dirty, dirty * self.page_size_bytes, rate,
                      throttle, writes, skipped)
 
