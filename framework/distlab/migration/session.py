@@ -217,8 +217,9 @@ class Session:
         # as zeros (the zero flags exist), and a page may be sent as a zero page (the encoding is on too).
         self._zero_flags = self._zero.size > 0
         self._send_zero = self._zero_flags
-        # The rate of a round without a limit of its own (the world is frozen, so it cannot change).
+        # The rate of a round without a limit of its own, and the horizon (the world is frozen).
         self._rate = self.rate_mbit_s()
+        self._max_time_s = world.max_time_s
         self._skip_redirtied = False
         self._skip_batch = 1024
         self._cache = _NO_CACHE  # never written: configure() makes the session its own when XBZRLE is on
@@ -362,14 +363,14 @@ class Session:
                 self.clock_s += duration
                 if throttle > 0:
                     self.metrics["degraded_time_s"] += duration
-        self.rounds += 1
-        self.metrics["rounds"] = self.rounds
+        rounds = self.rounds = self.rounds + 1
+        self.metrics["rounds"] = rounds
         dirty = guest.newly_dirtied - newly_before
         if self.check and dirty != self.dirty_pages:
-            raise CheckFailedError(f"pre-copy round {self.rounds}: the guest's writes newly dirtied {dirty} pages, "
+            raise CheckFailedError(f"pre-copy round {rounds}: the guest's writes newly dirtied {dirty} pages, "
                                    f"but {self.dirty_pages} are dirty")
-        if self.clock_s > self.world.max_time_s:
-            self._check_time(f"pre-copy round {self.rounds}")
+        if self.clock_s > self._max_time_s:
+            self._check_time(f"pre-copy round {rounds}")
         writes = guest.writes - writes_before
         # self._row(...) inline, once a round: every value is already a Python int or float (the kernels
         # return Python ints, the clocks and the rate are floats) except the throttle a strategy set.
@@ -377,7 +378,7 @@ class Session:
         trace.append({"round": len(trace) + 1, "phase": "precopy", "start_time_s": start, "duration_s": duration,
                       "pages_sent": n - skipped, "pages_dirty": dirty, "bandwidth_mbit_s": rate,
                       "throttle": float(throttle), "guest_time_s": self.guest_time_s, "writes": writes})
-        return Round(self.rounds, start, duration, n - skipped, nbytes, dirty, dirty * self.page_size_bytes, rate,
+        return Round(rounds, start, duration, n - skipped, nbytes, dirty, dirty * self.page_size_bytes, rate,
                      throttle, writes, skipped)
 
     def stop_and_copy(self, *, converged: bool = True, rate_limit_mbit_s: float | None = None) -> None:
@@ -536,28 +537,29 @@ class Session:
 
     def _sync_send(self, clear_zero: bool, use_cache: bool, insert: bool) -> tuple[int, int]:
         # Sync the dirty bitmap and send every page it held (a round that skips nothing): (pages, bytes).
-        if clear_zero or use_cache or self._send_zero or self.check:
+        whole = not (clear_zero or use_cache or self._send_zero or self.check)
+        if whole:  # no per-page effect: every page a full page, and a kernel of 2 arguments instead of 13
+            n, resent = kernels.sync_whole(self._bitmap, self._sent)
+            nbytes = n * self.page_size_bytes
+            data = n
+        else:
             n, nbytes, data, zeros, resent, hits = kernels.sync_send(
                 self._bitmap, self._zero, clear_zero, self._sent, self._cache, use_cache, insert, self._send_zero,
                 self.page_size_bytes, ZERO_PAGE_BYTES, self._delta_bytes, self.src_versions, self.dst_versions,
             )
-        else:  # no per-page effect: every page a full page, and a kernel of 2 arguments instead of 13
-            n, resent = kernels.sync_whole(self._bitmap, self._sent)
-            nbytes = n * self.page_size_bytes
-            data = n
-            zeros = hits = 0
         if self._sent_all:
             resent = n  # every page had been sent: each one is a re-send
         elif self._sent.size == 0:
             self._sent_all = True  # the first sync, of the full bitmap (see __init__): every page is sent now
-        # (The kernel returns Python ints.)
+        # (The kernels return Python ints.)
         metrics = self.metrics
         metrics["bytes_sent"] += nbytes
         metrics["pages_sent"] += data
         metrics["pages_resent"] += resent
         self.total_pages_sent += n
-        self.zero_pages_sent += zeros
-        self.cache_hits += hits
+        if not whole:  # (a whole sync sends no zero page and hits no cache)
+            self.zero_pages_sent += zeros
+            self.cache_hits += hits
         return n, nbytes
 
     def _send(self, idx: np.ndarray, *, use_cache: bool, insert: bool) -> tuple[int, int]:
