@@ -63,16 +63,10 @@ FIGURES = (
            where=(*_APPEND_100, ("call_mix.list_length", 1024))),
     Figure("binding_vs_link", x="world.latency_ms", y="call_latency_p50_us",
            title="Median call against the link's latency: a static address, the binder before every call, the "
-                 "binder's answer cached", kind="line",
+                 "binder's answer cached", kind="scatter",
            where=(("passing", "copy_restore"), ("call_mix", "append_list"), ("call_mix.list_length", 64),
                   ("stub", "generated"), ("serializer", "xdr"), ("world.bandwidth_mbit_s", None),
                   ("world.move_every", 0))),
-    Figure("byte_order_vs_link", x="world.latency_ms", y="call_latency_p50_us",
-           title="Median append call on 1024 elements: XDR against NDR between like and unlike byte orders",
-           kind="line",
-           where=(("passing", "copy_restore"), ("call_mix", "append_list"), ("call_mix.list_length", 1024),
-                  ("stub", "generated"), ("binding", "static"), ("world.peer", "python"),
-                  ("world.bandwidth_mbit_s", None))),
 )
 """The study's key figures: slices of the experiment's sweep (experiments/rpc_semantics) that show the course's
 claims; a sweep without such cases draws none of them."""
