@@ -1,7 +1,8 @@
 """The course's claims about RPC, each next to the numbers of this sweep (issue 12).
 
 Called by ``distlab report`` (through ``distlab experiment``) with the sweep's tables; returns the Markdown
-section "Claims of the lecture" of REPORT.md and draws figures/crossover.png. Every number in the text is
+section "Claims of the lecture" of REPORT.md and draws figures/crossover.png (the study's key figures,
+slices of this sweep declared in ``distlab.rpc_semantics.study.FIGURES``, are drawn by the report). Every number in the text is
 computed from the results, and every claim ends in a bold verdict (:func:`distlab.report.verdict`) computed by
 the rule written next to it; nothing is typed in. Numbers are printed by
 :func:`distlab.report.units.format_value`, as in the results table.
@@ -23,7 +24,7 @@ from distlab.report.units import format_value
 
 ELEMENT_BYTES = 256
 LABEL = {"by_value": "by value", "copy_restore": "copy-restore", "copy_restore_readonly": "copy-restore, read-only opt.",
-         "global_ref": "global reference"}
+         "global_ref": "global reference (callbacks)", "global_ref_dir": "global reference (shared directory)"}
 TIME_GAP = 10.0  # a remote call "visibly" remote: at least this many times a local call's time
 
 
@@ -35,6 +36,9 @@ def _cells(tables: Any) -> pl.DataFrame:
         pl.col("world.latency_ms").alias("lat"),
         pl.coalesce(pl.col("passing.detect"), pl.lit("")).alias("detect") if "passing.detect" in ok.columns
         else pl.lit("").alias("detect"),
+        # Where a global reference's object lives: "callback" (its owner) or "directory" (a shared directory).
+        pl.coalesce(pl.col("passing.store"), pl.lit("")).alias("store") if "passing.store" in ok.columns
+        else pl.lit("").alias("store"),
     )
 
 
@@ -72,7 +76,7 @@ def _save(fig: Any, path: Path) -> None:
     from distlab import store
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     store.write_bytes(path, buffer.getvalue())
 
@@ -86,24 +90,28 @@ def _crossover_figure(cells: pl.DataFrame, path: Path) -> None:
     sizes = [64, 1024]
     fracs = sorted(_pick(cells, call_mix="append_list", stub="generated", binding="static", serializer="xdr",
                          world__bandwidth_mbit_s=100.0)["call_mix.fraction_changed"].unique().to_list())
-    fig, axes = plt.subplots(1, len(sizes), figsize=(11, 4), squeeze=False)
-    styles = {"copy_restore": ("tab:blue", "-"), "copy_restore_readonly": ("tab:green", "--"),
-              "global_ref": ("tab:red", "-")}
+    fig, axes = plt.subplots(1, len(sizes), figsize=(12, 4.6), squeeze=False)
+    # (passing, detect, store): colour per mode, marker per share changed.
+    styles = {("copy_restore", "", ""): ("copy_restore", "tab:blue", "-"),
+              ("copy_restore_readonly", "chunk", ""): ("copy_restore_readonly", "tab:green", "--"),
+              ("global_ref", "", "callback"): ("global_ref", "tab:red", "-"),
+              ("global_ref", "", "directory"): ("global_ref_dir", "tab:purple", ":")}
     for ax, size in zip(axes[0], sizes):
-        for passing, (color, ls) in styles.items():
+        for (passing, detect, where), (name, color, ls) in styles.items():
             for frac, marker in zip(fracs, ("o", "s", "^")):
                 rows = _pick(cells, call_mix="append_list", passing=passing, call_mix__list_length=size,
                              call_mix__fraction_changed=frac, stub="generated", world__bandwidth_mbit_s=100.0,
-                             detect="" if passing != "copy_restore_readonly" else "chunk").sort("lat")
+                             detect=detect, store=where).sort("lat")
                 if rows.height:
                     ax.plot(rows["lat"], rows["call_latency_p50_us"] / 1e3, color=color, ls=ls, marker=marker,
-                            label=f"{LABEL[passing]}, {frac:g} changed")
+                            mfc="none", label=f"{LABEL[name]}, {frac:.0%} changed")
         ax.set_yscale("log")
         ax.set_title(f"append on {size} elements of {ELEMENT_BYTES} B, 100 Mbit/s link", fontsize=10)
         ax.set_xlabel("one-way link latency (ms)")
         ax.set_ylabel("median call time (ms)")
         ax.grid(alpha=0.3, which="both")
-    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False)
     fig.tight_layout()
     _save(fig, path)
 
@@ -142,25 +150,28 @@ def analyze(tables: Any, figures_dir: Path) -> str:
 
     # 2. Copy-restore is pass-by-value twice, and differs from a reference under aliasing.
     rows, holds, total = [], 0, 0
-    modes = [("copy_restore", ""), ("copy_restore_readonly", "chunk"), ("global_ref", "")]
+    modes = [("copy_restore", "", "", "copy_restore"), ("copy_restore_readonly", "chunk", "", "copy_restore_readonly"),
+             ("global_ref", "", "callback", "global_ref"), ("global_ref", "", "directory", "global_ref_dir")]
     for lat in lats:
-        for passing, detect in modes:
-            plain = _pick(cells, passing=passing, detect=detect, lat=lat, stub="generated", world__move_every=0).filter(
-                pl.col("call_mix") != "aliasing")
-            alias = _one(cells, passing=passing, detect=detect, call_mix="aliasing", lat=lat, stub="generated")
+        for passing, detect, where, name in modes:
+            plain = _pick(cells, passing=passing, detect=detect, store=where, lat=lat, stub="generated",
+                          world__move_every=0).filter(pl.col("call_mix") != "aliasing")
+            alias = _one(cells, passing=passing, detect=detect, store=where, call_mix="aliasing", lat=lat,
+                         stub="generated")
             if plain.height == 0 or alias is None:
                 continue
             exact = float(plain["result_correct"].min())
             expect_alias_ok = passing == "global_ref"
             total += 1
             holds += exact == 1.0 and ((alias["result_correct"] == 1.0) == expect_alias_ok)
-            rows.append([format_value(lat * 1e-3, "s", trim=True), LABEL[passing], str(plain.height),
+            rows.append([format_value(lat * 1e-3, "s", trim=True), LABEL[name], str(plain.height),
                          format_value(exact), format_value(alias["result_correct"])])
     out += ["### Copy-restore gives a reference's result, except when arguments alias",
             "Rule: copy-restore (with or without the read-only optimization) and global references give the local "
             "call's result in every non-aliasing case (lowest `result_correct` = 1); with one list passed as both "
             "arguments of `alias(a, b)`, copy-restore copies both back and the last copy wins (mark_a is lost: "
-            "`result_correct` = 0) while a global reference, like a local pointer, sees both appends (= 1).", "",
+            "`result_correct` = 0) while a global reference, like a local pointer, sees both appends (= 1), "
+            "whether the object is reached by callbacks or kept in a directory both sides reach.", "",
             *_table(["latency", "passing", "non-aliasing cases", "lowest result_correct", "alias(a, a)"], rows),
             verdict(holds, total, "copy-restore equals a reference except under aliasing", name="copy_restore"), ""]
 
@@ -219,7 +230,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
                 common = dict(call_mix="append_list", lat=lat, stub="generated", call_mix__list_length=n,
                               call_mix__fraction_changed=f, world__bandwidth_mbit_s=100.0)
                 cr = _one(cells, passing="copy_restore", **common)
-                gr = _one(cells, passing="global_ref", **common)
+                gr = _one(cells, passing="global_ref", store="callback", **common)
+                gd = _one(cells, passing="global_ref", store="directory", **common)
                 if cr is None or gr is None:
                     continue
                 winner = "copy-restore" if cr["call_latency_p50_us"] < gr["call_latency_p50_us"] else "global ref"
@@ -233,19 +245,65 @@ def analyze(tables: Any, figures_dir: Path) -> str:
                     holds += winner == "global ref"
                 rows.append([str(n), format_value(f, "%", trim=True), format_value(lat * 1e-3, "s", trim=True),
                              _us(cr["call_latency_p50_us"]), _us(gr["call_latency_p50_us"]),
+                             "–" if gd is None else _us(gd["call_latency_p50_us"]),
                              format_value(gr["callbacks"]), _bytes(cr["bytes_on_wire"]),
-                             _bytes(gr["bytes_on_wire"]), winner])
+                             _bytes(gr["bytes_on_wire"]), "–" if gd is None else _bytes(gd["bytes_on_wire"]), winner])
     out += ["### When copy-restore beats global references",
             "A global reference moves only what the callee touches, one round trip (a callback to the owner) per "
             "element read or written; copy-restore moves the whole list twice in one round trip. Rule: where the "
             "callee changes 10% of the list over a link with latency (≥ 1 ms each way), copy-restore is faster; "
             "where it changes nothing of a 1024-element list (one callback, to append), the global reference is "
-            "faster. The other settings are shown, not judged.", "",
+            "faster. The other settings are shown, not judged. The global reference through a shared directory "
+            "(next claim) is shown beside them.", "",
             "![median call time, copy-restore against global references](figures/crossover.png)", "",
-            *_table(["elements", "changed", "latency", "copy-restore", "global ref", "callbacks",
-                     "copy-restore bytes", "global ref bytes", "faster"], rows),
+            *_table(["elements", "changed", "latency", "copy-restore", "global ref (callbacks)", "global ref (directory)",
+                     "callbacks", "copy-restore bytes", "global ref bytes (callbacks)", "global ref bytes (directory)",
+                     "faster (copy-restore or callbacks)"], rows),
             verdict(holds, total, "copy-restore wins when much is touched over latency; global refs when little",
                     name="crossover"), ""]
+
+    # 4b. The other store of global references: a directory both sides reach.
+    rows, holds, total = [], 0, 0
+    ref_rows = _pick(cells, passing="global_ref", store="directory", stub="generated")
+    for r in ref_rows.sort(["call_mix", "call_mix.list_length", "call_mix.fraction_changed", "lat"],
+                           nulls_last=True).iter_rows(named=True):
+        total += 1
+        holds += r["callbacks"] == 0 and r["round_trips"] == 1 and r["result_correct"] == 1.0
+    faster, compared = 0, 0
+    for n in (64, 1024):
+        for lat in lats:
+            if lat < 1:
+                continue
+            common = dict(call_mix="append_list", lat=lat, stub="generated", call_mix__list_length=n,
+                          call_mix__fraction_changed=0.1, world__bandwidth_mbit_s=100.0)
+            gr = _one(cells, passing="global_ref", store="callback", **common)
+            gd = _one(cells, passing="global_ref", store="directory", **common)
+            if gr is None or gd is None:
+                continue
+            compared += 1
+            faster += gd["call_latency_p50_us"] < gr["call_latency_p50_us"]
+            rows.append([str(n), format_value(lat * 1e-3, "s", trim=True), _us(gr["call_latency_p50_us"]),
+                         _us(gd["call_latency_p50_us"]), format_value(gr["callbacks"]), format_value(gd["callbacks"]),
+                         _bytes(gr["bytes_on_wire"]), _bytes(gd["bytes_on_wire"])])
+    alias_gd = [r for r in ref_rows.iter_rows(named=True) if r["call_mix"] == "aliasing"]
+    out += ["### A global reference through a store both reach needs no callbacks",
+            "The handle names a directory both processes reach (`global_ref` with `store: directory`; here a "
+            "RAM-backed directory of this machine, /dev/shm, standing for a shared file system): the server reads "
+            "and writes the list's files itself (one file per element), and the caller reads its list back when "
+            "the call returns. The caller keeps its list in memory between calls, so each call also moves it into "
+            "the directory and back: that is in its time, and makes it slower than copy-restore where the callee "
+            "touches little of a large list. The files cross no link, so they are not in the bytes on the wire "
+            "(on a network file system they would be). Rule: in every case it keeps the "
+            "reference semantics, aliasing included (`result_correct` = 1), with no callback and one round trip "
+            f"per call ({len(alias_gd)} of its cases are `alias(a, a)`).", "",
+            verdict(holds, total, "a shared-directory reference is a reference without callbacks", unit="cases",
+                    name="directory_ref"), "",
+            "And where the callee changes 10% of the list over a link with latency (≥ 1 ms), it is faster than "
+            "callbacks (one round trip per element read or written); judged, not assumed:", "",
+            *_table(["elements", "latency", "callbacks: time", "directory: time", "callbacks per call",
+                     "directory: callbacks", "callbacks: bytes", "directory: bytes"], rows),
+            verdict(faster, compared, "the directory store beats callbacks when much is touched over latency",
+                    name="directory_vs_callbacks"), ""]
 
     # 5. Binding through the daemon.
     rows, holds, total = [], 0, 0
@@ -325,7 +383,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
                                                            call_mix__list_length=1024, world__bandwidth_mbit_s=None)),
                             ("alias(a, a), copy-restore", dict(call_mix="aliasing", passing="copy_restore",
                                                                 world__bandwidth_mbit_s=100.0)),
-                            ("alias(a, a), global reference", dict(call_mix="aliasing", passing="global_ref",
+                            ("alias(a, a), global reference", dict(call_mix="aliasing", passing="global_ref", store="callback",
                                                                     world__bandwidth_mbit_s=100.0))):
             py = _one(everything, world__peer="python", serializer="xdr", stub="generated", lat=lat, binding="static",
                       world__move_every=0, **conds)
@@ -369,7 +427,7 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     for lat in lats:
         for mix, passing, conds in (("append_list", "copy_restore", {"call_mix__list_length": 1024,
                                                                "call_mix__fraction_changed": 0.02}),
-                                    ("aliasing", "global_ref", {})):
+                                    ("aliasing", "global_ref", {"store": "callback"})):
             gen = _one(cells, stub="generated", call_mix=mix, passing=passing, lat=lat,
                        world__bandwidth_mbit_s=100.0, **conds)
             dyn = _one(cells, stub="dynamic", call_mix=mix, passing=passing, lat=lat, **conds)
