@@ -1,4 +1,4 @@
-"""distlab's built-in rpc_semantics plugins: passing modes, binding policies, stubs and workloads.
+"""distlab's built-in rpc_semantics plugins: passing modes, binding policies, stubs and call mixes.
 
 Registration is cheap: the parameter dataclasses live in ``params.py``; the implementations are
 imported only when a case first uses them.
@@ -35,7 +35,7 @@ _P = "distlab_rpc_semantics"
 
 @hookimpl
 def register_components(registrar: Registrar) -> None:
-    """Register the built-in passing modes, binding policies, stubs and workloads."""
+    """Register the built-in passing modes, binding policies, stubs and call mixes."""
     reg = registrar.register
     reg("passing", "forbid", ForbidParams, f"{_P}.passing:Forbid",
         doc="no pointers: a parameter the callee writes is refused when the stub is built")
@@ -54,6 +54,6 @@ def register_components(registrar: Registrar) -> None:
         doc="generated from semantics.x by distlab's IDL compiler")
     reg("stub", "dynamic", DynamicParams, f"{_P}.stubs:Dynamic",
         doc="reflective proxy, no IDL: types travel with the values (Java RMI style)")
-    reg("call_mix", "append_list", AppendParams, f"{_P}.workloads:Append", doc="newlist = append(data, dbList)")
-    reg("call_mix", "read_mostly", LookupParams, f"{_P}.workloads:Lookup", doc="a read-mostly lookup")
-    reg("call_mix", "aliasing", AliasParams, f"{_P}.workloads:Alias", doc="two arguments aliasing one list")
+    reg("call_mix", "append_list", AppendParams, f"{_P}.call_mixes:Append", doc="newlist = append(data, dbList)")
+    reg("call_mix", "read_mostly", LookupParams, f"{_P}.call_mixes:Lookup", doc="a read-mostly lookup")
+    reg("call_mix", "aliasing", AliasParams, f"{_P}.call_mixes:Alias", doc="two arguments aliasing one list")

@@ -90,7 +90,7 @@ class DynamicParams:
     """``dynamic``: a reflective proxy, no IDL; every value carries its type (no parameters)."""
 
 
-# -- workload ---------------------------------------------------------------------------------------
+# -- call mix ---------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class AppendParams:

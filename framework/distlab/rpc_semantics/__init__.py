@@ -1,7 +1,7 @@
 """The rpc_semantics study: what passing references, binding, byte order and stubs cost on real calls.
 
 The public surface for plugin authors: the kinds' contracts (:class:`Passing`, :class:`Binding`,
-:class:`Stub`, :class:`Workload`), what they see of a trial (:class:`Remote`, :class:`Directory`,
+:class:`Stub`, :class:`CallMix`), what they see of a trial (:class:`Remote`, :class:`Directory`,
 :func:`apply_delta`), the two ways of making stubs (:func:`generated_proxy`, :func:`serve_generated`,
 :func:`dynamic_proxy`, :func:`serve_dynamic`), the functions and their signatures (:class:`Call`, :class:`Signature`,
 :class:`Parameter`, :data:`FUNCTIONS`), the compiled interface (:func:`interface`) and the errors.
@@ -28,7 +28,7 @@ from distlab.rpc_semantics.functions import (
     snapshot,
 )
 from distlab.rpc_semantics.interface import IDL_PATH, MODULE_NAME, interface
-from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
+from distlab.rpc_semantics.kinds import Binding, Passing, Stub, CallMix
 from distlab.rpc_semantics.world import RpcSemanticsWorld
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Binding",
     "BindingError",
     "Call",
+    "CallMix",
     "Direction",
     "Directory",
     "Parameter",
@@ -48,7 +49,6 @@ __all__ = [
     "RpcSemanticsWorld",
     "Signature",
     "Stub",
-    "Workload",
     "alias",
     "append",
     "apply_delta",

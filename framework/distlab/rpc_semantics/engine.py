@@ -1,4 +1,4 @@
-"""The engine of the rpc_semantics study: one trial makes a workload's calls from this process to a
+"""The engine of the rpc_semantics study: one trial makes a call mix's calls from this process to a
 server process, through the case's passing mode, binding policy and stub, over a shaped link.
 
 Per trial: ``distlab binder`` in a child process if the binding policy asks one; the server in a
@@ -30,7 +30,7 @@ from distlab.rpc_semantics.context import Directory, Remote
 from distlab.rpc_semantics.errors import BindingError
 from distlab.rpc_semantics.functions import Call, run_local, snapshot
 from distlab.rpc_semantics.interface import interface
-from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
+from distlab.rpc_semantics.kinds import Binding, Passing, Stub, CallMix
 from distlab.rpc_semantics.links import LinkPool
 from distlab.rpc_semantics.metered import MeteredClient
 from distlab.rpc_semantics.process import BinderProcess, ServerProcess
@@ -49,7 +49,7 @@ _MAX_ATTEMPTS = 4  # a call tried this many times (rebinding in between) is give
 
 
 def check_case(world: RpcSemanticsWorld, components: Mapping[str, Any]) -> None:
-    """Build the stub before anything runs: a passing mode that refuses the workload's signature fails the case here.
+    """Build the stub before anything runs: a passing mode that refuses the call mix's signature fails the case here.
 
     Raises:
         PointerParameterError: ``passing=forbid`` and a parameter the callee writes.
@@ -222,11 +222,11 @@ class _Trial:
 
 
 def run_trial(world: RpcSemanticsWorld, components: Mapping[str, Any], seed: int) -> TrialResult:
-    """Make the workload's calls and measure them (see :data:`distlab.rpc_semantics.study.METRICS`)."""
-    workload: Workload = components["call_mix"]
+    """Make the call mix's calls and measure them (see :data:`distlab.rpc_semantics.study.METRICS`)."""
+    call_mix: CallMix = components["call_mix"]
     check_case(world, components)
     rng = np.random.default_rng(seed)
-    calls = list(workload.calls(world, rng))
+    calls = list(call_mix.calls(world, rng))
     latencies = np.empty(len(calls))
     local_ns = np.empty(len(calls))
     correct = np.zeros(len(calls), dtype=bool)

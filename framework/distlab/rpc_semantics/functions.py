@@ -99,7 +99,7 @@ FUNCTIONS: Mapping[str, Signature] = {
 
 @dataclasses.dataclass
 class Call:
-    """One logical call a workload makes: the function, its signature and its arguments by name.
+    """One logical call a call mix makes: the function, its signature and its arguments by name.
 
     Attributes:
         signature: the function and its parameters' directions (a read-only lookup declares ``db`` ``in``).

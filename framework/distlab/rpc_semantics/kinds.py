@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from distlab.rpc_semantics.service import SemanticsService
     from distlab.rpc_semantics.world import RpcSemanticsWorld
 
-__all__ = ["Binding", "Passing", "Stub", "Workload"]
+__all__ = ["Binding", "Passing", "Stub", "CallMix"]
 
 
 @runtime_checkable
@@ -92,7 +92,7 @@ class Stub(Protocol):
 
 
 @runtime_checkable
-class Workload(Protocol):
+class CallMix(Protocol):
     """The calls of one trial.
 
     Required:
@@ -102,7 +102,7 @@ class Workload(Protocol):
     """
 
     def signature(self) -> Signature:
-        """The function the workload calls."""
+        """The function the call mix calls."""
 
     def calls(self, world: RpcSemanticsWorld, rng: np.random.Generator) -> Iterator[Call]:
         """The trial's calls, in order."""

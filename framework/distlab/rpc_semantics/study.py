@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from distlab.component import Kind
 from distlab.rpc.study import STUDY as _RPC_STUDY
-from distlab.rpc_semantics.kinds import Binding, Passing, Stub, Workload
+from distlab.rpc_semantics.kinds import Binding, Passing, Stub, CallMix
 from distlab.rpc_semantics.world import RpcSemanticsWorld
 from distlab.study import Figure, Metric, Study
 
@@ -82,7 +82,7 @@ STUDY = Study(
              check="distlab.rpc_semantics.testing:check_binding"),
         Kind("stub", Stub, "the client's proxy and the server's export: generated from the IDL or reflective",
              check="distlab.rpc_semantics.testing:check_stub"),
-        Kind("call_mix", Workload, "the calls of a trial: append, a read-mostly lookup, an aliasing call",
+        Kind("call_mix", CallMix, "the calls of a trial: append, a read-mostly lookup, an aliasing call",
              check="distlab.rpc_semantics.testing:check_call_mix"),
         _RPC_STUDY.kind("serializer"),
     ),
