@@ -12,7 +12,7 @@ from distlab_rpc_semantics.binding import BinderCached, Static
 from distlab_rpc_semantics.params import AliasParams, AppendParams
 from distlab_rpc_semantics.passing import CopyRestore, Forbid, GlobalRef
 from distlab_rpc_semantics.stubs import Generated
-from distlab_rpc_semantics.workloads import Alias, Append
+from distlab_rpc_semantics.call_mixes import Alias, Append
 from distlab_serializers.ndr import Ndr
 from distlab_serializers.params import NdrParams
 from distlab_serializers.xdr import Xdr

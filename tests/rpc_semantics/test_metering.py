@@ -16,7 +16,7 @@ from distlab_rpc_semantics.binding import Static
 from distlab_rpc_semantics.params import AliasParams
 from distlab_rpc_semantics.passing import GlobalRef
 from distlab_rpc_semantics.stubs import Generated
-from distlab_rpc_semantics.workloads import Alias
+from distlab_rpc_semantics.call_mixes import Alias
 from distlab_serializers.xdr import Xdr
 
 

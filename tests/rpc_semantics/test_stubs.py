@@ -9,7 +9,7 @@ from distlab.rpc_semantics import Call, RpcSemanticsWorld, snapshot
 from distlab_rpc_semantics.params import AliasParams, AppendParams, LookupParams
 from distlab_rpc_semantics.passing import ByValue, CopyRestore, CopyRestoreReadonly, GlobalRef
 from distlab_rpc_semantics.stubs import Dynamic, Generated
-from distlab_rpc_semantics.workloads import Alias, Append, Lookup
+from distlab_rpc_semantics.call_mixes import Alias, Append, Lookup
 
 from .conftest import serve
 
