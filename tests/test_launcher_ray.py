@@ -115,6 +115,7 @@ def test_a_ray_sweep_gives_the_rows_of_the_basic_launcher(tmp_path: Path, cluste
     assert set(here) == set(there)
     for case_id, record in there.items():
         assert record["status"] == "ok" and record["code"]["version"] and record["launcher"] == "ray"
+        assert record["launcher_versions"]["hydra-ray-launcher"] and record["launcher_versions"]["ray"]
         for kind, comp in record["components"].items():
             assert comp["code"]["sha256"] and comp["version"], (kind, comp)
         assert identity(record) == identity(here[case_id])

@@ -38,6 +38,7 @@ def test_submitit_local_gives_the_rows_of_the_basic_launcher(tmp_path: Path) -> 
     assert set(here) == set(there)
     for case_id, record in there.items():
         assert record["launcher"] == "submitit_local" and here[case_id]["launcher"] == "basic"
+        assert record["launcher_versions"]["hydra-submitit-launcher"] and record["launcher_versions"]["submitit"]
         assert identity(record) == identity(here[case_id])
 
 

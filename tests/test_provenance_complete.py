@@ -83,3 +83,17 @@ def test_the_report_shows_libraries_machines_and_launcher(tmp_path: Path, regist
     (machines,) = [line for line in text.splitlines() if "machines" in line]
     assert "host name not recorded" in machines and f"{socket.gethostname()}:" not in machines
     assert "basic (1 jobs)" in text
+
+
+def test_the_launchers_distribution_and_its_engine_are_recorded(tmp_path: Path, registry) -> None:
+    from distlab.provenance import distributions_of
+
+    record = _run(tmp_path, registry, launcher="joblib",
+                  launcher_module="hydra_plugins.hydra_joblib_launcher.joblib_launcher")
+    # Found by file: hydra_plugins is a namespace that several installed distributions share.
+    assert record["launcher_versions"]["hydra-joblib-launcher"] == version("hydra-joblib-launcher")
+    assert record["launcher_versions"]["joblib"] == version("joblib")
+    assert "hydra-ray-launcher" not in record["launcher_versions"]
+    assert distributions_of("hydra_plugins.no_such_launcher") == {}
+    assert distributions_of("json") == {}  # the standard library ships with Python, no distribution
+    assert _run(tmp_path / "again", registry)["launcher_versions"] is None

@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LIBRARIES", "code_version", "libraries", "machine", "module_code", "now", "provenance"]
+__all__ = ["LIBRARIES", "code_version", "distributions_of", "libraries", "machine", "module_code", "now",
+           "provenance"]
 
 LIBRARIES = ("numpy", "numba", "scipy", "polars", "hydra-core", "omegaconf", "pluggy")
 """The distributions whose versions every provenance record holds: what computes, aggregates and
@@ -184,7 +185,60 @@ def _memory_bytes() -> int | None:
         return None
 
 
-def provenance(*, hostname: bool = True, launcher: str | None = None, **fields: Any) -> dict[str, Any]:
+@functools.cache
+def distributions_of(module: str) -> dict[str, str]:
+    """The installed distribution that ships ``module``, with its version and its requirements' versions.
+
+    Found by file, not by top-level name: a namespace package (``hydra_plugins``) is shared by many
+    distributions, so the one whose file list holds the module's file is the one that runs it.
+
+    Args:
+        module: a dotted module name, e.g. the module of a Hydra launcher's class.
+
+    Returns:
+        ``{distribution: version}`` for the distribution and each requirement installed (its extras'
+        requirements left out); empty when no installed distribution lists the module's file (e.g. a
+        module of the standard library or a folder on ``sys.path``).
+    """
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError, distributions, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return {}
+    origin = spec.origin if spec is not None else None
+    if not origin:
+        return {}
+    target = os.path.realpath(origin)
+    # The module's path relative to each import root that holds it, as a wheel's RECORD lists it; the
+    # RECORD is read as text (cheap) rather than as file objects resolved one by one (about 0.5 s).
+    relative = {os.path.relpath(target, os.path.realpath(root)).replace(os.sep, "/")
+                for root in sys.path if root and target.startswith(os.path.realpath(root) + os.sep)}
+    for dist in distributions():
+        listed = "\n" + (dist.read_text("RECORD") or dist.read_text("SOURCES.txt") or "") + "\n"
+        if not any(f"\n{rel}," in listed or f"\n{rel}\n" in listed for rel in relative):
+            continue
+        found = {dist.metadata["Name"]: dist.version}
+        for text in dist.requires or []:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if req.marker is not None and "extra" in str(req.marker):
+                continue
+            try:
+                found[req.name] = version(req.name)
+            except PackageNotFoundError:
+                pass  # a requirement not installed (its marker excludes this platform)
+        return found
+    return {}
+
+
+def provenance(*, hostname: bool = True, launcher: str | None = None, launcher_module: str | None = None,
+               **fields: Any) -> dict[str, Any]:
     """A provenance record: the given fields plus code version, libraries, Python, platform and machine.
 
     Call it in the process that ran the case: the libraries and the machine are this process's.
@@ -197,6 +251,8 @@ def provenance(*, hostname: bool = True, launcher: str | None = None, **fields: 
         hostname: record the host's name (see :func:`machine`).
         launcher: the Hydra launcher the job ran under (``basic``, ``joblib``, ...), as the job's Hydra
             config names it; None outside Hydra (a case run from Python).
+        launcher_module: the module of the launcher's class: the versions of the distribution that ships
+            it and of its requirements are recorded as ``launcher_versions`` (see :func:`distributions_of`).
         **fields: the case's own fields.
     """
     return {
@@ -208,4 +264,5 @@ def provenance(*, hostname: bool = True, launcher: str | None = None, **fields: 
         "machine": platform.machine(),
         "host": machine(hostname=hostname),
         "launcher": launcher,
+        "launcher_versions": distributions_of(launcher_module) if launcher_module else None,
     }

@@ -125,6 +125,7 @@ def run_case(
     trial_timeout_s: float | None = None,
     hostname: bool = True,
     launcher: str | None = None,
+    launcher_module: str | None = None,
 ) -> CaseOutcome:
     """Run every trial of ``case`` and store its case directory, ``root/case-<case id>/``.
 
@@ -147,6 +148,8 @@ def run_case(
             with ``TrialTimeout`` (see :mod:`distlab.timelimit` for what can and cannot be interrupted).
         hostname: record the host's name in provenance.
         launcher: the Hydra launcher running the job, for provenance (the Hydra wing reads it).
+        launcher_module: the module of the launcher's class, whose distribution's version (and those of
+            its requirements) provenance records (:func:`distlab.provenance.distributions_of`).
 
     Returns:
         The outcome; its ``job_dir`` is the case directory holding the results.
@@ -231,7 +234,8 @@ def run_case(
     if pending:
         traces.append(_rows_frame(case_id, pending))
     return _store_case(case, job_dir, root, rows, traces, started=started, overrides=overrides, force=force,
-                       existing=existing, deterministic=not transient, hostname=hostname, launcher=launcher)
+                       existing=existing, deterministic=not transient, hostname=hostname, launcher=launcher,
+                       launcher_module=launcher_module)
 
 
 def _rows_frame(case_id: str, pending: list[tuple[int, TraceRows]]) -> pl.DataFrame:
@@ -249,7 +253,8 @@ def _rows_frame(case_id: str, pending: list[tuple[int, TraceRows]]) -> pl.DataFr
 
 
 def record_lost_case(case: Case, job_dir: Path, *, root: Path, overrides: Sequence[str] = (), error_type: str,
-                     message: str, hostname: bool = True, launcher: str | None = None) -> CaseOutcome:
+                     message: str, hostname: bool = True, launcher: str | None = None,
+                     launcher_module: str | None = None) -> CaseOutcome:
     """Store ``case`` as failed, every trial with ``error_type`` and ``message``, without running it.
 
     For a case whose process died while running it (a launcher's worker killed by a signal): the
@@ -266,6 +271,7 @@ def record_lost_case(case: Case, job_dir: Path, *, root: Path, overrides: Sequen
         message: what happened, for the error column.
         hostname: record the host's name in provenance.
         launcher: the Hydra launcher of the sweep, for provenance.
+        launcher_module: the module of the launcher's class, for provenance.
 
     Returns:
         The outcome (status ``failed``).
@@ -282,12 +288,13 @@ def record_lost_case(case: Case, job_dir: Path, *, root: Path, overrides: Sequen
     ]
     log.error("case %s failed: %s", case.case_id, message)
     return _store_case(case, job_dir, root, rows, [], started=started, overrides=overrides, force=False,
-                       existing=None, deterministic=False, hostname=hostname, launcher=launcher)
+                       existing=None, deterministic=False, hostname=hostname, launcher=launcher,
+                       launcher_module=launcher_module)
 
 
 def _store_case(case: Case, job_dir: Path, root: Path, rows: list[dict[str, Any]], traces: list[Any], *,
                 started: str, overrides: Sequence[str], force: bool, existing: Path | None, deterministic: bool,
-                hostname: bool, launcher: str | None) -> CaseOutcome:
+                hostname: bool, launcher: str | None, launcher_module: str | None = None) -> CaseOutcome:
     """Write a case's rows, trace and provenance as its case directory and link the job to it.
 
     ``deterministic``: whether the failed trials, if any, would fail again under the same seeds (recorded
@@ -304,6 +311,7 @@ def _store_case(case: Case, job_dir: Path, root: Path, rows: list[dict[str, Any]
     record = provenance(
         hostname=hostname,
         launcher=launcher,
+        launcher_module=launcher_module,
         case_id=case_id,
         seed_key=case.seed_key,
         study=case.study.name,

@@ -37,7 +37,7 @@ from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.progress import Progress, tracking
 from distlab.hydra.resolve import case_from_config
 from distlab.hydra.sweeper import preflighted
-from distlab.hydra.workers import SWEEP_PID_ENV, guarded_launchers, job_finished, job_started
+from distlab.hydra.workers import SWEEP_PID_ENV, guarded_launchers, job_finished, job_started, launcher_module
 from distlab.runner import run_case, run_options
 from distlab.status import FAILED, OK
 
@@ -239,7 +239,8 @@ def task(cfg: DictConfig) -> str:
     options = run_options(cfg)
     outcome = run_case(case, job_dir, root=root, overrides=list(hc.overrides.task), force=options.force,
                        retry_failed=options.retry_failed, trial_timeout_s=options.trial_timeout_s,
-                       hostname=options.hostname, launcher=hc.runtime.choices.get("hydra/launcher"))
+                       hostname=options.hostname, launcher=hc.runtime.choices.get("hydra/launcher"),
+                       launcher_module=launcher_module(hc.launcher))
     if multirun:  # for the main process: a lost worker's jobs, and the progress lines
         job_finished(root, hc.job.num, str(outcome.status), case_id=outcome.case_id,
                      seconds=time.monotonic() - began)

@@ -85,7 +85,7 @@ from omegaconf import DictConfig, open_dict
 from distlab.status import FAILED
 
 __all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "SWEEP_PID_ENV", "GuardedLauncher", "SweepTask", "guarded_launchers",
-           "job_finished", "job_started", "watch_parent"]
+           "job_finished", "job_started", "launcher_module", "watch_parent"]
 
 log = logging.getLogger("distlab")
 
@@ -436,7 +436,7 @@ class GuardedLauncher(Launcher):
         try:
             from distlab.host import get_registry
             from distlab.hydra.resolve import case_from_config
-            from distlab.runner import record_lost_case
+            from distlab.runner import record_lost_case, run_options
 
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
             with open_dict(cfg):
@@ -450,7 +450,9 @@ class GuardedLauncher(Launcher):
                 root = Path(str(cfg.hydra.sweep.dir))
                 job_dir = root / str(cfg.hydra.sweep.subdir)
                 record_lost_case(case, job_dir, root=root, overrides=list(overrides), error_type=LOST_ERROR,
-                                 message=message)
+                                 message=message, hostname=run_options(cfg).hostname,
+                                 launcher=cfg.hydra.runtime.choices.get("hydra/launcher"),
+                                 launcher_module=launcher_module(cfg.hydra.launcher))
                 job_finished(root, num, FAILED, case_id=case.case_id)  # in the main process: its progress line
             finally:
                 if saved is not None:
@@ -504,3 +506,13 @@ def _is_basic(launcher: Launcher) -> bool:
     """
     cls = type(launcher)
     return (cls.__module__, cls.__name__) == (BasicLauncher.__module__, BasicLauncher.__name__)
+
+
+def launcher_module(launcher: Any) -> str | None:
+    """The module of a launcher's class, from its config's ``_target_`` (None when it names none).
+
+    Provenance records the versions of the distribution that ships it (a launcher is a Hydra plugin
+    with a release of its own, and so is the engine under it: ray, submitit, joblib).
+    """
+    target = launcher.get("_target_") if launcher is not None else None
+    return str(target).rpartition(".")[0] or None if target else None
