@@ -2,7 +2,7 @@
 
 The sweeps are written the way the runner writes them, by the store's own writer
 (:func:`distlab.store.write_case_files`: results.parquet, provenance.json with the file's hash and
-columns, in ``case-<id>/``), but without running trials and without flushing every file to the disk:
+columns, in ``case-<id>/``; then :func:`distlab.store.index_committed`, the sweep's row index), but without running trials and without flushing every file to the disk:
 that makes 100,000 cases in about a minute instead of hours. Each case also gets a Hydra job directory
 with its ``case`` link, as a real sweep has, so the report's walk sees what it sees in practice.
 
@@ -82,13 +82,15 @@ def synthetic_sweep(root: Path, cases: int, repeats: int = 3, *, seed: int = 0) 
                                                                         "error_traceback")}).write_parquet(buffer)
         folder = store.case_dir(root, case_id)
         folder.mkdir()
-        store.write_case_files(folder, {store.RESULTS: buffer.getvalue()}, {
+        written = store.write_case_files(folder, {store.RESULTS: buffer.getvalue()}, {
             "case_id": case_id, "study": "toy", "config": {"seed": i % 10}, "treatment": "shape",
             "metrics": [{"name": "value_mean", "doc": "mean"}, {"name": "value_max", "doc": "max"},
                         {"name": "positive", "doc": "all positive", "figure": False}],
             "code": {"version": "0", "git_commit": None}, "components": {}, "python": "3.11", "platform": "x",
             "started_at": "", "finished_at": "", "status": OK,
         }, sync=False)
+        # As commit_case does once a case is in place: its rows into the sweep's row index.
+        store.index_committed(root, folder, written[store.RESULTS])
         job = root / str(i)  # Hydra's job directory, with its link to the case
         job.mkdir()
         os.symlink(os.path.relpath(folder, job), job / store.JOB_LINK)

@@ -113,6 +113,13 @@ def _recorded_columns(provenance: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
+def _recorded_sha256(provenance: dict[str, Any]) -> str | None:
+    """The results file's SHA-256 as its provenance records it (checked against the file), or None."""
+    entry = (provenance.get("files") or {}).get(store.RESULTS)
+    sha = entry.get("sha256") if isinstance(entry, dict) else None
+    return sha if isinstance(sha, str) else None
+
+
 def load_tables(run_dir: Path) -> Tables:
     """Read every job's results under ``run_dir`` and summarize them.
 
@@ -166,7 +173,8 @@ def load_tables(run_dir: Path) -> Tables:
     unreadable = list(found.unreadable)
     while True:
         results, bad = _scan([os.path.join(j.folder, store.RESULTS) for j in jobs],
-                             [_recorded_columns(j.provenance) for j in jobs])
+                             [_recorded_columns(j.provenance) for j in jobs],
+                             [_recorded_sha256(j.provenance) for j in jobs])
         if not bad:
             break
         # A file whose footer reads but whose pages do not (one written before file hashes): leave it out.
@@ -257,15 +265,65 @@ def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric],
     return list(recorded.values())
 
 
-def _scan(files: list[str], recorded: list[dict[str, str] | None]) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
-    """Every row of ``files`` in one lazy scan, with its ``job_dir``; or the files that cannot be decoded.
+def _indexed(files: list[str], sha256: list[str | None], schema: dict[str, Any]) -> tuple[list[pl.DataFrame], set[str]]:
+    """The rows of the case directories the sweeps' row indexes hold (see :mod:`distlab.store.index`), cast to
+    ``schema`` with their ``job_dir``, and the files they stand for.
 
-    Each file is opened once here (its schema comes from ``recorded`` where provenance has it, see
-    :func:`_union_schema`).
+    Only a case whose results file's SHA-256 (recorded in provenance, and checked against the file on
+    disk by :func:`distlab.report.jobs.find_jobs`) is the one the index recorded is taken from it. If
+    some indexed columns would need a cast the scan does not make, the index is not used at all, so
+    the result is the scan's, whatever it is.
+    """
+    import polars as pl
+
+    from distlab.store.index import CASE_DIR_COLUMN, read_index
+
+    wanted: dict[str, dict[str, str]] = {}  # sweep directory -> case directory name -> results SHA-256
+    for path, sha in zip(files, sha256):
+        folder, _ = os.path.split(path)
+        parent, name = os.path.split(folder)
+        if sha is not None and name.startswith(store.CASE_PREFIX):
+            wanted.setdefault(parent, {})[name] = sha
+    frames: list[pl.DataFrame] = []
+    covered: set[str] = set()
+    for parent, names in wanted.items():
+        for rows in read_index(Path(parent), names):
+            columns = {c: d for c, d in rows.schema.items() if c != CASE_DIR_COLUMN}
+            if any(c not in schema or not _scan_casts(d, schema[c]) for c, d in columns.items()):
+                return [], set()
+            frames.append(rows.select(
+                *[pl.col(c).cast(d) if c in columns else pl.lit(None, d).alias(c) for c, d in schema.items()],
+                (pl.lit(parent + os.sep) + pl.col(CASE_DIR_COLUMN)).alias("job_dir"),
+            ))
+            covered.update(os.path.join(parent, n, store.RESULTS) for n in rows[CASE_DIR_COLUMN].unique().to_list())
+    return frames, covered
+
+
+def _scan_casts(have: Any, want: Any) -> bool:
+    """Whether the scan reads a file's column of type ``have`` into the union's ``want`` (see :func:`_scan`)."""
+    import polars as pl
+
+    return bool(have == want or have == pl.Null or (want == pl.Float64 and (have.is_integer() or have.is_float())))
+
+
+def _scan(files: list[str], recorded: list[dict[str, str] | None],
+          sha256: list[str | None] | None = None) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
+    """Every row of ``files`` with its ``job_dir``; or the files that cannot be decoded.
+
+    Rows of cases a sweep's row index holds come from it (a few files instead of one per case, see
+    :func:`_indexed`); the other files are read in one lazy scan. Each file is opened once here (its
+    schema comes from ``recorded`` where provenance has it, see :func:`_union_schema`).
     """
     import polars as pl
 
     schema, bad = _union_schema(files, recorded)
+    indexed: list[pl.DataFrame] = []
+    if not bad and sha256 is not None:
+        indexed, covered = _indexed(files, sha256, schema)
+        if covered:
+            files = [f for f in files if f not in covered]
+    if not bad and not files:
+        return pl.concat(indexed, how="vertical").sort("case_id", "repeat", "job_dir"), []
     if not bad:
         scan = pl.scan_parquet(
             files,
@@ -275,12 +333,8 @@ def _scan(files: list[str], recorded: list[dict[str, str] | None]) -> tuple[pl.D
             cast_options=pl.ScanCastOptions(integer_cast="allow-float", float_cast="upcast"),
         )
         try:
-            frame = (
-                scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", ""))
-                .sort("case_id", "repeat", "job_dir")
-                .collect()
-            )
-            return frame, []
+            frame = scan.with_columns(pl.col("job_dir").str.replace(r"[/\\][^/\\]*$", "")).collect()
+            return pl.concat([*indexed, frame], how="vertical").sort("case_id", "repeat", "job_dir"), []
         except Exception:  # a file whose footer reads but whose pages do not: find which, one by one
             pass
     known = {str(b) for b, _ in bad}

@@ -9,7 +9,9 @@ A run or sweep directory (``root``: Hydra's ``hydra.sweep.dir``, or a single run
                              the two files above
     <job>/                   Hydra's job directory (.hydra/, the job's log) with a link
         case -> ../case-<case id>    to the case the job ran or found finished
-    .distlab/                the store's own: the lock, cases being written (staging/), the sweep plan
+    .distlab/                the store's own: the lock, cases being written (staging/), the sweep plan,
+                             the row index (index/: every committed case's rows in a few files, a cache
+                             the report reads instead of one file per case; see distlab.store.index)
 
 What is promised (each point is a test in tests/test_store.py, test_runner.py or test_kill.py):
 
@@ -44,6 +46,7 @@ from distlab.store.cases import (
     file_sha256,
     find_case,
     find_failed_case,
+    index_committed,
     is_case_dir,
     link_job,
     read_provenance,
@@ -80,6 +83,7 @@ __all__ = [
     "file_sha256",
     "find_case",
     "find_failed_case",
+    "index_committed",
     "is_case_dir",
     "link_job",
     "parquet_bytes",

@@ -52,6 +52,7 @@ __all__ = [
     "file_sha256",
     "find_case",
     "find_failed_case",
+    "index_committed",
     "is_case_dir",
     "link_job",
     "parquet_columns",
@@ -247,7 +248,8 @@ def _write_new(path: Path, data: bytes, sync: bool = True) -> None:
             os.fsync(handle.fileno())
 
 
-def write_case_files(folder: Path, files: dict[str, bytes], record: dict[str, Any], *, sync: bool = True) -> None:
+def write_case_files(folder: Path, files: dict[str, bytes], record: dict[str, Any], *,
+                     sync: bool = True) -> dict[str, dict[str, Any]]:
     """Write a case's data files, then its ``provenance.json`` (``record`` with their hashes), into ``folder``.
 
     The one writer of a case's files: :func:`commit_case` fills its staging directory with it. ``folder``
@@ -260,6 +262,9 @@ def write_case_files(folder: Path, files: dict[str, bytes], record: dict[str, An
         record: the provenance record.
         sync: flush every file and the directory to the disk (False only for synthetic sweeps written
             by benchmarks, where a power cut costs nothing).
+
+    Returns:
+        The ``files`` entry written into the record: each data file's ``sha256``, ``bytes`` and ``columns``.
 
     Raises:
         StoreError: a file cannot be written.
@@ -281,6 +286,7 @@ def write_case_files(folder: Path, files: dict[str, bytes], record: dict[str, An
     kill_point(f"staged:{PROVENANCE}")
     if sync:
         fsync_dir(folder)
+    return hashes
 
 
 def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[str, Any], *,
@@ -321,7 +327,7 @@ def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[
         new = entry / "case"
         writing = new
         new.mkdir()
-        write_case_files(new, files, record)
+        written_files = write_case_files(new, files, record)
         kill_point("commit")
         writing = target
         with sweep_lock(root):
@@ -340,7 +346,30 @@ def commit_case(root: Path, case_id: str, files: dict[str, bytes], record: dict[
     finally:
         shutil.rmtree(entry, ignore_errors=True)  # the new case's staging, or the old case swapped out
         os.close(fd)
+    if written and RESULTS in written_files:
+        index_committed(root, target, written_files[RESULTS])
     return target, written
+
+
+def index_committed(root: Path, folder: Path, entry: dict[str, Any]) -> None:
+    """Add a committed case's rows to the sweep's row index (:mod:`distlab.store.index`).
+
+    A failure costs the report speed, nothing else: a case the index lacks is read from its files.
+
+    Args:
+        root: the run or sweep directory.
+        folder: the case directory, in place under ``root``.
+        entry: its results file's entry in the provenance record's ``files`` (``sha256``, ``columns``).
+    """
+    from distlab.store.index import index_case
+
+    columns = entry.get("columns")
+    if not isinstance(columns, dict):
+        return
+    try:
+        index_case(root, folder, str(entry["sha256"]), columns)
+    except Exception:  # the index is a cache: the case is committed and is read from its files
+        pass
 
 
 def parquet_columns(name: str, data: bytes) -> dict[str, Any]:
