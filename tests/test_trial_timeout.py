@@ -141,3 +141,91 @@ def test_a_sweep_with_a_hung_case_finishes(tmp_path: Path, toy_env: dict[str, st
         [("-", OK, "-"), ("busy", FAILED, "TrialTimeout")]
     records = [json.loads(p.read_text()) for p in sweep.glob("case-*/provenance.json")]
     assert {r["launcher"] for r in records} == {"joblib" if launcher else "basic"}
+
+
+# Run in a child process: before the fix, each of these hung the interpreter or kept raising in it.
+_AFTER_A_LIMIT_IN_A_THREAD = """
+import sys, threading
+from distlab.timelimit import TrialTimeout, time_limit
+
+def limited(body):
+    try:
+        with time_limit(0.05):
+            body()
+    except TrialTimeout:
+        pass
+
+def spin():
+    while True:
+        pass
+
+for body in (lambda: None, spin):  # a block that ends in time, and one stopped at the limit
+    worker = threading.Thread(target=limited, args=(body,))
+    worker.start()
+    worker.join()
+
+def traced():
+    return 1
+
+sys.settrace(lambda *args: None)  # what hypothesis's explain phase, coverage and debuggers do
+traced()
+sys.settrace(None)
+print("ok")
+"""
+
+
+def test_a_limit_in_a_thread_leaves_the_interpreter_sound() -> None:
+    """The watchdog's cleanup once cleared a not-yet-raised exception with PyThreadState_SetAsyncExc(id, NULL).
+
+    On CPython 3.11 that call sets the interpreter's "asynchronous exception pending" flag even when it
+    clears, and only the thread that takes an exception resets the flag; so it stayed set for good, every
+    thread entered the pending-work check at every function call, and the first traced call (under
+    sys.settrace, as in hypothesis's explain phase) looped on it forever: the next test hung.
+    """
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _AFTER_A_LIMIT_IN_A_THREAD], capture_output=True, text=True,
+                          timeout=WITHIN_S)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+_BLOCKS_AT_THE_LIMIT = """
+import threading, time
+from distlab.timelimit import REPEAT_S, TrialTimeout, time_limit
+
+def blocks(report):
+    for _ in range(300):  # limits that pass while the limit is being armed, or as the block ends
+        try:
+            with time_limit(1e-6):
+                for _ in range(50):
+                    pass
+        except TrialTimeout:
+            pass
+    until = time.monotonic() + 1.5 * REPEAT_S  # past a repeat: nothing may raise outside the blocks
+    try:
+        while time.monotonic() < until:
+            pass
+    except BaseException as err:
+        report.append(type(err).__name__)
+        return
+    report.append("ok")
+
+report = []
+worker = threading.Thread(target=blocks, args=(report,))
+worker.start()
+worker.join()
+blocks(report)  # the main thread: SIGALRM
+print(" ".join(report))
+"""
+
+
+def test_a_limit_that_passes_at_once_raises_in_its_block_only() -> None:
+    """The timer and the watchdog were armed before the block's try: a limit passing that early raised
+    outside it, the cleanup never ran, and the thread got TrialTimeout every REPEAT_S from then on."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _BLOCKS_AT_THE_LIMIT], capture_output=True, text=True,
+                          timeout=WITHIN_S)
+    assert done.returncode == 0 and done.stdout.split() == ["ok", "ok"], (done.stdout, done.stderr[-2000:])

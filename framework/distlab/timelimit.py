@@ -91,19 +91,32 @@ def _alarm(seconds: float) -> Iterator[None]:
             raise TrialTimeout()
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_S)
     try:
+        # Armed inside the try: a limit that passes at once raises here, and the finally still disarms
+        # (armed before it, the timer went on raising every REPEAT_S in whatever ran next).
+        signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_S)
         yield
     finally:
+        # First, before any instruction that runs a signal handler: from here on the handler raises nothing.
         armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+
+
+class _Drained(BaseException):
+    """Raised in the trial's own thread, and caught there, to take an exception still pending after the block."""
+
+
+def _checkpoint() -> None:
+    """Nothing: calling it is a point where the interpreter raises a pending asynchronous exception."""
 
 
 @contextlib.contextmanager
 def _watchdog(seconds: float) -> Iterator[None]:
     """Another thread's limit: a watchdog thread raises in it asynchronously while the block is running."""
     target = ctypes.c_ulong(threading.get_ident())
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    timeout = ctypes.py_object(TrialTimeout)
     lock = threading.Lock()
     armed = [True]
     over = threading.Event()
@@ -115,16 +128,28 @@ def _watchdog(seconds: float) -> Iterator[None]:
             with lock:  # never schedule the exception after the block has ended
                 if not armed[0]:
                     return
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(TrialTimeout))
+                set_async_exc(target, timeout)
             if over.wait(REPEAT_S):
                 return
 
-    watcher = threading.Thread(target=watch, name="distlab-trial-limit", daemon=True)
-    watcher.start()
     try:
+        # Started inside the try: a limit that passes while the thread starts raises here, and the
+        # finally still disarms (started before it, the watchdog went on raising after the block).
+        threading.Thread(target=watch, name="distlab-trial-limit", daemon=True).start()
         yield
     finally:
-        with lock:
-            armed[0] = False
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)  # drop one scheduled but not yet raised
+        # No instruction before `with lock` can raise a pending exception; one scheduled before the
+        # watchdog saw `armed` go false is raised at the latest when the lock is released, and caught here.
+        try:
+            with lock:
+                armed[0] = False
+            # A pending exception is never dropped with PyThreadState_SetAsyncExc(id, NULL): on CPython 3.11
+            # that sets the interpreter's "asynchronous exception pending" flag, which only a thread that
+            # takes an exception clears, so it stays set for good (every function call then enters the
+            # pending-work check, and a traced call loops on it forever). Instead this thread schedules its
+            # own exception, which replaces any pending one, and takes it at once.
+            set_async_exc(target, ctypes.py_object(_Drained))
+            _checkpoint()
+        except (TrialTimeout, _Drained):
+            pass
         over.set()
