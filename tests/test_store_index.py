@@ -76,6 +76,14 @@ def _indexed_files(root: Path, tables: Tables) -> set[str]:
     return covered
 
 
+def _rewrite_in_place(path: Path) -> None:
+    """Other, readable rows written into the same file (the same inode): a hash check is what tells."""
+    frame = pl.read_parquet(path).with_columns(pl.col("value") + 1000)
+    with open(path, "r+b") as handle:
+        handle.truncate(0)
+        handle.write(store.parquet_bytes(frame))
+
+
 @pytest.fixture
 def small_fanout(monkeypatch: pytest.MonkeyPatch) -> None:
     # 44 cases of two schemas (22 each: 2 x 9 + 3 + 1) reach every level of merging.
@@ -125,3 +133,22 @@ def test_a_results_file_changed_on_disk_is_left_out_as_without_the_index(tmp_pat
     tables = _same(tmp_path)
     assert "c0002" not in tables.results["case_id"].to_list()
     assert any("case-c0002" in note for note in tables.notes)
+
+
+def test_a_case_changed_in_place_before_its_merge_is_not_merged_under_its_old_hash(
+        tmp_path: Path, small_fanout: None) -> None:
+    _commit(tmp_path, 0)
+    _rewrite_in_place(tmp_path / "case-c0000" / store.RESULTS)  # its own segment is a hard link: changed too
+    _commit(tmp_path, 2)
+    _commit(tmp_path, 4)  # the third segment of this schema: a merge
+    merged = [pl.read_parquet(p) for p in (tmp_path / store.STATE_DIR / index.INDEX_DIR).iterdir()]
+    assert sorted(set().union(*(set(m[index.CASE_DIR_COLUMN]) for m in merged))) == ["case-c0002", "case-c0004"]
+    _commit(tmp_path, 0, force=True)  # the same rows again, the same hash: read from the case, as written
+    assert _same(tmp_path).results.height == 6
+
+
+def test_a_case_changed_in_place_then_run_again_is_read_as_written(tmp_path: Path) -> None:
+    _commit(tmp_path, 0)
+    _rewrite_in_place(tmp_path / "case-c0000" / store.RESULTS)
+    _commit(tmp_path, 0, force=True)  # the same bytes again: the index must not keep the changed file
+    assert _same(tmp_path).results.height == 2

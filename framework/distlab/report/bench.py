@@ -2,8 +2,9 @@
 
 The sweeps are written the way the runner writes them, by the store's own writer
 (:func:`distlab.store.write_case_files`: results.parquet, provenance.json with the file's hash and
-columns, in ``case-<id>/``; then :func:`distlab.store.index_committed`, the sweep's row index), but without running trials and without flushing every file to the disk:
-that makes 100,000 cases in about a minute instead of hours. Each case also gets a Hydra job directory
+columns, in ``case-<id>/``; then :func:`distlab.store.index_committed`: the sweep's row index), but
+without running trials and without flushing every file to the disk: that makes 100,000 cases in a
+few minutes instead of hours. Each case also gets a Hydra job directory
 with its ``case`` link, as a real sweep has, so the report's walk sees what it sees in practice.
 
 Goals (issue 15): the report grows linearly in the number of cases, and 100,000 cases take under

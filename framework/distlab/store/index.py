@@ -92,21 +92,35 @@ def index_case(root: Path, case_dir: Path, sha256: str, columns: dict[str, str])
     folder.mkdir(parents=True, exist_ok=True)
     segment = folder / f"0-{key}-{sha256}-{case_dir.name}.parquet"
     source = case_dir / "results.parquet"
+    # Under a temporary name, then over any segment of that name: one left by an earlier commit of the
+    # same bytes may be a link to a file changed in place since.
+    tmp = folder / f".{segment.name}.{secrets.token_hex(6)}.tmp"
     try:
-        os.link(source, segment)
-    except FileExistsError:
-        pass  # the same file indexed before (its case directory swapped back): the rows are the same
-    except OSError:
-        tmp = folder / f".{segment.name}.{secrets.token_hex(6)}.tmp"
         try:
+            os.link(source, tmp)
+        except OSError:  # a file system without hard links: a copy
             tmp.write_bytes(source.read_bytes())
-            os.replace(tmp, segment)
-        finally:
-            tmp.unlink(missing_ok=True)
+        os.replace(tmp, segment)
+    finally:
+        tmp.unlink(missing_ok=True)
     if sum(1 for name in os.listdir(folder) if name.startswith(f"0-{key}-")) >= FANOUT:
         with sweep_lock(root):
             for level in range(_TOP_LEVEL):
                 _merge(folder, level, key)
+
+
+def _named_sha256(name: str) -> str | None:
+    """The SHA-256 a case's own segment's name records."""
+    match = _CASE_SEGMENT.fullmatch(name)
+    return match.group(2) if match else None
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _case_rows(folder: Path, names: list[str]) -> pl.DataFrame:
@@ -126,6 +140,15 @@ def _merge(folder: Path, level: int, key: str) -> None:
     names = sorted(n for n in os.listdir(folder) if n.startswith(f"{level}-{key}-") and n.endswith(".parquet"))
     if len(names) < FANOUT:
         return
+    if level == 0:
+        # A case's own segment shares its file with the case (a hard link): bytes changed in place since
+        # must not enter a merged segment under the hash of the bytes the case wrote.
+        changed = [n for n in names if _sha256(folder / n) != _named_sha256(n)]
+        for name in changed:
+            (folder / name).unlink(missing_ok=True)
+        names = [n for n in names if n not in changed]
+        if not names:
+            return
     try:
         if level == 0:
             frame = _case_rows(folder, names)
