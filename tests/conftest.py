@@ -24,3 +24,15 @@ def toy_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     host.reset()
     yield dict(os.environ)
     host.reset()
+
+
+@pytest.fixture
+def builtin_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """In this process, a registry of the built-in plugins only."""
+    from distlab import host
+
+    for name in [n for n in os.environ if n.startswith("DISTLAB_")]:
+        monkeypatch.delenv(name)
+    host.reset()
+    yield
+    host.reset()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,18 +25,6 @@ def _fails(args: list[str]) -> str:
     for internal in ("object_type=", "full_key:", "use +", "To append", "HYDRA_FULL_ERROR"):
         assert internal not in message
     return message
-
-
-@pytest.fixture
-def builtin_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In this process, a registry of the built-in plugins only."""
-    from distlab import host
-
-    for name in [n for n in os.environ if n.startswith("DISTLAB_")]:
-        monkeypatch.delenv(name)
-    host.reset()
-    yield
-    host.reset()
 
 
 def _preflight_fails(*overrides: str, multirun: bool = False) -> str:

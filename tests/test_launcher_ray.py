@@ -25,12 +25,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import polars as pl
 import pytest
-from launcherkit import PROGRESS, SWEEP, assert_same_rows, identity, provenances, rows
+from launcherkit import PROGRESS, SWEEP, assert_lost_worker, assert_same_rows, identity, provenances
 from testkit import FIXTURES, run_cli
 
-from distlab.hydra.workers import LOST_ERROR
 
 pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None:
@@ -151,11 +149,4 @@ def test_a_job_whose_worker_dies_fails_its_case_and_the_sweep_goes_on(tmp_path: 
     done = run_cli(["-m", "study=toy", "seed=0", "shape.die=true,false", "repeats=1", "hydra/launcher=ray",
                     f"hydra.launcher.ray.init.address={cluster.address}", "+hydra.launcher.ray.remote.max_retries=0",
                     f"hydra.sweep.dir={sweep}"], env={**toy_env, **cluster.env})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    table = rows(sweep)
-    assert table.height == 2 and table["case_id"].n_unique() == 2
-    lost = table.filter(pl.col("shape.die"))
-    assert lost["status"].to_list() == ["failed"] and lost["error_type"].to_list() == [LOST_ERROR]
-    assert "WorkerCrashedError" in lost["error_message"][0]
-    assert table.filter(~pl.col("shape.die"))["status"].to_list() == ["ok"]
+    assert_lost_worker(done, sweep, "WorkerCrashedError")

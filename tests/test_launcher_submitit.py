@@ -12,12 +12,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import polars as pl
 import pytest
-from launcherkit import PROGRESS, SWEEP, assert_same_rows, identity, provenances, rows
+from launcherkit import PROGRESS, SWEEP, assert_lost_worker, assert_same_rows, identity, provenances
 from testkit import run_cli
 
-from distlab.hydra.workers import LOST_ERROR
 
 pytest.importorskip("submitit", reason="the slurm extra is not installed (pip install -e '.[slurm]')")
 if importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None:
@@ -59,11 +57,4 @@ def test_a_job_whose_process_dies_fails_its_case_and_the_sweep_goes_on(tmp_path:
     sweep = tmp_path / "sweep"
     done = run_cli(["-m", "study=toy", "seed=0", "shape.die=true,false", "repeats=1", "hydra/launcher=submitit_local",
                     f"hydra.sweep.dir={sweep}"], env=toy_env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    table = rows(sweep)
-    assert table.height == 2 and table["case_id"].n_unique() == 2
-    lost = table.filter(pl.col("shape.die"))
-    assert lost["status"].to_list() == ["failed"] and lost["error_type"].to_list() == [LOST_ERROR]
-    assert "UncompletedJobError" in lost["error_message"][0]
-    assert table.filter(~pl.col("shape.die"))["status"].to_list() == ["ok"]
+    assert_lost_worker(done, sweep, "UncompletedJobError")

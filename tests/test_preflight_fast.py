@@ -9,9 +9,7 @@ same order, and refuse the same sweeps with the same message.
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +67,6 @@ def _outcome(overrides: list[str], tmp_path: Path, *, full: bool) -> tuple[Any, 
     except ConfigError as err:
         return ("refused", str(err))
     return ("accepted", checked.total, checked.case_ids)
-
-
-@pytest.fixture
-def builtin_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from distlab import host
-
-    for name in [n for n in os.environ if n.startswith("DISTLAB_")]:
-        monkeypatch.delenv(name)
-    host.reset()
-    yield
-    host.reset()
 
 
 @pytest.mark.parametrize("seed", range(16))

@@ -7,10 +7,8 @@ well under a minute; a change that moves one of their numbers fails here, naming
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -21,18 +19,6 @@ from distlab.reproduce import RESULTS_CSV, compare, results_table
 from testkit import FIXTURES, ROOT
 
 EXPERIMENTS = sorted(p.parent.name for p in (ROOT / "experiments").glob(f"*/{RESULTS_CSV}"))
-
-
-@pytest.fixture
-def builtin_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In this process, a registry of the built-in plugins only."""
-    from distlab import host
-
-    for name in [n for n in os.environ if n.startswith("DISTLAB_")]:
-        monkeypatch.delenv(name)
-    host.reset()
-    yield
-    host.reset()
 
 
 def test_every_committed_experiment_commits_its_results_and_a_reduced_sweep() -> None:
