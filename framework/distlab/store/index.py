@@ -12,9 +12,17 @@ the SHA-256 of the results file it was decoded from, and the report takes a case
 index only where that hash is the one the case's provenance records and the file on disk still
 has (it checks every file, as before). A case committed by a process killed before its segment was
 written, swapped by a later re-run, or whose segment cannot be read, is read from its own files.
-Segments are written under a temporary name and renamed into place, so a segment is whole or absent;
-a merge killed between writing its result and removing its inputs leaves rows twice, which the
-reader counts once.
+Segments are written under a temporary name (``.<segment name>...tmp``) and renamed into place, so a
+segment is whole or absent; a merge killed between writing its result and removing its inputs leaves
+rows twice, which the reader counts once. A temporary left by a process killed before its rename is
+removed by a later merge: a merged segment's at once (only a merge writes one, under the sweep lock
+the cleaning merge holds), a case's own one once its inode has not changed for an hour (it is written
+without the lock, and held for well under a second).
+
+A case has one own segment: writing it removes any other of the same case directory (an earlier run's
+rows, whose replaced results file the segment's hard link would keep on disk), and a merge leaves out
+and removes a case's own segment whose bytes are not the case's results file now, so a re-run case's
+old rows never enter a merged segment.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import json
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +57,19 @@ _TOP_LEVEL = 2
 # the SHA-256 and the case directory; a merged one: level, schema key, writer's pid and a random token.
 _CASE_SEGMENT = re.compile(r"0-([0-9a-f]{16})-([0-9a-f]{64})-(.+)\.parquet")
 _MERGED = re.compile(r"[1-9]-([0-9a-f]{16})-[0-9a-f]+-[0-9a-f]+\.parquet")
+# Their temporaries (see index_case and _write): a dot, the segment's name, a token for a case's own.
+_CASE_TEMPORARY = re.compile(r"\.0-[0-9a-f]{16}-[0-9a-f]{64}-.+\.parquet\.[0-9a-f]{12}\.tmp")
+_MERGED_TEMPORARY = re.compile(r"\.[1-9]-[0-9a-f]{16}-[0-9a-f]+-[0-9a-f]+\.parquet\.tmp")
+# A case's own temporary is abandoned once its inode has not changed for this long (seconds). Its writer
+# holds it from os.link (or the copy) to os.replace, well under a second, so an hour leaves a margin of
+# thousands for a stopped or starved process; one stopped even longer only fails its rename, and that
+# case is read from its files. The age is the inode's change time, not its modification time: a hard
+# link shares its results file's mtime (the case's, possibly days old), while making the link sets the
+# ctime to now, and anything later (a write, another link) only sets it later still, so the age read is
+# never more than the temporary's own. (POSIX ctime semantics, as on Linux and macOS, the platforms the
+# store's flock supports.)
+_ABANDONED_AFTER = 3600.0
+_clock = time.time  # the wall clock ctimes are compared with (tests move it on)
 
 
 def schema_key(columns: dict[str, str]) -> str:
@@ -103,16 +125,37 @@ def index_case(root: Path, case_dir: Path, sha256: str, columns: dict[str, str])
         os.replace(tmp, segment)
     finally:
         tmp.unlink(missing_ok=True)
-    if sum(1 for name in os.listdir(folder) if name.startswith(f"0-{key}-")) >= FANOUT:
+    pending = 0
+    for name in os.listdir(folder):
+        if (match := _CASE_SEGMENT.fullmatch(name)) is None:
+            continue
+        if match.group(3) == case_dir.name and name != segment.name:
+            # An earlier run's rows of this case (any schema, any bytes): its results file is replaced, and
+            # this hard link is all that keeps those bytes on disk.
+            (folder / name).unlink(missing_ok=True)
+        elif match.group(1) == key:
+            pending += 1
+    if pending >= FANOUT:
         with sweep_lock(root):
+            _clean_temporaries(folder, _clock())
             for level in range(_TOP_LEVEL):
                 _merge(folder, level, key)
 
 
-def _named_sha256(name: str) -> str | None:
-    """The SHA-256 a case's own segment's name records."""
-    match = _CASE_SEGMENT.fullmatch(name)
-    return match.group(2) if match else None
+def _clean_temporaries(folder: Path, now: float) -> None:
+    """Remove the temporaries of writers killed before their rename (under the sweep lock; see _ABANDONED_AFTER)."""
+    for name in os.listdir(folder):
+        path = folder / name
+        if _MERGED_TEMPORARY.fullmatch(name):
+            # Only a merge writes one, and merges hold the sweep lock we hold: its writer is dead.
+            path.unlink(missing_ok=True)
+        elif _CASE_TEMPORARY.fullmatch(name):
+            try:
+                abandoned = now - os.lstat(path).st_ctime > _ABANDONED_AFTER
+            except OSError:  # renamed into place meanwhile
+                continue
+            if abandoned:
+                path.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str | None:
@@ -121,6 +164,27 @@ def _sha256(path: Path) -> str | None:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
+
+
+def _current(folder: Path, name: str) -> bool:
+    """Whether a case's own segment holds the bytes its name records, and its case's results file still does.
+
+    False for a case re-run since (its results file replaced: the segment links the old one), changed in
+    place since (the hard link sees the change), or gone. Call it under the sweep lock: cases are put in
+    place and swapped under it, so the answer holds until the lock is released.
+    """
+    match = _CASE_SEGMENT.fullmatch(name)
+    if match is None:
+        return False
+    segment = folder / name
+    results = folder.parent.parent / match.group(3) / "results.parquet"
+    try:
+        linked = os.path.samestat(os.stat(segment), os.stat(results))
+    except OSError:
+        return False
+    sha = _sha256(segment)
+    # A hard link is the case's file itself: one hash. A copy (no links on this file system) is compared.
+    return sha == match.group(2) and (linked or _sha256(results) == sha)
 
 
 def _case_rows(folder: Path, names: list[str]) -> pl.DataFrame:
@@ -142,11 +206,12 @@ def _merge(folder: Path, level: int, key: str) -> None:
         return
     if level == 0:
         # A case's own segment shares its file with the case (a hard link): bytes changed in place since
-        # must not enter a merged segment under the hash of the bytes the case wrote.
-        changed = [n for n in names if _sha256(folder / n) != _named_sha256(n)]
-        for name in changed:
+        # must not enter a merged segment under the hash of the bytes the case wrote; nor the rows of a
+        # case re-run since (whose own new segment, if written yet, is the one current).
+        stale = {n for n in names if not _current(folder, n)}
+        for name in stale:
             (folder / name).unlink(missing_ok=True)
-        names = [n for n in names if n not in changed]
+        names = [n for n in names if n not in stale]
         if not names:
             return
     try:
