@@ -98,6 +98,8 @@ def test_the_report_bench_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(bench, "synthetic_sweep", lambda root, cases: synthetic_sweep(root, cases // 10))
     rows = bench_run(quick=True)
-    assert [r["name"] for r in rows] == ["report on a sweep of 100 cases", "report on a sweep of 1,000 cases",
-                                         "growth from 100 to 1,000 cases (1.0 = linear)"]
+    assert [r["name"].split(":")[0] for r in rows] == [
+        "report on a sweep of 100 cases", "report on a sweep of 1,000 cases",
+        "growth from 100 to 1,000 cases (1.0 = linear)", "report peak memory at 100 cases",
+        "report peak memory at 1,000 cases", "memory growth from 100 to 1,000 cases (1.0 = linear)"]
     assert all(r["seconds"] > 0 and r["ratio"] > 0 for r in rows)
