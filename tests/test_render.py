@@ -11,6 +11,7 @@ import pytest
 
 from distlab.report import make_report
 from distlab.report.render import _md_text, _unswept
+from distlab.report.provenance import ProvenanceSummary
 from distlab.report.tables import Tables
 
 ANALYSIS = '''
@@ -130,7 +131,8 @@ def test_a_fixed_parameter_of_some_components_names_them(sweep: Path, tmp_path: 
 
 def _tables(rows: dict[str, list[object]]) -> Tables:
     results = pl.DataFrame(rows)
-    return Tables(results, pl.DataFrame(), [], list(rows), ["strategy", "strategy.preset"], [], "toy", None)
+    return Tables(results, pl.DataFrame(), [], list(rows), ["strategy", "strategy.preset"], ProvenanceSummary(), "toy",
+                  None)
 
 
 def test_a_parameter_of_some_presets_names_the_presets() -> None:

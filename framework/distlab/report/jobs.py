@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from distlab import store
+from distlab.report.provenance import JobProvenance, Sharer, job_provenance
 from distlab.status import OK
 
 __all__ = ["REPORT_MARKERS", "Job", "Jobs", "find_jobs", "is_report_dir", "normalized"]
@@ -24,22 +25,23 @@ REPORT_MARKERS = ("summary.parquet", "REPORT.md")
 _NOT_JOBS = {".hydra", store.STATE_DIR, ".cases", "__pycache__"}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Job:
     """One case's directory as the report reads it.
 
     Attributes:
-        folder: the directory holding results.parquet and provenance.json.
-        provenance: its provenance record, shape-checked (see :func:`normalized`).
+        folder: the directory holding results.parquet and provenance.json (a string: a sweep may hold
+            100,000 jobs, and a path object costs several times its text).
+        provenance: what the report reads of its provenance record (shape-checked, see :func:`normalized`).
     """
 
-    folder: Path
-    provenance: dict[str, Any]
+    folder: str
+    provenance: JobProvenance
 
     @property
     def case_id(self) -> str:
         """The case id its provenance records."""
-        return str(self.provenance["case_id"])
+        return self.provenance.case_id
 
 
 @dataclasses.dataclass
@@ -171,33 +173,14 @@ def normalized(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _shared_columns(record: dict[str, Any], seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]]) -> None:
-    """Make each data file's recorded ``columns`` one shared dict per distinct set of columns.
-
-    A sweep's cases share a few sets of columns, but each record read from JSON holds its own copy,
-    a few dozen strings per case: at 100,000 cases most of the memory the records take.
-    """
-    for entry in record["files"].values():
-        columns = entry.get("columns")
-        if isinstance(columns, dict):
-            try:
-                key = tuple(columns.items())
-                entry["columns"] = seen.setdefault(key, columns)
-            except TypeError:  # not hashable values: a record of another shape, kept as it is
-                continue
-
-
-def _read(folder: Path, seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] | None = None,
-          ) -> tuple[Job | None, tuple[Path, str] | None]:
-    """The job in ``folder``, or the file that could not be read and why (``seen``: see :func:`_shared_columns`)."""
+def _read(folder: Path, sharer: Sharer) -> tuple[Job | None, tuple[Path, str] | None]:
+    """The job in ``folder``, or the file that could not be read and why (``sharer``: see :class:`Sharer`)."""
     import polars as pl
 
     try:
         record = store.read_provenance(folder / store.PROVENANCE)
     except (OSError, ValueError) as err:
         return None, (folder / store.PROVENANCE, _reason(err))
-    if seen is not None and isinstance(record.get("files"), dict):
-        _shared_columns(record, seen)
     if not os.path.isfile(os.path.join(folder, store.RESULTS)):
         return None, (folder / store.RESULTS, "missing beside its provenance.json")
     if isinstance(record.get("files"), dict):
@@ -205,12 +188,12 @@ def _read(folder: Path, seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] 
         if problem is not None:
             return None, problem
         # Every byte matches the hash its case recorded: the footer is intact, no need to open it again.
-        return Job(folder, normalized(record)), None
+        return Job(str(folder), job_provenance(normalized(record), sharer)), None
     try:
         pl.read_parquet_schema(folder / store.RESULTS)
     except Exception as err:  # polars raises several types for a damaged file
         return None, (folder / store.RESULTS, _reason(err))
-    return Job(folder, normalized(record)), None
+    return Job(str(folder), job_provenance(normalized(record), sharer)), None
 
 
 def _reason(err: BaseException) -> str:
@@ -220,7 +203,7 @@ def _reason(err: BaseException) -> str:
 
 def _preference(job: Job) -> tuple[bool, str, str]:
     # A finished ok copy first, then the newest by its recorded end time; the path only breaks ties.
-    return job.provenance.get("status") == OK, str(job.provenance.get("finished_at") or ""), str(job.folder)
+    return job.provenance.status == OK, job.provenance.finished_at, job.folder
 
 
 def find_jobs(run_dir: Path) -> Jobs:
@@ -236,9 +219,9 @@ def find_jobs(run_dir: Path) -> Jobs:
     folders, orphans, planned = _candidates(run_dir)
     unreadable: list[tuple[Path, str]] = []
     by_case: dict[str, list[Job]] = {}
-    seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    sharer = Sharer()
     for folder in folders:
-        job, bad = _read(folder, seen)
+        job, bad = _read(folder, sharer)
         if bad is not None:
             unreadable.append(bad)
         elif job is not None:
@@ -259,8 +242,8 @@ def find_jobs(run_dir: Path) -> Jobs:
             f"{best.case_id}: used {_rel(best.folder, run_dir)}, left out "
             f"{', '.join(_rel(j.folder, run_dir) for j in rest)})."
         )
-    return Jobs(sorted(chosen, key=lambda j: str(j.folder)), unreadable, orphans, notes, planned)
+    return Jobs(sorted(chosen, key=lambda j: j.folder), unreadable, orphans, notes, planned)
 
 
-def _rel(path: Path, root: Path) -> str:
+def _rel(path: str | Path, root: Path) -> str:
     return os.path.relpath(path, root)

@@ -156,48 +156,26 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _provenance_lines(tables: Tables) -> list[tuple[str, str]]:
     prov = tables.provenance
-    # The records are shape-checked (distlab.report.jobs.normalized), but old ones may lack a key.
-    commits = Counter(
-        f"{p['code'].get('version')} @ {p['code'].get('git_commit') or 'no git'}"
-        + (" (dirty)" if p["code"].get("git_dirty") else "")
-        for p in prov
-    )
-    plugins = Counter(
-        f"{c.get('distribution') or c.get('plugin')} {c.get('version')}".strip()
-        for p in prov
-        for c in p.get("components", {}).values()
-    )
-    starts = sorted(p.get("started_at", "") for p in prov)
-    ends = sorted(p.get("finished_at", "") for p in prov)
-    return [
-        ("jobs with provenance", str(len(prov))),
-        ("distlab", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(commits.items()))),
-        ("plugins", "; ".join(sorted(plugins)) or "–"),
-        ("python", ", ".join(sorted({p.get("python", "?") for p in prov}))),
-        ("platform", ", ".join(sorted({p.get("platform", "?") for p in prov}))),
-        *_environment_lines(prov),
-        ("base seeds", ", ".join(str(s) for s in sorted({p["config"].get("seed") for p in prov if "config" in p},
-                                                 key=lambda v: (not isinstance(v, int), v if isinstance(v, int) else 0, str(v))))),
-        ("ran from", f"{starts[0] if starts else '?'} to {ends[-1] if ends else '?'}"),
+
+    def counted(counts: Counter[str]) -> str:
+        return "; ".join(f"{k} ({v} jobs)" for k, v in sorted(counts.items()))
+
+    lines = [
+        ("jobs with provenance", str(prov.jobs)),
+        ("distlab", counted(prov.distlab)),
+        ("plugins", "; ".join(sorted(prov.plugins)) or "–"),
+        ("python", ", ".join(sorted(prov.pythons))),
+        ("platform", ", ".join(sorted(prov.platforms))),
     ]
-
-
-def _environment_lines(prov: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Libraries, machines and launchers, where the records have them (cases written before had not)."""
-    lines: list[tuple[str, str]] = []
-    libraries = Counter(", ".join(f"{k} {v}" for k, v in p["libraries"].items()) for p in prov if p.get("libraries"))
-    if libraries:
-        lines.append(("libraries", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(libraries.items()))))
-    hosts = Counter(
-        f"{h.get('hostname') or 'host name not recorded'}: {h.get('cpu_model') or '?'}, {h.get('cpu_count') or '?'} cores, "
-        + (f"{h['memory_bytes'] / 2**30:.1f} GiB" if isinstance(h.get("memory_bytes"), int) else "? GiB")
-        for p in prov if isinstance(h := p.get("host"), dict)
-    )
-    if hosts:
-        lines.append(("machines", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(hosts.items()))))
-    launchers = Counter(str(p["launcher"]) for p in prov if p.get("launcher"))
-    if launchers:
-        lines.append(("launcher", "; ".join(f"{k} ({v} jobs)" for k, v in sorted(launchers.items()))))
+    # Libraries, machines and launchers, where the records have them (cases written before had not).
+    for name, counts in (("libraries", prov.libraries), ("machines", prov.machines), ("launcher", prov.launchers)):
+        if counts:
+            lines.append((name, counted(counts)))
+    seeds = sorted(prov.seeds, key=lambda v: (not isinstance(v, int), v if isinstance(v, int) else 0, str(v)))
+    lines += [
+        ("base seeds", ", ".join(str(s) for s in seeds)),
+        ("ran from", f"{prov.first_start or '?'} to {prov.last_end or '?'}"),
+    ]
     return lines
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from distlab import store
 from distlab.errors import ReportError
+from distlab.report.provenance import ProvenanceSummary
 from distlab.report.stats import t975
 from distlab.status import OK
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from distlab.report.provenance import JobProvenance
     from distlab.study import Figure, Metric
 
 __all__ = ["ROW_COLUMNS", "Tables", "load_tables", "summarize", "swept_columns"]
@@ -36,7 +39,7 @@ class Tables:
         metrics: the metrics of the study, as its jobs recorded their declarations in provenance.
         config_columns: the config columns, in order.
         varying: the sweep's dimensions (see :func:`swept_columns`).
-        provenance: every job's provenance record.
+        provenance: the tally of the counted jobs' provenance (versions, machines, launchers, seeds, when).
         study_name: the study's name.
         treatment: the kind the study compares, as provenance recorded it, if any.
         notes: what a reader of the numbers should know about the data (copies counted once,
@@ -50,7 +53,7 @@ class Tables:
     metrics: list[Metric]
     config_columns: list[str]
     varying: list[str]
-    provenance: list[dict[str, Any]]
+    provenance: ProvenanceSummary
     study_name: str
     treatment: str | None
     notes: list[str] = dataclasses.field(default_factory=list)
@@ -65,7 +68,7 @@ class Tables:
         return self.results.filter(pl.col("status") != OK)
 
 
-def _union_schema(files: list[str], recorded: list[dict[str, str] | None]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+def _union_schema(files: list[str], recorded: Sequence[Mapping[str, str] | None]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
     """The schema every file's rows are read into: each column once, in order of first appearance.
 
     A file's columns come from its provenance (``recorded``, written beside the file's SHA-256, which
@@ -102,22 +105,6 @@ def _union_schema(files: list[str], recorded: list[dict[str, str] | None]) -> tu
             elif dtype != pl.Null and dtype != have:
                 union[name] = pl.Float64 if have.is_numeric() and dtype.is_numeric() else pl.String
     return union, bad
-
-
-def _recorded_columns(provenance: dict[str, Any]) -> dict[str, str] | None:
-    """The results file's columns as its provenance records them, or None (a case written before)."""
-    entry = (provenance.get("files") or {}).get(store.RESULTS)
-    columns = entry.get("columns") if isinstance(entry, dict) else None
-    if isinstance(columns, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
-        return columns
-    return None
-
-
-def _recorded_sha256(provenance: dict[str, Any]) -> str | None:
-    """The results file's SHA-256 as its provenance records it (checked against the file), or None."""
-    entry = (provenance.get("files") or {}).get(store.RESULTS)
-    sha = entry.get("sha256") if isinstance(entry, dict) else None
-    return sha if isinstance(sha, str) else None
 
 
 def load_tables(run_dir: Path) -> Tables:
@@ -163,9 +150,9 @@ def load_tables(run_dir: Path) -> Tables:
             f"no results in {run_dir}: no {store.RESULTS} below it. Run 'distlab' (one case) or "
             "'distlab --multirun ...' (a sweep) first, then report on its output directory."
         )
-    studies = sorted({str(j.provenance.get("study")) for j in jobs})
+    studies = sorted({j.provenance.study for j in jobs})
     if len(studies) > 1:
-        by_study = {s: next(str(j.folder) for j in jobs if str(j.provenance.get("study")) == s) for s in studies}
+        by_study = {s: next(str(j.folder) for j in jobs if j.provenance.study == s) for s in studies}
         raise ReportError(
             f"{run_dir} holds results of several studies ({', '.join(studies)}); a report covers one. Report on "
             "each study's own run or sweep directory, e.g. " + "; ".join(f"{s}: {d}" for s, d in by_study.items())
@@ -173,8 +160,8 @@ def load_tables(run_dir: Path) -> Tables:
     unreadable = list(found.unreadable)
     while True:
         results, bad = _scan([os.path.join(j.folder, store.RESULTS) for j in jobs],
-                             [_recorded_columns(j.provenance) for j in jobs],
-                             [_recorded_sha256(j.provenance) for j in jobs])
+                             [j.provenance.results_columns for j in jobs],
+                             [j.provenance.results_sha256 for j in jobs])
         if not bad:
             break
         # A file whose footer reads but whose pages do not (one written before file hashes): leave it out.
@@ -224,7 +211,7 @@ def load_tables(run_dir: Path) -> Tables:
     # The report reads rows and provenance alone: the same directory gives the same report whether
     # or not the study's package and plugins are installed here.
     metrics = _recorded_metrics(results, provenance)
-    treatments = {p.get("treatment") for p in provenance if p.get("treatment")}
+    treatments = {p.treatment for p in provenance if p.treatment}
     treatment = str(next(iter(treatments))) if len(treatments) == 1 else None
     metric_names = {m.name for m in metrics}
     config_columns = [c for c in results.columns if c not in metric_names and c not in ROW_COLUMNS and c != "job_dir"]
@@ -235,13 +222,13 @@ def load_tables(run_dir: Path) -> Tables:
             "`.code` and `.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
-    baselines = {p.get("baseline") for p in provenance if p.get("baseline")}
+    baselines = {p.baseline for p in provenance if p.baseline}
     baseline = str(next(iter(baselines))) if len(baselines) == 1 else None
-    return Tables(results, summary, metrics, config_columns, varying, provenance, studies[0], treatment, notes,
-                  _recorded_figures(provenance, metrics, config_columns), baseline)
+    return Tables(results, summary, metrics, config_columns, varying, ProvenanceSummary.of(provenance), studies[0],
+                  treatment, notes, _recorded_figures(provenance, metrics, config_columns), baseline)
 
 
-def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric],
+def _recorded_figures(provenance: list[JobProvenance], metrics: list[Metric],
                       config_columns: list[str] | None = None) -> list[Figure]:
     """The key figures the jobs recorded (each once, by name), whose axes the results have.
 
@@ -252,8 +239,8 @@ def _recorded_figures(provenance: list[dict[str, Any]], metrics: list[Metric],
     fields = {f.name for f in dataclasses.fields(Figure)}
     names = {m.name for m in metrics}
     recorded: dict[str, Figure] = {}
-    for prov in provenance:
-        for figure in prov.get("figures") or []:
+    for declarations in {id(p.figures): p.figures for p in provenance}.values():  # shared: each set once
+        for figure in declarations:
             if not isinstance(figure, dict) or str(figure.get("name")) in recorded:
                 continue
             try:
@@ -306,7 +293,7 @@ def _scan_casts(have: Any, want: Any) -> bool:
     return bool(have == want or have == pl.Null or (want == pl.Float64 and (have.is_integer() or have.is_float())))
 
 
-def _scan(files: list[str], recorded: list[dict[str, str] | None],
+def _scan(files: list[str], recorded: Sequence[Mapping[str, str] | None],
           sha256: list[str | None] | None = None) -> tuple[pl.DataFrame, list[tuple[Path, str]]]:
     """Every row of ``files`` with its ``job_dir``; or the files that cannot be decoded.
 
@@ -354,33 +341,33 @@ def _rel(path: str, root: Path) -> str:
     return os.path.relpath(path, root)
 
 
-def _with_versions(results: pl.DataFrame, folders: list[str], provenance: list[dict[str, Any]]) -> pl.DataFrame:
+def _with_versions(results: pl.DataFrame, folders: list[str], provenance: list[JobProvenance]) -> pl.DataFrame:
     """Add ``<kind>.version`` (each component's distribution and version), ``<kind>.code`` (the hash of its
-    code, first 12 hex digits) and ``<key>.sha256`` (each
-    input file's content hash, first 12 hex digits) from provenance to every row.
+    code, first 12 hex digits) and ``<key>.sha256`` (each input file's content hash, first 12 hex digits),
+    as provenance records them (:attr:`JobProvenance.versions`), to every row.
 
     A case id includes both, so results of two versions of a plugin, or of two contents of one
     input file, are two cases with the same config; these columns tell them apart in the report.
     """
     import polars as pl
 
-    records = []
-    for folder, prov in zip(folders, provenance):
-        row: dict[str, Any] = {"job_dir": folder}
-        for kind, comp in (prov.get("components") or {}).items():
-            row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
-            # The same version with other code (an edited plugin) is another case: say which code.
-            code = comp.get("code") if isinstance(comp.get("code"), dict) else {}
-            if code.get("sha256"):
-                row[f"{kind}.code"] = str(code["sha256"])[:12]
-        # An input file's content is part of the case, like a version: an edited input file is another case.
-        for key, file in (prov.get("input_files") or {}).items():
-            row[f"{key}.sha256"] = str(file.get("sha256", ""))[:12]
-        records.append(row)
-    versions = pl.DataFrame(records, infer_schema_length=None)
+    # The jobs of a sweep share a few sets of versions (one object each): a small table of those, and
+    # each job's number in it, rather than a row of strings per job.
+    numbers: dict[int, int] = {}
+    distinct: list[Mapping[str, str]] = []
+    numbered = []
+    for prov in provenance:
+        number = numbers.setdefault(id(prov.versions), len(distinct))
+        if number == len(distinct):
+            distinct.append(prov.versions)
+        numbered.append(number)
+    versions = pl.DataFrame([dict(v) for v in distinct], infer_schema_length=None).with_row_index("_versions")
+    jobs = pl.DataFrame({"job_dir": folders, "_versions": numbered},
+                        schema={"job_dir": pl.String, "_versions": pl.UInt32})
     # The scan's job_dir is the file's parent as written by the scan: match it the same way.
-    versions = versions.with_columns(pl.col("job_dir").str.replace(r"[/\\]$", ""))
-    return results.join(versions, on="job_dir", how="left", coalesce=True)
+    jobs = jobs.with_columns(pl.col("job_dir").str.replace(r"[/\\]$", ""))
+    per_job = jobs.join(versions, on="_versions", how="left").drop("_versions")
+    return results.join(per_job, on="job_dir", how="left", coalesce=True)
 
 
 def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]:
@@ -406,7 +393,7 @@ def swept_columns(results: pl.DataFrame, config_columns: list[str]) -> list[str]
     return out
 
 
-def _recorded_metrics(results: pl.DataFrame, provenance: list[dict[str, Any]]) -> list[Metric]:
+def _recorded_metrics(results: pl.DataFrame, provenance: list[JobProvenance]) -> list[Metric]:
     """The metrics the jobs recorded in provenance (each one's whole declaration), in their order.
 
     Jobs written before provenance recorded whole declarations give name and doc only (the other
@@ -417,8 +404,8 @@ def _recorded_metrics(results: pl.DataFrame, provenance: list[dict[str, Any]]) -
 
     fields = {f.name for f in dataclasses.fields(Metric)}
     recorded: dict[str, Metric] = {}
-    for prov in provenance:
-        for metric in prov.get("metrics") or []:
+    for declarations in {id(p.metrics): p.metrics for p in provenance}.values():  # shared: each set once
+        for metric in declarations:
             if isinstance(metric, dict) and "name" in metric and str(metric["name"]) not in recorded:
                 recorded[str(metric["name"])] = Metric(**{k: v for k, v in metric.items() if k in fields})
     if recorded:
@@ -499,5 +486,7 @@ def combine(named: list[tuple[str, Tables]]) -> Tables:
     metrics = list({m.name: m for _, t in named for m in t.metrics}.values())
     summary = summarize(results, metrics, config_columns)
     notes = [f"{name}: {note}" for name, t in named for note in t.notes]
-    return Tables(results, summary, metrics, config_columns, varying, [p for _, t in named for p in t.provenance],
-                  first.study_name, first.treatment, notes, first.figures, first.baseline)
+    provenance = named[0][1].provenance
+    for _, t in named[1:]:
+        provenance = provenance.merged(t.provenance)
+    return Tables(results, summary, metrics, config_columns, varying, provenance, first.study_name, first.treatment, notes, first.figures, first.baseline)
