@@ -152,6 +152,8 @@ def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: fl
         '83.5 ms'
         >>> format_value(4.768e9, "bytes")
         '4.44 GiB'
+        >>> format_value(1024, "bytes")
+        '1.00 KiB'
         >>> format_value(115501.0)
         '116 k'
         >>> format_value(3)
@@ -170,8 +172,15 @@ def format_value(value: Any, unit: str = "", *, digits: int = DIGITS, factor: fl
     number = float(value) * factor
     if number == 0:
         return f"0 {_scale(1.0, unit)[1]}".rstrip() if unit not in ("", "%") else ("0" if unit == "" else "0%")
-    # The prefix from the value as rounded: 0.99999 s is "1.00 s", not "1000 ms".
-    scale, shown = _scale(abs(float(_round(number, digits))), unit)
+    # The prefix from the value itself, then one up if rounding reaches it: 0.99999 s is "1.00 s", not
+    # "1000 ms". Taking it from the value rounded in the base unit instead printed 1024 B as "1020 B"
+    # (1024 rounds to 1020, below 1 KiB).
+    scale, shown = _scale(abs(number), unit)
+    rounded = abs(float(_round(number / scale, digits))) * scale
+    if rounded > abs(number):
+        up = _scale(rounded, unit)
+        if up[0] > scale:
+            scale, shown = up
     text = _round(number / scale, digits)
     if abs(number / scale) < _TINY:
         text = _power_of_ten(number / scale, digits, trim)  # 1.46×10⁻¹³, not 0.000000000000146
