@@ -299,7 +299,27 @@ def _result(reply: tuple[int, Any], classes: Mapping[str, type], name: str) -> A
     return from_value(arm, classes, f"{name}() result")
 
 
-class DynamicProxy:
+class _Proxy:
+    """What both proxies share: the program they call, the classes results may hold, and local names."""
+
+    def __init__(self, client: Any, *, classes: Iterable[type] = (), program: int = DEFAULT_PROGRAM,
+                 version: int = 1) -> None:
+        self._client = client
+        self._classes = _classes(classes)
+        self._program = dynamic_program(program, version)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):  # private names, and Python's own protocol lookups, are never remote
+            raise AttributeError(name)
+        call = self._remote(name)
+        call.__name__ = name
+        return call
+
+    def _remote(self, name: str) -> Callable[..., Any]:
+        raise NotImplementedError
+
+
+class DynamicProxy(_Proxy):
     """A remote object over a synchronous :class:`~distlab.oncrpc.Client`: ``proxy.f(*args, **kwargs)`` calls ``f``.
 
     Args:
@@ -314,19 +334,13 @@ class DynamicProxy:
 
     def __init__(self, client: Client, *, classes: Iterable[type] = (), program: int = DEFAULT_PROGRAM,
                  version: int = 1) -> None:
-        self._client = client
-        self._classes = _classes(classes)
-        self._program = dynamic_program(program, version)
+        super().__init__(client, classes=classes, program=program, version=version)
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
+    def _remote(self, name: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             reply = self._client.call(self._program, 1, *_call_args(name, args, kwargs))
             return _result(reply, self._classes, name)
 
-        call.__name__ = name
         return call
 
     def __dir__(self) -> list[str]:
@@ -337,24 +351,18 @@ class DynamicProxy:
         return list(self._client.call(self._program, 2))
 
 
-class AsyncDynamicProxy:
+class AsyncDynamicProxy(_Proxy):
     """:class:`DynamicProxy` over an :class:`~distlab.oncrpc.AsyncClient`: ``await proxy.f(*args)``."""
 
     def __init__(self, client: AsyncClient, *, classes: Iterable[type] = (), program: int = DEFAULT_PROGRAM,
                  version: int = 1) -> None:
-        self._client = client
-        self._classes = _classes(classes)
-        self._program = dynamic_program(program, version)
+        super().__init__(client, classes=classes, program=program, version=version)
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-
+    def _remote(self, name: str) -> Callable[..., Any]:
         async def call(*args: Any, **kwargs: Any) -> Any:
             reply = await self._client.acall(self._program, 1, *_call_args(name, args, kwargs))
             return _result(reply, self._classes, name)
 
-        call.__name__ = name
         return call
 
     async def _names(self) -> list[str]:
