@@ -39,6 +39,15 @@ def _with_path(path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.parametrize(("version", "allowed"), [
+    ("0.1.0", ">=0.1,<0.2"), ("0.12.3", ">=0.12,<0.13"), ("1.0.0", ">=1.0,<2"), ("2.3.1rc1", ">=2.3,<3"),
+])
+def test_a_new_plugin_depends_on_the_releases_of_its_contract(version: str, allowed: str) -> None:
+    from distlab.scaffold import contract_range
+
+    assert contract_range(version) == allowed
+
+
 def test_the_builtin_kinds_have_templates() -> None:
     assert TEMPLATE_KINDS == ["serializer", "strategy", "workload"]
 
@@ -50,7 +59,10 @@ def test_the_package_passes_its_own_tests(tmp_path: Path, kind: str) -> None:
     assert files == {"pyproject.toml", "README.md", "myplug/__init__.py", "myplug/component.py", "tests/test_myplug.py"}
     pyproject = (package / "pyproject.toml").read_text()
     assert '[project.entry-points.distlab]\nmyplug = "myplug"' in pyproject
-    assert 'dependencies = ["distlab"]' in pyproject and '"hypothesis' in pyproject
+    from distlab import __version__
+    from distlab.scaffold import contract_range
+
+    assert f'dependencies = ["distlab{contract_range(__version__)}"]' in pyproject and '"hypothesis' in pyproject
     # Only public names: the core's top level, and each study's public surface.
     for source in (package / "myplug").glob("*.py"):
         for line in source.read_text().splitlines():

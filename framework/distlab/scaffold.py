@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from distlab.errors import ConfigError, PluginError
+from distlab.version import __version__
 
-__all__ = ["KindTemplate", "main", "write_plugin"]
+__all__ = ["KindTemplate", "contract_range", "main", "write_plugin"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -119,7 +120,8 @@ def write_plugin(name: str, kind: str, directory: Path) -> Path:
     target = directory / name
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigError(f"{target} already exists and is not an empty folder; choose another --dir or NAME")
-    words = {"name": name, "cls": "".join(part.capitalize() for part in name.split("_")), "kind": kind}
+    words = {"name": name, "cls": "".join(part.capitalize() for part in name.split("_")), "kind": kind,
+             "distlab": contract_range(__version__)}
     declared = registry.kind(kind)
     template = _template_of(declared.name, declared.template)
     if template is None:
@@ -191,6 +193,26 @@ def _skeleton(protocol: type) -> dict[str, str]:
         "method_names": repr(tuple(names)),
     }
 
+def contract_range(version: str) -> str:
+    """The releases of distlab a new plugin may declare it works with, from the running ``version``.
+
+    A plugin is written against distlab's plugin contract (kinds, protocols, hooks). Under semantic
+    versioning (semver.org, items 4 and 8) a 0.y release may change it in any minor release, and from
+    1.0 only a major release does; so ``0.1.0`` gives ``>=0.1,<0.2`` and ``1.4.2`` gives ``>=1.4,<2``.
+
+    Examples:
+        >>> contract_range("0.1.0")
+        '>=0.1,<0.2'
+        >>> contract_range("2.3.1")
+        '>=2.3,<3'
+    """
+    from packaging.version import Version
+
+    parsed = Version(version)
+    major, minor = parsed.major, parsed.minor
+    return f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
+
+
 _PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=64"]  # 64: editable installs (PEP 660)
@@ -202,7 +224,8 @@ version = "0.1.0"
 description = "A distlab plugin: the ${kind} ${name}"
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["distlab"]
+# The releases of distlab whose plugin contract this plugin was written against.
+dependencies = ["distlab${distlab}"]
 
 [project.optional-dependencies]
 test = ["pytest>=8", "hypothesis>=6.100"]
