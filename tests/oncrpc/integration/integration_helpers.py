@@ -44,7 +44,7 @@ def build(work: Path, x_file: Path, program: str, rpcgen: list[tuple[str, str]])
         if not (work / out).exists():
             subprocess.run(["rpcgen", "-N", flag, x_file.name, "-o", out], cwd=work, check=True, capture_output=True)
     sources = [f"{program}.c"] + [out for _, out in rpcgen if out.endswith(".c")]
-    done = subprocess.run(["gcc", "-O1", "-I", str(TIRPC), "-o", program, *sources, "-ltirpc"],
+    done = subprocess.run(["gcc", "-O1", "-I", str(TIRPC), "-I", str(FIXTURES), "-o", program, *sources, "-ltirpc"],
                           cwd=work, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssertionError(f"gcc failed building {program}:\n{done.stderr}")

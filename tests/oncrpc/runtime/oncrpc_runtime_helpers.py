@@ -86,7 +86,7 @@ def build(workdir: Path, sources: list[str], output: str, rpcgen: list[tuple[str
         if not (workdir / Path(src).name).exists():
             shutil.copy(src, workdir)
     names = [Path(s).name for s in sources] + [out for flag, out in rpcgen if out.endswith(".c")]
-    result = subprocess.run(["gcc", "-O2", "-I", str(TIRPC), "-o", output, *names, "-ltirpc"],
+    result = subprocess.run(["gcc", "-O2", "-I", str(TIRPC), "-I", str(FIXTURES), "-o", output, *names, "-ltirpc"],
                             cwd=workdir, capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"gcc failed building {output}:\n{result.stderr}")
