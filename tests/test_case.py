@@ -83,7 +83,7 @@ def test_seed_keys_of_cases_without_input_files_did_not_change(registry) -> None
 def test_an_edited_plugin_is_a_new_case_with_the_same_seeds(registry, tmp_path, monkeypatch) -> None:
     """The case id hashes the plugin's files: an edit keeps the version but changes the id (so the old
     results are neither reused nor pooled), while trial seeds stay (the world is the same)."""
-    from distlab.provenance import module_code
+    from distlab.provenance import package_code
 
     package = tmp_path / "edited_plugin"
     package.mkdir()
@@ -96,16 +96,53 @@ def test_an_edited_plugin_is_a_new_case_with_the_same_seeds(registry, tmp_path, 
     def case() -> Case:
         return Case(study, study.world(), {"shape": (comp, comp.params())}, 0, 2)
 
-    module_code.cache_clear()
+    package_code.cache_clear()
     before = case()
     before_id, before_seeds = before.case_id, before.trial_seeds()
     first = comp.code()
     assert "edited_plugin" in first["module"] and len(first["sha256"]) == 64
     (package / "__init__.py").write_text("FACTOR = 2\n")
-    module_code.cache_clear()
+    package_code.cache_clear()
     after = case()
     assert comp.code()["sha256"] != first["sha256"]
     assert after.case_id != before_id and after.trial_seeds() == before_seeds
+
+
+def test_an_edited_study_engine_is_a_new_case_with_the_same_seeds(registry, tmp_path, monkeypatch) -> None:
+    """The study's engine is hashed into the case id like a component's code: a case run by an edited
+    engine is not the one run before (never skipped as done, never pooled), and its trials meet the same world."""
+    from distlab.provenance import package_code
+
+    engine = tmp_path / "edited_engine"
+    (engine / "core").mkdir(parents=True)
+    (engine / "__init__.py").write_text("")
+    (engine / "core" / "__init__.py").write_text("")
+    (engine / "core" / "run.py").write_text("def run_trial(world, components, seed):\n    return None\n")
+    (engine / "unrelated.py").write_text("X = 1\n")  # beside the engine's package, not in it
+    monkeypatch.syspath_prepend(str(tmp_path))
+    study = dataclasses.replace(registry.study("toy"), runner="edited_engine.core.run:run_trial")
+    comp = registry.component("shape", "constant")
+    assert study.engine_packages() == ("edited_engine.core",)
+
+    def case() -> Case:
+        return Case(study, study.world(), {"shape": (comp, comp.params())}, 0, 2)
+
+    package_code.cache_clear()
+    before = case()
+    before_id, before_seeds, first = before.case_id, before.trial_seeds(), study.engine_code()
+    assert first["modules"] == ["edited_engine.core"] and len(first["sha256"]) == 64
+    (engine / "unrelated.py").write_text("X = 2\n")
+    package_code.cache_clear()
+    assert case().case_id == before_id  # only the engine's own package counts
+    (engine / "core" / "run.py").write_text("def run_trial(world, components, seed):\n    return 1\n")
+    package_code.cache_clear()
+    after = case()
+    assert study.engine_code()["sha256"] != first["sha256"]
+    assert after.case_id != before_id and after.trial_seeds() == before_seeds
+    # Declared packages replace the default: here the whole top-level package.
+    declared = dataclasses.replace(study, code=("edited_engine",))
+    assert declared.engine_packages() == ("edited_engine",)
+    assert declared.engine_code()["sha256"] != study.engine_code()["sha256"]
 
 
 @dataclasses.dataclass(frozen=True)

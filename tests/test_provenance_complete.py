@@ -43,6 +43,8 @@ def test_library_versions_machine_and_launcher(tmp_path: Path, registry) -> None
     assert isinstance(host["memory_bytes"], int) and host["memory_bytes"] > 2**20
     assert host["cpu_model"]
     assert record["launcher"] == "joblib"
+    # The study's engine, as the case id hashed it (the toy study's runner lives in the module toy_plugin).
+    assert record["study_code"]["modules"] == ["toy_plugin"] and len(record["study_code"]["sha256"]) == 64
 
 
 def test_the_hostname_can_be_left_out(tmp_path: Path, registry) -> None:
@@ -83,6 +85,10 @@ def test_the_report_shows_libraries_machines_and_launcher(tmp_path: Path, regist
     (machines,) = [line for line in text.splitlines() if "machines" in line]
     assert "host name not recorded" in machines and f"{socket.gethostname()}:" not in machines
     assert "basic (1 jobs)" in text
+    import polars as pl
+
+    rows = pl.read_parquet(tmp_path / "report" / "results.parquet")
+    assert rows["study.code"].to_list() == [registry.study("toy").engine_code()["sha256"][:12]]
 
 
 def test_the_launchers_distribution_and_its_engine_are_recorded(tmp_path: Path, registry) -> None:

@@ -1,7 +1,7 @@
 """A case: one fully resolved configuration, with its id and the seeds of its trials.
 
-A case id covers what makes the numbers: the resolved config, the versions of the components, and the
-content of every input file the config names (parameters declared with ``param(..., file=True)``), so that
+A case id covers what makes the numbers: the resolved config, the versions and code of the components, the
+code of the study's engine, and the content of every input file the config names (parameters declared with ``param(..., file=True)``), so that
 editing an input file makes its cases new cases instead of ones that already ran.
 """
 
@@ -105,11 +105,13 @@ class Case:
         The path of an input file is part of the config, so an identical copy at another path is another
         case (reported under its own path); the same path with other content is another case too. The
         hash of each component's code (:meth:`distlab.component.Component.code`) makes an edited plugin
-        a new case, whatever its version says.
+        a new case, whatever its version says, and the hash of the study's engine
+        (:meth:`distlab.study.Study.engine_code`) an edited engine.
         """
         versions = {kind: f"{comp.distribution}=={comp.version}" for kind, (comp, _) in self.components.items()}
         code = {kind: comp.code()["sha256"] for kind, (comp, _) in self.components.items()}
-        payload: dict[str, Any] = {"config": self.config(), "versions": versions, "code": code}
+        payload: dict[str, Any] = {"config": self.config(), "versions": versions, "code": code,
+                                   "engine": self.study.engine_code()["sha256"]}
         files = {key: entry["sha256"] for key, entry in self._files.items()}
         if files:  # only then, so that the ids of cases without input files stay as they were
             payload["files"] = files

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["LIBRARIES", "code_version", "distributions_of", "libraries", "machine", "module_code", "now",
-           "provenance"]
+           "package_code", "provenance"]
 
 LIBRARIES = ("numpy", "numba", "scipy", "polars", "hydra-core", "omegaconf", "pluggy")
 """The distributions whose versions every provenance record holds: what computes, aggregates and
@@ -59,7 +59,6 @@ def code_version() -> dict[str, Any]:
     return info
 
 
-@functools.cache
 def module_code(module: str) -> dict[str, Any]:
     """The identity of the code a top-level module or package runs, for provenance and case ids.
 
@@ -76,10 +75,24 @@ def module_code(module: str) -> dict[str, Any]:
         ``{"module", "sha256", "git_commit", "git_dirty"}``; ``sha256`` is None when the module cannot
         be found (a callable registered from ``__main__``, say).
     """
+    return package_code(module.split(".")[0])
+
+
+@functools.cache
+def package_code(name: str) -> dict[str, Any]:
+    """The identity of the code of the package (or module) ``name`` itself, subpackage or not.
+
+    As :func:`module_code`, without going up to the top level: ``my_study.engine`` hashes the files
+    below ``my_study/engine/`` only (a study's engine, see :meth:`distlab.study.Study.engine_code`).
+    Finding it imports its parent packages, never the package itself.
+
+    Returns:
+        ``{"module", "sha256", "git_commit", "git_dirty"}``; ``sha256`` is None when it cannot be found.
+    """
     import hashlib
     import importlib.util
 
-    top = module.split(".")[0]
+    top = name
     info: dict[str, Any] = {"module": top, "sha256": None, "git_commit": None, "git_dirty": None}
     try:
         spec = importlib.util.find_spec(top)

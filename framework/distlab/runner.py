@@ -315,6 +315,7 @@ def _store_case(case: Case, job_dir: Path, root: Path, rows: list[dict[str, Any]
         case_id=case_id,
         seed_key=case.seed_key,
         study=case.study.name,
+        study_code=case.study.engine_code(),
         # The study's declarations, so that a report needs nothing but the rows and this file:
         # which columns are metrics (and how to draw them), which kind is the treatment (and its
         # baseline), and the study's key figures.

@@ -178,6 +178,8 @@ class Study:
             ``main(args: list[str]) -> int`` returns the exit status (``distlab NAME ARGS...``).
         figures: the study's key figures, drawn by every report of it (see :class:`Figure`).
         baseline: the treatment the report's paired differences compare to (``None``: the first in order).
+        code: the packages (import names) whose files are the study's engine, hashed into every case id
+            (see :meth:`engine_code`); empty: the package holding ``runner``'s module.
     """
 
     name: str
@@ -193,6 +195,38 @@ class Study:
     commands: Mapping[str, str] = dataclasses.field(default_factory=dict)
     figures: tuple[Figure, ...] = ()
     baseline: str | None = None
+    code: tuple[str, ...] = ()
+
+    def engine_packages(self) -> tuple[str, ...]:
+        """The packages whose code is the study's engine: :attr:`code`, else the package of the runner's module.
+
+        ``"my_study.engine.trial:run"`` gives ``my_study.engine``; a runner in a top-level
+        module (``"dice:run"``, or a callable defined in one) gives that module.
+        """
+        if self.code:
+            return tuple(self.code)
+        module = self.runner.partition(":")[0] if isinstance(self.runner, str) else self.runner.__module__
+        return (module.rpartition(".")[0] or module,)
+
+    def engine_code(self) -> dict[str, Any]:
+        """The identity of the engine's code (:func:`distlab.provenance.package_code` of each engine package).
+
+        Part of every case id of the study, as a component's code is of the cases it is in: a case run
+        by an edited engine is a new case, never skipped as done nor pooled with the old engine's results.
+
+        Returns:
+            ``{"modules", "sha256", "parts"}``: the packages, one SHA-256 over theirs (None if one cannot be
+            found, e.g. a runner defined in ``__main__``), and each package's own record.
+        """
+        import hashlib
+
+        from distlab.provenance import package_code
+
+        parts = [package_code(p) for p in self.engine_packages()]
+        found = all(p["sha256"] for p in parts)
+        joined = "".join(f"{p['module']}={p['sha256']};" for p in parts)
+        return {"modules": [p["module"] for p in parts],
+                "sha256": hashlib.sha256(joined.encode()).hexdigest() if found else None, "parts": parts}
 
     def check_case(self, world: Any, components: Mapping[str, Any]) -> None:
         """Check that a case's components fit its world (a no-op for a study without a check).

@@ -31,6 +31,8 @@ STUDY = Study(
     defaults={"serializer": "xdr"},
     metrics=METRICS,
     runner="distlab.oncrpc.engine:run_trial",
+    # The engine calls through distlab.oncrpc and marshals with distlab.rpc's serializers: both are its code.
+    code=("distlab.oncrpc", "distlab.rpc"),
     bench="distlab.oncrpc.bench:run",
     commands={"idl": "distlab.oncrpc.idl.cli:main", "binder": "distlab.oncrpc.binder:main"},
 )

@@ -62,8 +62,9 @@ class JobProvenance:
         finished_at: when it ended, "" if not recorded.
         results_sha256: the SHA-256 recorded for results.parquet (checked against the file), or None.
         results_columns: its columns and types as recorded, or None (cases written before); shared.
-        versions: the columns telling versions of a component or contents of an input file apart
-            (``<kind>.version``, ``<kind>.code``, ``<key>.sha256``) and their values; shared.
+        versions: the columns telling versions of a component, of the study's engine or contents of an
+            input file apart (``<kind>.version``, ``<kind>.code``, ``study.code``, ``<key>.sha256``) and
+            their values; shared.
         metrics: the metric declarations recorded, as dicts; shared.
         figures: the key figure declarations recorded, as dicts; shared.
         treatment: the kind the study compares, or None.
@@ -151,6 +152,10 @@ def _origin(record: Mapping[str, Any]) -> Origin:
 
 def _versions(record: Mapping[str, Any]) -> dict[str, str]:
     row: dict[str, str] = {}
+    # The study's engine, like a component's code: an edited engine is another case (distlab.study.Study.engine_code).
+    engine = record.get("study_code")
+    if isinstance(engine, dict) and engine.get("sha256"):
+        row["study.code"] = str(engine["sha256"])[:12]
     for kind, comp in (record.get("components") or {}).items():
         row[f"{kind}.version"] = f"{comp.get('distribution') or comp.get('plugin')} {comp.get('version')}".strip()
         # The same version with other code (an edited plugin) is another case: say which code.

@@ -218,8 +218,8 @@ def load_tables(run_dir: Path) -> Tables:
     varying = swept_columns(results, config_columns)
     if any(c.endswith((".version", ".code", ".sha256")) for c in varying):
         notes.append(
-            "The results mix versions or code of a component, or contents of an input file (see the `.version`, "
-            "`.code` and `.sha256` columns); they are kept apart, never pooled."
+            "The results mix versions or code of a component or of the study's engine, or contents of an input file "
+            "(see the `.version`, `.code` and `.sha256` columns); they are kept apart, never pooled."
         )
     summary = summarize(results, metrics, config_columns)
     baselines = {p.baseline for p in provenance if p.baseline}
@@ -343,7 +343,7 @@ def _rel(path: str, root: Path) -> str:
 
 def _with_versions(results: pl.DataFrame, folders: list[str], provenance: list[JobProvenance]) -> pl.DataFrame:
     """Add ``<kind>.version`` (each component's distribution and version), ``<kind>.code`` (the hash of its
-    code, first 12 hex digits) and ``<key>.sha256`` (each input file's content hash, first 12 hex digits),
+    code, first 12 hex digits; ``study.code`` the study engine's) and ``<key>.sha256`` (each input file's content hash, first 12 hex digits),
     as provenance records them (:attr:`JobProvenance.versions`), to every row.
 
     A case id includes both, so results of two versions of a plugin, or of two contents of one
