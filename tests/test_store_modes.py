@@ -1,4 +1,5 @@
-"""Files distlab writes follow the umask (issue 15), as any other tool's: 0644 under 022, 0600 under 077."""
+"""Files distlab writes follow the umask (issue 15), as any other tool's: 0644 under 022, 0600 under 077,
+0664 under 002 (a sweep directory shared by a group on a cluster)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from distlab import store
 
 
-@pytest.fixture(params=[0o022, 0o077], ids=["022", "077"])
+@pytest.fixture(params=[0o022, 0o077, 0o002], ids=["022", "077", "002"])
 def umask(request: pytest.FixtureRequest) -> Iterator[int]:
     old = os.umask(request.param)
     try:
@@ -58,3 +59,19 @@ def test_a_compiled_idl_module_follows_the_umask(tmp_path: Path, umask: int) -> 
     source.write_text("program PING_PROG {\n  version PING_VERS {\n    void PINGPROC_NULL(void) = 0;\n  } = 1;\n} = 0x20000099;\n")
     target = Path(compile_file(str(source), str(tmp_path / "out")))
     assert target.is_file() and _mode(target) == 0o666 & ~umask
+
+
+def test_the_sweep_lock_follows_the_umask(tmp_path: Path, umask: int) -> None:
+    """Another member of the group must be able to take the lock of a group-shared sweep directory."""
+    from distlab.store.lock import STATE_DIR, sweep_lock, try_lock
+
+    with sweep_lock(tmp_path):
+        pass
+    lock = tmp_path / STATE_DIR / "lock"
+    assert _mode(lock) == 0o666 & ~umask
+    assert _mode(lock.parent) == 0o777 & ~umask
+    other = tmp_path / "other.lock"
+    fd = try_lock(other)
+    assert fd is not None
+    os.close(fd)
+    assert _mode(other) == 0o666 & ~umask

@@ -54,9 +54,12 @@ def kill_point(name: str) -> None:
 
 
 def _open_lock(path: Path) -> int:
+    # 0666 leaves the umask to take away what it should, as for every other file the store writes (see
+    # distlab.store.files): 0664 under umask 002, so another member of the group sharing a sweep
+    # directory on a cluster can open the lock read-write and take it; 0600 under 077.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as err:
         raise store_error(err, path) from err
 
