@@ -49,6 +49,15 @@ def _fmt_s(value: Any) -> str:
     return f"{value * 1e6:10.2f} µs" if value < 1e-3 else f"{value * 1e3:10.2f} ms"
 
 
+def _fmt_ratio(row: dict[str, Any]) -> str:
+    # A row with neither a baseline time nor a goal compares with nothing: the 1.0 its suite puts in
+    # ``ratio`` (kept in --json, whose rows are the suites' own) would read as "as fast as a baseline".
+    ratio = row.get("ratio")
+    if ratio is None or (row.get("baseline_seconds") is None and row.get("goal") is None):
+        return "–"
+    return f"{ratio:.2f}"
+
+
 def main(args: Sequence[str] = ()) -> int:
     """Run the benchmarks and print every ratio; exit 0 (goals are reported, not enforced)."""
     parser = argparse.ArgumentParser(prog="distlab bench", description=__doc__.splitlines()[0])
@@ -67,7 +76,7 @@ def main(args: Sequence[str] = ()) -> int:
         met = "–" if goal is None else ("yes" if r["ratio"] >= goal else "NO")
         baseline = f"{r.get('baseline') or ''} {_fmt_s(r.get('baseline_seconds'))}"
         print(f"{name:{width}}  {_fmt_s(r['seconds']):>13}  {baseline:>30}  "
-              f"{r['ratio']:8.2f}  {('' if goal is None else f'{goal:g}'):>5}  {met}")
+              f"{_fmt_ratio(r):>8}  {('' if goal is None else f'{goal:g}'):>5}  {met}")
     if opts.json:
         from pathlib import Path
 
