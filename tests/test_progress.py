@@ -27,7 +27,7 @@ def test_basic_launcher_prints_one_line_per_job_and_counts_skipped(tmp_path: Pat
     lines = _lines(done.stderr)
     assert [(k, n) for k, n, *_ in lines] == [(1, 3), (2, 3), (3, 3)], done.stderr[-3000:]
     assert [status for *_, status, _ in lines] == ["ok", "ok", "skipped"]
-    assert re.match(r" in \d+\.\d s; about \d+ s left$", lines[0][4]), lines[0]
+    assert re.match(r" in \d+\.\d s; (about \d+ s|under a second) left$", lines[0][4]), lines[0]
     assert lines[-1][4].endswith("all jobs finished")
     assert lines[2][2] == lines[0][2]  # the same case
 
@@ -78,3 +78,67 @@ def test_time_left_uses_the_jobs_running_in_parallel() -> None:
         "distlab: [1/10] case a ok in 4.0 s; about 18 s left",  # 9 jobs × 4 s / 2
         "distlab: [2/10] case b skipped (already finished); about 16 s left",
     ]
+
+
+def test_on_a_terminal_a_live_line_counts_the_jobs_and_failures_get_a_line_of_their_own(monkeypatch) -> None:
+    import io
+    import os
+
+    from distlab.hydra.progress import LIVE_ENV
+
+    monkeypatch.delenv(LIVE_ENV, raising=False)
+    out = io.StringIO()
+    progress = Progress(3, out=out, live=True)
+    progress.start()
+    assert os.environ.get(LIVE_ENV) == "1"  # launcher workers in other processes inherit it
+    progress.finished(0, {"case_id": "a", "status": "ok", "seconds": 1.0})
+    progress.finished(1, {"case_id": "b", "status": "failed", "seconds": 2.0})
+    progress.finished(2, {"case_id": "c", "status": "skipped", "seconds": 0.0})
+    progress.stop()
+    assert LIVE_ENV not in os.environ
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())  # the terminal's control sequences
+    assert "3/3" in text and "1 ok, 1 failed, 1 skipped" in text and "all jobs finished" in text
+    assert "distlab: [2/3] case b failed in 2.0 s" in text  # a failure is printed above the display
+    assert "case a ok" not in text and "case c skipped" not in text  # no line per job
+    assert progress.summary(None).startswith("distlab: sweep done in ") and "(3 cases)" in progress.summary(None)
+
+
+def _on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as its stdout and stderr (80 columns); its exit status and output."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end closed: the command has ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return proc.wait(timeout=120), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+
+
+def test_a_sweep_on_a_terminal_shows_the_live_line_and_lines_on_request(tmp_path: Path, toy_env: dict[str, str]) -> None:
+    exe = Path(sys.executable).with_name("distlab")
+    sweep = ["-m", "study=toy", "seed=0,1,2", "repeats=1"]
+    code, text = _on_a_terminal([str(exe), *sweep, f"hydra.sweep.dir={tmp_path / 'a'}"], toy_env)
+    assert code == 0, text[-3000:]
+    assert "3/3" in text and "3 ok, 0 failed, 0 skipped" in text, text[-3000:]
+    assert not _lines(text.replace("\r", "\n")), text[-3000:]  # the display, not a line per job
+    assert "distlab: sweep done in " in text and "(3 cases)" in text
+    assert "][distlab][INFO] - case " in text  # the jobs' log lines still reach the terminal, above the display
+
+    code, text = _on_a_terminal([str(exe), *sweep, f"hydra.sweep.dir={tmp_path / 'b'}"],
+                                {**toy_env, "DISTLAB_PROGRESS": "lines"})
+    assert code == 0, text[-3000:]
+    assert [(k, n) for k, n, *_ in _lines(text.replace("\r", ""))] == [(1, 3), (2, 3), (3, 3)], text[-3000:]

@@ -20,9 +20,16 @@ How the main process learns that a job finished:
   last time before it removes the folder. The thread only lists a folder and reads small files, so it
   never slows a job; it stops when the sweep ends.
 
-On by default, also where stderr is not a terminal (a CI log gets one line per job); ``DISTLAB_PROGRESS=0``
-turns the per-job lines off. The jobs are counted either way, for the sweep's last line (:meth:`Progress.summary`,
-or :meth:`Progress.interrupted` after Ctrl-C):
+Where stderr is a terminal, the sweep is shown instead as one live line at the bottom, drawn by rich
+(:class:`Live`): jobs done out of the total, ok / failed / skipped counts, elapsed time and the time left,
+with each failed job's line printed above it as it happens. While it is shown, the main process's
+output and its log handlers on the terminal are written through rich (above the live line), and
+``DISTLAB_PROGRESS_LIVE=1`` tells launcher workers in other processes to keep their console log
+lines out of the terminal (their job logs keep them).
+
+``DISTLAB_PROGRESS=0`` (or ``false``, ``no``, ``off``) turns both off; ``DISTLAB_PROGRESS=lines`` prints
+the per-job lines on a terminal too. The jobs are counted either way, for the sweep's last line
+(:meth:`Progress.summary`, or :meth:`Progress.interrupted` after Ctrl-C):
 
     distlab: sweep done in 42.0 s: 6 ok, 1 failed, 1 skipped (8 cases); report: distlab report multirun/2026-11-30/12-00-00
 """
@@ -30,6 +37,7 @@ or :meth:`Progress.interrupted` after Ctrl-C):
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shlex
 import sys
@@ -41,10 +49,14 @@ from typing import Any, TextIO
 
 from distlab.status import FAILED, OK, SKIPPED
 
-__all__ = ["ENV", "POLL_S", "Progress", "current", "enabled", "report", "tracking"]
+__all__ = ["ENV", "LIVE_ENV", "POLL_S", "Live", "Progress", "current", "enabled", "report", "tracking"]
 
 ENV = "DISTLAB_PROGRESS"
-"""``DISTLAB_PROGRESS=0`` (or ``false``, ``no``, ``off``) turns the progress lines off."""
+"""``DISTLAB_PROGRESS=0`` (or ``false``, ``no``, ``off``) turns progress off; ``lines`` prints one line per
+job on a terminal too (instead of the live display)."""
+
+LIVE_ENV = "DISTLAB_PROGRESS_LIVE"
+"""Set to ``1`` while the live display is shown, for the launcher's workers (see the module's docstring)."""
 
 POLL_S = 0.5
 """How often the main process reads the done markers of its launcher's workers."""
@@ -53,8 +65,18 @@ _current: Progress | None = None
 
 
 def enabled() -> bool:
-    """Whether progress lines are wanted (:data:`ENV`)."""
+    """Whether progress is wanted (:data:`ENV`)."""
     return os.environ.get(ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _live_wanted(out: TextIO) -> bool:
+    """Whether to draw the live display on ``out``: a terminal, unless :data:`ENV` asks for lines."""
+    if os.environ.get(ENV, "1").strip().lower() == "lines":
+        return False
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: lines are always safe
+        return False
 
 
 def report(num: int, case_id: str, status: str, seconds: float | None) -> None:
@@ -62,6 +84,11 @@ def report(num: int, case_id: str, status: str, seconds: float | None) -> None:
     progress = _current
     if progress is not None and progress.pid == os.getpid():
         progress.finished(num, {"case_id": case_id, "status": status, "seconds": seconds})
+
+
+def _cases(n: int) -> str:
+    """``1 case``, ``10,000 cases``."""
+    return f"{n:,} case" if n == 1 else f"{n:,} cases"
 
 
 def _wall(seconds: float) -> str:
@@ -79,21 +106,98 @@ def _duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+def _stream_handlers() -> list[logging.StreamHandler[Any]]:
+    """Every stream handler of every logger (Hydra configures its own and each job's)."""
+    loggers: list[logging.Logger] = [logging.getLogger()]
+    loggers += [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    return [h for lg in loggers for h in lg.handlers
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+
+
+class Live:
+    """A sweep's live display on a terminal: one line at the bottom, redrawn by rich as jobs finish.
+
+    While it is shown, whatever this process writes to its standard output or error, through ``print``
+    or through a log handler, is written by rich above the line (otherwise the two would overwrite each
+    other); and :data:`LIVE_ENV` is set, which launcher workers in other processes inherit.
+
+    Args:
+        total: the number of jobs.
+        out: the terminal (stderr).
+        force_terminal: draw as on a terminal whatever ``out`` is (for tests).
+    """
+
+    def __init__(self, total: int, out: TextIO, *, force_terminal: bool = False) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        # soft_wrap: lines printed above the display (log lines) are left for the terminal to wrap, whole.
+        console = Console(file=out, force_terminal=True if force_terminal else None, highlight=False, soft_wrap=True)
+        # About 76 columns at most with a short time left: it fits an 80-column terminal.
+        self.bar = Bar(BarColumn(bar_width=20), MofNCompleteColumn(),
+                       TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
+                       console=console, redirect_stdout=True, redirect_stderr=True, refresh_per_second=4)
+        self.task = self.bar.add_task("sweep", total=total, counts="", left="")
+        self._swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
+        self._env: str | None = None
+
+    def start(self) -> None:
+        """Show the line, and send this process's terminal output through rich."""
+        before = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}
+        self.bar.start()
+        for handler in _stream_handlers():  # handlers made before hold the streams themselves, not sys.*
+            which = before.get(id(handler.stream))
+            if which is not None:
+                self._swapped.append((handler, handler.stream))
+                handler.setStream(getattr(sys, which))
+        self._env = os.environ.get(LIVE_ENV)
+        os.environ[LIVE_ENV] = "1"
+
+    def update(self, done: int, counts: str, left: str) -> None:
+        """Redraw with ``done`` jobs finished, the counts by status and the time left."""
+        self.bar.update(self.task, completed=done, counts=counts, left=left)
+
+    def note(self, line: str) -> None:
+        """Print ``line`` above the live line (a failed job, say)."""
+        self.bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def stop(self) -> None:
+        """Leave the line as it last was, and give the terminal back."""
+        with contextlib.suppress(Exception):  # a display must never end a sweep
+            self.bar.stop()
+        for handler, stream in self._swapped:
+            with contextlib.suppress(Exception):
+                handler.setStream(stream)
+        self._swapped.clear()
+        if self._env is None:
+            os.environ.pop(LIVE_ENV, None)
+        else:
+            os.environ[LIVE_ENV] = self._env
+
+
 class Progress:
-    """Counts a sweep's finished jobs and prints one line per job.
+    """Counts a sweep's finished jobs, and shows them: a live line on a terminal, else one line per job.
 
     Args:
         total: the number of jobs Hydra launches.
-        out: where the lines go (stderr).
-        lines: print one line per finished job (else only count them, for the summary).
+        out: where it is shown (stderr).
+        lines: show the jobs (else only count them, for the summary).
         began: when the command started (``time.monotonic()``), for the wall time; now by default.
+        live: draw the live display (None: where ``out`` is a terminal, see :data:`ENV`; True on any
+            ``out`` is for tests).
     """
 
     def __init__(self, total: int, out: TextIO | None = None, *, lines: bool = True,
-                 began: float | None = None) -> None:
+                 began: float | None = None, live: bool | None = None) -> None:
         self.total = total
         self.out = out
-        self.lines = lines  # one line per job (else only counted)
+        self.lines = lines  # show the jobs (else only counted)
+        stream = out or sys.stderr
+        self._live: Live | None = None
+        if lines and (live or (live is None and _live_wanted(stream))):
+            with contextlib.suppress(Exception):  # no display rather than no sweep
+                self._live = Live(total, stream, force_terminal=bool(live))
         self.began = time.monotonic() if began is None else began
         self.statuses: dict[str, int] = {}  # finished jobs by status
         self.pid = os.getpid()
@@ -151,13 +255,21 @@ class Progress:
                     self._times.append(float(seconds))
                     what += f" in {seconds:.1f} s"
             left = self.total - k
+            estimate = ""
             if left <= 0:
                 tail = "; all jobs finished"
             elif self._times:
                 parallel = min(self.parallel or self._running_max, left)
-                tail = f"; about {_duration(sum(self._times) / len(self._times) * left / parallel)} left"
+                remaining = sum(self._times) / len(self._times) * left / parallel
+                estimate = f"about {_duration(remaining)} left" if remaining >= 0.5 else "under a second left"
+                tail = f"; {estimate}"
             else:
                 tail = ""
+            if self._live is not None:
+                if status == FAILED:  # a failure is worth a line of its own, above the display
+                    self._live.note(f"distlab: [{k}/{self.total}] {what}")
+                self._live.update(k, self._counts_locked(), estimate or ("all jobs finished" if left <= 0 else ""))
+                return
             out = self.out or sys.stderr
             with contextlib.suppress(OSError, ValueError):
                 out.write(f"distlab: [{k}/{self.total}] {what}{tail}\n")
@@ -173,9 +285,12 @@ class Progress:
     def counts(self) -> str:
         """``6 ok, 1 failed, 1 skipped`` (and any other status a job returned)."""
         with self._lock:
-            counts = dict(self.statuses)
-        parts = [f"{counts.pop(status, 0)} {status}" for status in (OK, FAILED, SKIPPED)]
-        parts += [f"{n} {status}" for status, n in sorted(counts.items())]
+            return self._counts_locked()
+
+    def _counts_locked(self) -> str:
+        counts = dict(self.statuses)
+        parts = [f"{counts.pop(status, 0):,} {status}" for status in (OK, FAILED, SKIPPED)]
+        parts += [f"{n:,} {status}" for status, n in sorted(counts.items())]
         return ", ".join(parts)
 
     def summary(self, sweep_dir: str | None) -> str:
@@ -185,9 +300,9 @@ class Progress:
             sweep_dir: the sweep directory (Hydra's ``hydra.sweep.dir``), if known.
         """
         wall = _wall(time.monotonic() - self.began)
-        line = f"distlab: sweep done in {wall}: {self.counts()} ({self.total} cases)"
+        line = f"distlab: sweep done in {wall}: {self.counts()} ({_cases(self.total)})"
         if self.done < self.total:
-            line += f"; {self.total - self.done} did not report"
+            line += f"; {self.total - self.done:,} did not report"
         if sweep_dir:
             line += f"; report: distlab report {shlex.quote(sweep_dir)}"
         return line
@@ -199,7 +314,7 @@ class Progress:
             resume: the command that resumes the sweep (finished cases are skipped), if known.
         """
         wall = _wall(time.monotonic() - self.began)
-        line = f"distlab: interrupted after {wall}: {self.done} of {self.total} cases done ({self.counts()})"
+        line = f"distlab: interrupted after {wall}: {self.done:,} of {_cases(self.total)} done ({self.counts()})"
         if resume:
             line += f"; resume with: {resume}"
         return line
@@ -207,7 +322,14 @@ class Progress:
     # -- the thread -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start polling (a daemon thread)."""
+        """Show the live display, if any, and start polling (a daemon thread)."""
+        if self._live is not None:
+            try:
+                self._live.start()
+                self._live.update(0, self._counts_locked(), "")
+            except Exception:  # no display rather than no sweep: one line per job instead
+                self._live.stop()
+                self._live = None
 
         def loop() -> None:
             while not self._stop.wait(POLL_S):
@@ -218,12 +340,14 @@ class Progress:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling (after a last look)."""
+        """Stop polling (after a last look), and leave the live display as it last was."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5 * POLL_S)
         with contextlib.suppress(Exception):
             self.poll()
+        if self._live is not None:
+            self._live.stop()
 
 
 @contextlib.contextmanager
