@@ -6,6 +6,7 @@ The toy study's sweeps run in this process (``distlab.cli.main``), so each takes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import statistics
 from datetime import datetime
@@ -15,7 +16,7 @@ import pytest
 
 from distlab import store
 from distlab.cli import main
-from distlab.plan import CasePlan, estimate, format_plan, plan_sweep_dir
+from distlab.plan import CasePlan, Estimate, SweepPlan, estimate, format_plan, plan_sweep_dir
 
 TOY = ["study=toy", "shape=uniform,constant", "seed=0,1", "repeats=2"]
 
@@ -111,10 +112,21 @@ def test_plan_of_an_experiment_folder(toy_env: dict[str, str], tmp_path: Path,
     # A plain value on the command line replaces the config's sweep of that key, as in Hydra's sweeper.
     assert _plan_json(capsys, str(folder), "seed=0")["cases"] == 2
     assert main(["experiment", str(folder)]) == 0
+    # distlab experiment DIR starts afresh (it deletes DIR/runs): every case runs, and the plan says so.
     capsys.readouterr()
     assert main(["plan", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "done:     4" in out and "only with --resume" in out and "to run:   0 cases" in out
+    assert "done:     4" in out and "starts afresh" in out and "with --resume it keeps" in out
+    assert "to run:   4 cases, 8 trials" in out and "4 cases by their own earlier run" in out
+    afresh = _plan_json(capsys, str(folder))
+    assert (afresh["done"], afresh["skipped"], afresh["to_run"], afresh["fresh"]) == (4, 0, 4, True)
+    # distlab experiment DIR --resume keeps DIR/runs and skips what is done there (the flag goes anywhere).
+    for args in (["--resume", str(folder)], [str(folder), "--resume"]):
+        resumed = _plan_json(capsys, *args)
+        assert (resumed["done"], resumed["skipped"], resumed["to_run"], resumed["fresh"]) == (4, 4, 0, False)
+    assert main(["plan", "--resume", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "a re-run skips them" in out and "afresh" not in out and "to run:   0 cases, 0 trials" in out
     assert main(["plan", str(tmp_path)]) == 2  # a folder without sweep.yaml
     assert "has no sweep.yaml" in capsys.readouterr().err
     assert main(["plan", str(folder), "--history", str(tmp_path / "nope")]) == 2
@@ -140,4 +152,42 @@ def test_a_plan_reads_legacy_and_damaged_cases_as_a_rerun_does(toy_env: dict[str
     (damaged / store.RESULTS).write_bytes(b"not parquet")  # its SHA-256 no longer matches: runs again
     plan = plan_sweep_dir([*TOY, f"hydra.sweep.dir={root}"])
     assert len(plan.done) == 3 and [c.case_id for c in plan.to_run] == [damaged.name.removeprefix("case-")]
-    assert "to run:   1 cases, 2 trials" in format_plan(plan)
+    assert "to run:   1 case, 2 trials" in format_plan(plan)
+
+
+def test_resume_is_in_the_help_and_only_for_an_experiment_folder(toy_env: dict[str, str], tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    assert "--resume" in capsys.readouterr().out
+    assert main(["plan", "--resume", *TOY, f"hydra.sweep.dir={tmp_path / 'sweep'}"]) == 2
+    assert "--resume is for an experiment folder" in capsys.readouterr().err
+
+
+def _plan_of(cases: int, done: int, trials: int, est: Estimate, combinations: int | None = None) -> SweepPlan:
+    choice = ("s", (("k", "a"),))
+    all_cases = tuple(CasePlan(f"c{i}", choice, trials) for i in range(cases))
+    return SweepPlan(combinations or cases, all_cases, None, frozenset(f"c{i}" for i in range(done)), frozenset(),
+                     frozenset(), False, False, est)
+
+
+def test_counts_are_singular_for_one_and_grouped_by_thousands() -> None:
+    one = format_plan(_plan_of(1, 0, 1, Estimate(2.0, 1, 0, 0, 0, 1), combinations=2))
+    assert one.splitlines()[0] == "2 combinations, 1 distinct case (1 resolves to a case listed already)"
+    assert "to run:   1 case, 1 trial\n" in one
+    assert "estimated from 1 earlier case run: 1 case by its own earlier run" in one
+    many = format_plan(_plan_of(10_000, 0, 2, Estimate(20.0, 0, 9_000, 999, 1, 12_345)))
+    assert many.splitlines()[0] == "10,000 combinations, 10,000 distinct cases"
+    assert "to run:   10,000 cases, 20,000 trials" in many
+    assert "estimated from 12,345 earlier case runs: 9,000 cases by" in many
+    assert not re.search(r"\d{4}", many)  # every count of four digits or more is grouped
+
+
+def test_the_estimate_says_what_each_number_counts() -> None:
+    est = Estimate(60.0, 5, 30, 50, 2, 20)
+    text = format_plan(_plan_of(87, 0, 1, est)).splitlines()[-1]
+    # 20 earlier runs were read; 5 + 30 + 50 of the cases to run were estimated by one rule or another.
+    assert text == ("  estimate: about 1 min 00 s in one process (a launcher's workers divide it), estimated from "
+                    "20 earlier case runs: 5 cases by their own earlier run; 30 cases by the median of earlier cases "
+                    "with the same components; 50 cases by the median of the study's earlier cases (no earlier "
+                    "case with the same components); 2 cases not estimated (no earlier run of the same study)")

@@ -61,7 +61,17 @@ def test_a_perturbed_committed_value_exits_1_with_a_diff(toy_experiment: Path,
     committed = pl.read_csv(folder / RESULTS_CSV, infer_schema=False)
     assert committed.columns[:3] == ["shape", "seed", "repeat"] and committed.height == 8
     assert main(["reproduce", str(folder)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "identical: 40 values of 8 reproduced trials compared (exact)"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "identical: 40 values of 8 reproduced trials compared (exact)"
+    # The sweep ran in a temporary directory, gone now: no report command is suggested on it.
+    deleted = next(line for line in out if line.startswith("note: the reproduced sweep ("))
+    gone = Path(deleted.split("(")[1].split(")")[0])
+    assert deleted.endswith("is deleted; give --keep to keep it and report on it") and not gone.exists()
+    assert main(["reproduce", str(folder), "--keep"]) == 0
+    kept = next(line for line in capsys.readouterr().out.splitlines() if "is kept in" in line)
+    runs = Path(kept.split("is kept in ")[1].split(" (")[0])
+    assert kept.endswith(f"(distlab report {runs} makes its report)") and (runs / ".distlab").is_dir()
+    shutil.rmtree(runs.parent)
 
     # One number moved by one unit in its last place: the only difference, with both values.
     row = committed.filter((pl.col("shape") == "big_constant") & (pl.col("seed") == "1") & (pl.col("repeat") == "1"))
@@ -77,7 +87,7 @@ def test_a_perturbed_committed_value_exits_1_with_a_diff(toy_experiment: Path,
     assert lines[0].split() == ["case", "metric", "committed", "reproduced"]
     # Compared exactly, shown in full: the two differ in their last digit.
     assert lines[1].split() == ["shape=big_constant", "seed=1", "repeat", "1", "value_mean", new, old]
-    assert lines[2] == "1 differences: 40 values of 8 reproduced trials compared (exact)"
+    assert lines[2] == "1 difference: 40 values of 8 reproduced trials compared (exact)"
 
     # A subset compares only what it runs: seed 1's first trial (the moved value is in its second).
     assert main(["reproduce", str(folder), "--subset", "one"]) == 0
@@ -124,3 +134,13 @@ def test_measured_metrics_are_compared_per_case_within_the_band() -> None:
     # Compared exactly, the same timed values differ.
     diffs, _ = compare(committed, same, ["fmt"], ["bytes", "per_s"], [], complete=False)
     assert {d.case for d in diffs} == {"fmt=a repeat 0", "fmt=b repeat 0"}
+
+
+def test_the_last_line_counts_in_the_singular_for_one() -> None:
+    from distlab.reproduce import Difference, Reproduction, format_differences
+
+    one = Reproduction([Difference("x=1 repeat 0", "m", "1", "2")], 1, 1, [], [])
+    assert format_differences(one).splitlines()[-1] == "1 difference: 1 value of 1 reproduced trial compared (exact)"
+    many = Reproduction([Difference("x=1 repeat 0", "m", "1", "2")] * 2, 12_000, 1_500, [], [])
+    assert format_differences(many).splitlines()[-1] == \
+        "2 differences: 12,000 values of 1,500 reproduced trials compared (exact)"

@@ -248,7 +248,7 @@ def _plan(args: list[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="distlab plan",
-        usage="distlab plan [--json] [--history DIR] [EXPERIMENT_DIR] [OVERRIDE ...]",
+        usage="distlab plan [--json] [--history DIR] [--resume] [EXPERIMENT_DIR] [OVERRIDE ...]",
         description="Say what a sweep would do, without running it: its cases (each checked as the sweep checks "
         "it), how many are done or failed in the sweep directory, and how long the others would take, from the "
         "durations earlier runs recorded. Nothing runs and nothing is written; a sweep the preflight refuses "
@@ -260,6 +260,10 @@ def _plan(args: list[str]) -> int:
     parser.add_argument("--history", type=_path, action="append", default=[], metavar="DIR",
                         help="a run or sweep directory (or a folder of them) whose recorded durations inform the "
                              "estimate, besides the sweep directory's own (repeatable)")
+    parser.add_argument("--resume", action="store_true",
+                        help="with EXPERIMENT_DIR: plan distlab experiment DIR --resume, which keeps DIR/runs and "
+                             "skips the cases done there (without it, distlab experiment starts afresh and every "
+                             "case runs); a plain sweep always skips the cases done in its sweep directory")
     # The sweep itself (an experiment folder, overrides, Hydra's flags) is left in order for Hydra's reader.
     opts, words = parser.parse_known_args(args)
     for folder in opts.history:
@@ -267,8 +271,8 @@ def _plan(args: list[str]) -> int:
             raise ConfigError(f"--history {folder}: no such directory; give a run or sweep directory")
     from distlab.hydra.flags import split
 
-    resume_note = None
     config_dir: str | None
+    fresh = False
     first = words[0] if words else ""
     if first and not first.startswith(("-", "+", "~")) and "=" not in first:
         if not Path(first).is_dir():
@@ -278,21 +282,26 @@ def _plan(args: list[str]) -> int:
         line = split(["--multirun", *words[1:]])
         overrides = [f"hydra.sweep.dir={folder / 'runs'}", *line.overrides]
         config_name, config_dir = "sweep", str(folder)
-        resume_note = "(distlab experiment starts afresh: only with --resume are they skipped)"
+        fresh = not opts.resume  # distlab experiment deletes DIR/runs unless --resume: nothing there is skipped
     else:
+        if opts.resume:
+            raise ConfigError("--resume is for an experiment folder (distlab plan --resume experiments/NAME plans "
+                              "distlab experiment experiments/NAME --resume); a plain sweep always skips the cases "
+                              "done in its sweep directory, so leave --resume out")
         line = split(["--multirun", *words])
         overrides, config_name, config_dir = line.overrides, line.config_name, line.config_dir
     if not line.runs:
         raise ConfigError("distlab plan takes a sweep's overrides, not flags that only print (--cfg, --info, --help)")
     from distlab.plan import format_plan, plan_sweep_dir
 
-    plan = plan_sweep_dir(overrides, config_name=config_name, config_dir=config_dir, history=opts.history)
+    plan = plan_sweep_dir(overrides, config_name=config_name, config_dir=config_dir, history=opts.history,
+                          fresh=fresh)
     if opts.json:
         import json
 
         print(json.dumps(plan.as_json(), indent=2))
     else:
-        print(format_plan(plan, resume_note=resume_note))
+        print(format_plan(plan))
     return 0
 
 

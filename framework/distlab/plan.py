@@ -94,6 +94,8 @@ class SweepPlan:
         force: whether the sweep runs every case even if it is done (``force=true``).
         retry_failed: whether it runs again the cases that failed deterministically (``retry_failed=true``).
         estimate: the time estimate for the cases to run.
+        fresh: whether the sweep directory is deleted before the sweep runs (``distlab experiment DIR``
+            without ``--resume``): then nothing in it is skipped, and its runs only inform the estimate.
     """
 
     combinations: int
@@ -105,11 +107,12 @@ class SweepPlan:
     force: bool
     retry_failed: bool
     estimate: Estimate
+    fresh: bool = False
 
     @property
     def skipped(self) -> frozenset[str]:
         """The case ids a re-run would not run: done, and failed deterministically unless retried."""
-        if self.force:
+        if self.force or self.fresh:
             return frozenset()
         return self.done if self.retry_failed else self.done | self.failed_kept
 
@@ -134,6 +137,7 @@ class SweepPlan:
             "trials_to_run": sum(c.trials for c in self.to_run),
             "force": self.force,
             "retry_failed": self.retry_failed,
+            "fresh": self.fresh,
             "estimate_s": est.seconds,
             "estimate_basis": {"own": est.own, "by_components": est.by_components, "by_study": est.by_study,
                                "unknown": est.unknown, "earlier_runs": est.earlier},
@@ -297,7 +301,7 @@ def estimate(to_run: Sequence[CasePlan], past: Sequence[tuple[str, Choice, float
 
 
 def plan_sweep_dir(overrides: Sequence[str], *, config_name: str = "config", config_dir: str | None = None,
-                   history: Sequence[Path] = ()) -> SweepPlan:
+                   history: Sequence[Path] = (), fresh: bool = False) -> SweepPlan:
     """What the sweep of ``overrides`` would do: its cases, those done, and the time the others would take.
 
     Args:
@@ -306,6 +310,8 @@ def plan_sweep_dir(overrides: Sequence[str], *, config_name: str = "config", con
         config_dir: an extra config directory (an experiment folder).
         history: more run or sweep directories whose recorded durations inform the estimate (the sweep
             directory's own are always read).
+        fresh: the sweep directory is deleted before the sweep runs (``distlab experiment DIR`` without
+            ``--resume``): every case runs; its earlier runs still inform the estimate.
 
     Returns:
         The plan.
@@ -329,7 +335,7 @@ def plan_sweep_dir(overrides: Sequence[str], *, config_name: str = "config", con
                 if how:
                     kept.add(case.case_id)
     plan = SweepPlan(combinations, tuple(case_plans), folder, frozenset(done), frozenset(failed), frozenset(kept),
-                     options["force"], options["retry_failed"], Estimate(None, 0, 0, 0, 0, 0))
+                     options["force"], options["retry_failed"], Estimate(None, 0, 0, 0, 0, 0), fresh)
     past = past_durations([*([folder] if folder is not None else []), *history])
     return dataclasses.replace(plan, estimate=estimate(plan.to_run, past))
 
@@ -348,57 +354,83 @@ def _failed_before(root: Path, case_id: str) -> bool | None:
     return record.get("failed_deterministically") is True and store.case_problem(folder, record) is None
 
 
-def format_plan(plan: SweepPlan, *, resume_note: str | None = None) -> str:
+def format_plan(plan: SweepPlan) -> str:
     """The plan in a few lines, for a person.
 
     Args:
         plan: the plan.
-        resume_note: a line to add under the count of done cases (e.g. that they are skipped only when
-            resuming).
 
     Returns:
         The text, without a final newline.
+
+    Examples:
+        >>> one = SweepPlan(1, (CasePlan("x", ("s", ()), 1),), None, frozenset(), frozenset(), frozenset(),
+        ...                 False, False, Estimate(None, 0, 0, 0, 1, 0))
+        >>> print(format_plan(one).splitlines()[2])
+          to run:   1 case, 1 trial
     """
     n = len(plan.cases)
     coincide = plan.combinations - n
-    lines = [f"{plan.combinations:,} combinations, {n:,} distinct cases"
-             + (f" ({coincide:,} resolve to a case listed already)" if coincide else "")
+    lines = [f"{_counted(plan.combinations, 'combination')}, {_counted(n, 'distinct case')}"
+             + (f" ({coincide:,} {'resolves' if coincide == 1 else 'resolve'} to a case listed already)"
+                if coincide else "")
              + (f"; sweep directory {plan.sweep_dir}" if plan.sweep_dir is not None else "")]
     if plan.sweep_dir is None or not plan.sweep_dir.is_dir():
         lines.append("  done:     0 (the sweep directory does not exist yet)")
+    elif plan.fresh:
+        lines.append(f"  done:     {len(plan.done):,} (complete results in the sweep directory; but distlab experiment "
+                     "starts afresh, deleting the sweep directory and running every case: with --resume it keeps "
+                     "the directory and skips the done cases)")
     else:
         lines.append(f"  done:     {len(plan.done):,} (complete results in the sweep directory; "
                      + ("but force=true runs every case again)" if plan.force else "a re-run skips them)"))
-    if resume_note and plan.skipped:
-        lines.append(f"            {resume_note}")
     if plan.failed_before:
-        again = len(plan.failed_before) - len(plan.failed_kept)
-        if plan.force or plan.retry_failed or not plan.failed_kept:
-            lines.append(f"  failed:   {len(plan.failed_before):,} (failed before; a re-run runs them again)")
+        failed = len(plan.failed_before)
+        again = failed - len(plan.failed_kept)
+        if plan.fresh:
+            lines.append(f"  failed:   {failed:,} (failed before; starting afresh runs them again)")
+        elif plan.force or plan.retry_failed or not plan.failed_kept:
+            lines.append(f"  failed:   {failed:,} (failed before; a re-run runs them again)")
         else:
-            lines.append(f"  failed:   {len(plan.failed_before):,} (failed before: {len(plan.failed_kept):,} "
-                         f"deterministically, kept unless retry_failed=true; {again:,} run again)")
+            lines.append(f"  failed:   {failed:,} (failed before: {len(plan.failed_kept):,} "
+                         f"deterministically, kept unless retry_failed=true; {again:,} "
+                         f"{'runs' if again == 1 else 'run'} again)")
     to_run = plan.to_run
-    lines.append(f"  to run:   {len(to_run):,} cases, {sum(c.trials for c in to_run):,} trials")
+    lines.append(f"  to run:   {_counted(len(to_run), 'case')}, {_counted(sum(c.trials for c in to_run), 'trial')}")
     lines.append("  estimate: " + _format_estimate(plan.estimate, len(to_run)))
     return "\n".join(lines)
 
 
+def _counted(n: int, noun: str) -> str:
+    """``1 case``, ``2 cases``, ``10,000 cases``.
+
+    Examples:
+        >>> _counted(1, "case"), _counted(10_000, "earlier case run")
+        ('1 case', '10,000 earlier case runs')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _format_estimate(est: Estimate, to_run: int) -> str:
+    hint = "give --history DIR with earlier runs of these components"
     if to_run == 0:
         return "nothing to run"
     if est.seconds is None:
-        return (f"no earlier runs to estimate from ({est.earlier} read; give --history DIR with earlier runs of "
-                "these components)" if est.earlier else "no earlier runs to estimate from (give --history DIR "
-                "with earlier runs of these components)")
-    parts = [f"{n:,} {what}" for n, what in ((est.own, "from their own earlier run"),
-                                             (est.by_components, "from earlier cases of the same components"),
-                                             (est.by_study, "from earlier cases of the same study only"))
-             if n]
-    text = (f"about {_duration(est.seconds)} in one process (a launcher's workers divide it), from "
-            f"{est.earlier:,} earlier case runs: {', '.join(parts)}")
+        if est.earlier:
+            return (f"no earlier runs of this study to estimate from ({_counted(est.earlier, 'earlier case run')} "
+                    f"read, none of it; {hint})")
+        return f"no earlier runs to estimate from ({hint})"
+    # Each number counts cases to run, each sentence says by which rule they were estimated; the runs
+    # read are counted apart, since one earlier run can inform many cases.
+    parts = [f"{_counted(n, 'case')} {how}" for n, how in (
+        (est.own, "by their own earlier run" if est.own != 1 else "by its own earlier run"),
+        (est.by_components, "by the median of earlier cases with the same components"),
+        (est.by_study, "by the median of the study's earlier cases (no earlier case with the same components)"))
+        if n]
+    text = (f"about {_duration(est.seconds)} in one process (a launcher's workers divide it), estimated from "
+            f"{_counted(est.earlier, 'earlier case run')}: {'; '.join(parts)}")
     if est.unknown:
-        text += f"; {est.unknown:,} cases not estimated (no earlier run of their study)"
+        text += f"; {_counted(est.unknown, 'case')} not estimated (no earlier run of the same study)"
     return text
 
 

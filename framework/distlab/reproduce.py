@@ -363,11 +363,24 @@ def reproduce(folder: Path, *, subset: str | None = None, overrides: Sequence[st
         diffs, compared = compare(committed, reproduced, keys, metrics, measured, band=band,
                                   complete=subset is None)
         if keep:
-            notes.append(f"the reproduced sweep is kept in {runs}")
+            notes.append(f"the reproduced sweep is kept in {runs} (distlab report {runs} makes its report)")
+        else:
+            # The sweep's last line named a report command on this directory, which is about to go.
+            notes.append(f"the reproduced sweep ({runs}) is deleted; give --keep to keep it and report on it")
         return Reproduction(diffs, compared, reproduced.height, measured, notes)
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _counted(n: int, noun: str) -> str:
+    """``1 difference``, ``2 differences``, ``10,000 values``.
+
+    Examples:
+        >>> _counted(1, "difference"), _counted(10_000, "value")
+        ('1 difference', '10,000 values')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _null(name: str) -> Any:
@@ -395,6 +408,7 @@ def format_differences(result: Reproduction, *, band: float = BAND) -> str:
             lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
     how = "exact" + (f"; measured ({', '.join(result.measured)}): case means within a factor {band:g}"
                      if result.measured else "")
-    verdict = (f"{len(result.differences)} differences" if result.differences else "identical")
-    lines.append(f"{verdict}: {result.compared:,} values of {result.trials:,} reproduced trials compared ({how})")
+    verdict = _counted(len(result.differences), "difference") if result.differences else "identical"
+    lines.append(f"{verdict}: {_counted(result.compared, 'value')} of {_counted(result.trials, 'reproduced trial')} "
+                 f"compared ({how})")
     return "\n".join(lines)
