@@ -129,7 +129,26 @@ def test_plan_of_an_experiment_folder(toy_env: dict[str, str], tmp_path: Path,
     assert "a re-run skips them" in out and "afresh" not in out and "to run:   0 cases, 0 trials" in out
     assert main(["plan", str(tmp_path)]) == 2  # a folder without sweep.yaml
     assert "has no sweep.yaml" in capsys.readouterr().err
-    assert main(["plan", str(folder), "--history", str(tmp_path / "nope")]) == 2
+    (tmp_path / "a_file").write_text("")
+    assert main(["plan", str(folder), "--history", str(tmp_path / "a_file")]) == 2
+    assert "--history " in capsys.readouterr().err
+
+
+def test_a_missing_history_directory_is_a_warning(toy_env: dict[str, str], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's ``distlab plan experiments/NAME --history experiments/NAME/runs`` on a fresh clone."""
+    from testkit import FIXTURES
+
+    folder = tmp_path / "toy_experiment"
+    shutil.copytree(FIXTURES / "toy_experiment", folder)
+    capsys.readouterr()
+    assert main(["plan", str(folder), "--history", str(folder / "runs")]) == 0
+    said = capsys.readouterr()
+    assert said.err == (f"distlab: warning: --history {folder / 'runs'}: no such directory, so no earlier runs "
+                        "there; estimating without them\n")
+    assert "to run:   4 cases, 8 trials" in said.out and "no earlier runs to estimate from" in said.out
+    planned = _plan_json(capsys, str(folder), "--history", str(tmp_path / "nope"))
+    assert planned["to_run"] == 4 and planned["estimate_basis"]["earlier_runs"] == 0
 
 
 def test_the_estimate_prefers_a_cases_own_run_then_its_components_then_its_study() -> None:

@@ -267,8 +267,13 @@ def _plan(args: list[str]) -> int:
     # The sweep itself (an experiment folder, overrides, Hydra's flags) is left in order for Hydra's reader.
     opts, words = parser.parse_known_args(args)
     for folder in opts.history:
-        if not folder.is_dir():
-            raise ConfigError(f"--history {folder}: no such directory; give a run or sweep directory")
+        # History only informs the estimate: a folder not made yet (an experiment not run on this machine,
+        # as in the README's example on a fresh clone) leaves the plan true, so it is said, not refused.
+        if not folder.exists():
+            print(f"distlab: warning: --history {folder}: no such directory, so no earlier runs there; estimating "
+                  "without them", file=sys.stderr)
+        elif not folder.is_dir():
+            raise ConfigError(f"--history {folder} is a file; give a run or sweep directory (or a folder of them)")
     from distlab.hydra.flags import split
 
     config_dir: str | None
