@@ -179,10 +179,21 @@ def _first_job(folder: Path, env: dict[str, str], cases: int) -> float:
     return seconds
 
 
+def _per_job_row(name: str, seconds: float, bare: float, goal: float | None) -> dict[str, Any]:
+    """A per-job row; a slope that is not positive (the noise of a short, loaded run exceeded the cost per
+    job, as ``--quick`` can see) is said to be unmeasured rather than printed as a negative time."""
+    if seconds <= 0 or bare <= 0:
+        return {"name": f"{name}: not measured (this run's noise exceeded the cost per job; run without --quick)",
+                "seconds": None, "baseline": "bare @hydra.main", "baseline_seconds": None, "ratio": None,
+                "goal": None}
+    return {"name": name, "seconds": seconds, "baseline": "bare @hydra.main", "baseline_seconds": bare,
+            "ratio": bare / seconds, "goal": goal}
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Cost per job of distlab and bare Hydra (slope from 4 to 24 jobs; 2 to 8 with ``quick``), and the time to
     the first job of 10,000 cases (1,000 with ``quick``)."""
-    few, many, runs = (2, 8, 1) if quick else (4, 24, 3)
+    few, many, runs = (2, 8, 2) if quick else (4, 24, 3)
     cases = 1_000 if quick else 10_000
     with tempfile.TemporaryDirectory(prefix="distlab-sweep-bench-") as tmp:
         folder = Path(tmp)
@@ -194,12 +205,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     rows = []
     for clock, what in (("wall", "wall time"), ("cpu", "CPU time")):
         bare, ours, basic = (per_job[who, clock] for who in _APPS)
-        rows += [
-            {"name": f"{what} per trivial job ({few} to {many} jobs)", "seconds": ours,
-             "baseline": "bare @hydra.main", "baseline_seconds": bare, "ratio": bare / ours, "goal": 1.0},
-            {"name": f"{what} per trivial job, hydra/sweeper=basic ({few} to {many} jobs)", "seconds": basic,
-             "baseline": "bare @hydra.main", "baseline_seconds": bare, "ratio": bare / basic, "goal": None},
-        ]
+        rows += [_per_job_row(f"{what} per trivial job ({few} to {many} jobs)", ours, bare, 1.0),
+                 _per_job_row(f"{what} per trivial job, hydra/sweeper=basic ({few} to {many} jobs)", basic, bare, None)]
     rows.append({"name": f"time to the first job, {cases:,} cases", "seconds": first,
                  "baseline": f"goal {GOAL_FIRST_JOB_S:g} s", "baseline_seconds": GOAL_FIRST_JOB_S,
                  "ratio": GOAL_FIRST_JOB_S / first, "goal": 1.0 if not quick else None})
