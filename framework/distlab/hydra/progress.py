@@ -293,18 +293,22 @@ class Progress:
         parts += [f"{n:,} {status}" for status, n in sorted(counts.items())]
         return ", ".join(parts)
 
-    def summary(self, sweep_dir: str | None) -> str:
+    def summary(self, sweep_dir: str | None, *, report: str | None = None) -> str:
         """The sweep's last line: counts by status, wall time and the command that makes the report.
 
         Args:
             sweep_dir: the sweep directory (Hydra's ``hydra.sweep.dir``), if known.
+            report: what to say after "report:" instead of ``distlab report SWEEP_DIR``, for a caller that
+                makes the report itself or deletes the sweep directory; "" says nothing.
         """
         wall = _wall(time.monotonic() - self.began)
         line = f"distlab: sweep done in {wall}: {self.counts()} ({_cases(self.total)})"
         if self.done < self.total:
             line += f"; {self.total - self.done:,} did not report"
-        if sweep_dir:
-            line += f"; report: distlab report {shlex.quote(sweep_dir)}"
+        if report is None and sweep_dir:
+            report = f"distlab report {shlex.quote(sweep_dir)}"
+        if report:
+            line += f"; report: {report}"
         return line
 
     def interrupted(self, resume: str | None) -> str:
