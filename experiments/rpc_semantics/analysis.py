@@ -7,8 +7,11 @@ computed from the results, and every claim ends in a bold verdict (:func:`distla
 the rule written next to it; nothing is typed in. Numbers are printed by
 :func:`distlab.report.units.format_value`, as in the results table.
 
-A case is found by its configuration columns (the scenario files under scenario/ set them); one trial per
-case, so every number is one trial's: the latencies are medians over that trial's calls.
+A case is found by its configuration columns (the scenario files under scenario/ set them). Each case has
+three trials (``repeats`` in sweep.yaml), each its own server process and calls; every number here is the
+median over a case's successful trials (a latency: the median of the trials' medians over their calls),
+so one trial slowed by the shared machine does not move it. (The results table above gives each case's
+mean ± its 95% confidence interval over the same trials.)
 """
 
 from __future__ import annotations
@@ -29,7 +32,16 @@ TIME_GAP = 10.0  # a remote call "visibly" remote: at least this many times a lo
 
 
 def _cells(tables: Any) -> pl.DataFrame:
+    """One row per case: its configuration, and each metric's median over the case's successful trials."""
     ok = tables.results.filter(pl.col("status") == "ok")
+    metrics = [m.name for m in tables.metrics if m.name in ok.columns and ok.schema[m.name].is_numeric()]
+    per_trial = {"repeat", "trial_seed", "status", "error_type", "error_message", "error_traceback", "job_dir"}
+    config = [c for c in ok.columns if c not in metrics and c not in per_trial and c != "case_id"]
+    ok = ok.group_by("case_id", maintain_order=True).agg(
+        *[pl.col(c).first() for c in config],
+        *[pl.col(m).cast(pl.Float64).median() for m in metrics],
+        pl.len().alias("trials"),
+    )
     if "world.peer" not in ok.columns:
         ok = ok.with_columns(pl.lit("python").alias("world.peer"))
     return ok.with_columns(
@@ -121,10 +133,14 @@ def analyze(tables: Any, figures_dir: Path) -> str:
     everything = _cells(tables)
     cells = everything.filter(pl.col("world.peer") == "python")  # the C peer has its own section
     lats = sorted(cells["lat"].unique().to_list())
+    trials = sorted(everything["trials"].unique().to_list())
+    each = (f"{trials[0]} trial{'s' if trials[0] != 1 else ''} each" if len(trials) == 1
+            else f"{trials[0]} to {trials[-1]} successful trials each")
     out = ["## Claims of the lecture", "",
            "Each claim about RPC in the course material, the rule used to judge it, and this sweep's numbers. "
            f"{everything.height} cases ({cells.height} against distlab's server, {everything.height - cells.height} "
-           "against the C peer), one trial each, at one-way link latencies of "
+           f"against the C peer), {each} (a case's number is the median over its trials), at one-way link "
+           "latencies of "
            f"{', '.join(format_value(x * 1e-3, 's', trim=True) for x in lats)} (a user-space relay: the link_method "
            "column is 1 wherever a link was shaped; this kernel has no netem). Times are medians over the calls of "
            "a trial, as the caller sees them; bytes are per logical call, both directions, record marks, binder "
@@ -337,7 +353,8 @@ def analyze(tables: Any, figures_dir: Path) -> str:
             continue
         total += 1
         holds += bc["failed_calls"] == 0 and bc["result_correct"] == 1.0 and st["failed_calls"] > 0
-        rows.append([format_value(lat * 1e-3, "s", trim=True), str(st["failed_calls"]), str(bc["failed_calls"]),
+        rows.append([format_value(lat * 1e-3, "s", trim=True), format_value(st["failed_calls"], trim=True),
+                     format_value(bc["failed_calls"], trim=True),
                      format_value(bc["round_trips"])])
     out += ["### A cached binding recovers when the server moves",
             "The server restarts on another port every 10 calls (it unregisters and registers again with the "
