@@ -14,10 +14,13 @@ import functools
 import logging
 import re
 import shlex
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -37,7 +40,8 @@ from distlab.hydra.preflight import Checked, preflight
 from distlab.hydra.progress import Progress, tracking
 from distlab.hydra.resolve import case_from_config
 from distlab.hydra.sweeper import preflighted
-from distlab.hydra.workers import SWEEP_PID_ENV, guarded_launchers, job_finished, job_started, launcher_module
+from distlab.hydra.workers import (SWEEP_PID_ENV, LauncherError, guarded_launchers, job_finished, job_started,
+                                   launcher_module)
 from distlab.runner import run_case, run_options
 from distlab.status import FAILED, OK
 
@@ -64,6 +68,12 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     Raises:
         ConfigError: an unknown name, an invalid parameter or flags that do not go together.
     """
+    with _one_ctrl_c():
+        return _run(args, checked)
+
+
+def _run(args: Sequence[str], checked: Checked | None) -> int:
+    """:func:`run`, with Ctrl-C delivered once (:func:`_one_ctrl_c`)."""
     began = time.monotonic()
     stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
     _register_sweeper()
@@ -103,6 +113,8 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
     except KeyboardInterrupt:
         print(_interrupted(progress, args, line.multirun, checked, line.config_name, line.config_dir), file=sys.stderr)
         return INTERRUPTED_EXIT
+    except LauncherError as err:  # before any job: the launcher could not start (a Ray cluster that refuses)
+        raise err.error from None
     except SystemExit as exit_:
         code = int(exit_.code or 0) if isinstance(exit_.code, int) else 1
         # With --cfg, --info or --help nothing runs: what Hydra refuses there (a --package the config lacks)
@@ -128,6 +140,45 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
         print(progress.summary(checked.sweep_dir if checked is not None else None), file=sys.stderr)
     # A single run is one experiment a script may depend on: its failure is the command's.
     return 1 if FAILED in statuses else 0
+
+
+REPEAT_S = 2.0
+"""A SIGINT within this many seconds of the one that interrupted the command is the same Ctrl-C, delivered again."""
+
+
+@contextlib.contextmanager
+def _one_ctrl_c() -> Iterator[None]:
+    """Within the block, a Ctrl-C raises ``KeyboardInterrupt`` once: a SIGINT again within :data:`REPEAT_S` is ignored.
+
+    ``timeout -s INT`` sends SIGINT to the command, then to its process group, so the main process gets it twice,
+    milliseconds apart (and a person may press Ctrl-C twice). A second ``KeyboardInterrupt`` would strike while the
+    first one stops the launcher (joblib ends its workers, Hydra's launchers unwind) or while the line that says
+    what finished is printed, or at the interpreter's exit: a traceback, an unprinted line, or the process killed
+    by the signal instead of exit status 130. A SIGINT later than that raises again, so that a stop that hangs can
+    still be interrupted. Only in the main thread and where SIGINT has Python's default handler; once the block
+    is left without a Ctrl-C, the handler before it is back. Once it is left after one, SIGINT is ignored: the
+    launcher has stopped and the line is printed, and what remains is the command's exit with status 130, which the
+    same Ctrl-C arriving late must not turn into a death by the signal (Python puts back the default action of a
+    signal it handles when the interpreter ends, not of one ignored).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    first: list[float] = []
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        if first and now - first[0] < REPEAT_S:
+            return
+        first[:] = [now]
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN if first else signal.default_int_handler)
 
 
 def _interrupted(progress: Progress | None, args: Sequence[str], multirun: bool, checked: Checked | None,

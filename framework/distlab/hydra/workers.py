@@ -69,7 +69,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -82,10 +82,12 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
+from distlab.errors import ConfigError, DistlabError
 from distlab.status import FAILED
 
-__all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "SWEEP_PID_ENV", "GuardedLauncher", "SweepTask", "guarded_launchers",
-           "job_finished", "job_started", "launcher_module", "watch_parent"]
+__all__ = ["GUARDIAN", "LOST_ERROR", "PARENT_POLL_S", "RAY_JOIN_TRIES", "RAY_JOIN_TRIES_ENV", "RAY_PROBE_S",
+           "SWEEP_PID_ENV", "GuardedLauncher", "LauncherError", "SweepTask", "guarded_launchers", "job_finished",
+           "job_started", "launcher_module", "quiet_console", "watch_parent"]
 
 log = logging.getLogger("distlab")
 
@@ -253,7 +255,28 @@ class SweepTask:
                 from distlab import host
 
                 host.reset()  # a registry built in this worker before, from other variables, is not the sweep's
+            from distlab.hydra.progress import LIVE_ENV
+
+            if os.environ.get(LIVE_ENV) == "1":  # Hydra has configured the job's logging: take it off the terminal
+                quiet_console()
         return self.task(cfg)
+
+
+def quiet_console() -> None:
+    """Remove this process's log handlers that write to the console (stdout or stderr); keep the others.
+
+    In a launcher's worker while the main process shows its live progress display (``DISTLAB_PROGRESS_LIVE=1``,
+    :mod:`distlab.hydra.progress`): a worker shares the terminal, and its log lines (Hydra's job logging prints
+    each to stdout) would break the display's line. The job's log file (a ``FileHandler``) keeps them.
+    """
+    consoles = {id(stream) for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__) if stream is not None}
+    loggers = [logging.getLogger(), *(item for item in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(item, logging.Logger))]
+    for logger in loggers:
+        for handler in list(logger.handlers):
+            if (isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
+                    and id(handler.stream) in consoles):
+                logger.removeHandler(handler)
 
 
 def _sweep_task(task: TaskFunction) -> SweepTask:
@@ -275,12 +298,22 @@ def guarded_launchers() -> Iterator[None]:
     os.environ[SWEEP_PID_ENV] = str(os.getpid())  # before any worker is started, so that they inherit it
 
     guardians: list[subprocess.Popen[bytes]] = []
+    restore: list[Callable[[], None]] = []  # undo what was patched for a launcher
 
     def instantiate_launcher(*, hydra_context: HydraContext, task_function: TaskFunction,
                              config: DictConfig) -> Launcher:
         # A launcher's workers may be anywhere: they learn which sweep they serve from the task they get.
         inner = original(hydra_context=hydra_context, task_function=_sweep_task(task_function), config=config)
         _existing_ray_cluster(inner)
+        if _ray_address(inner) is not None and RAY_JOIN_TRIES_ENV not in os.environ:
+            # Something answers there: Ray's ray.init tries its GCS 20 times, each up to 40 s when the cluster does
+            # not let it in (a token missing): 14 minutes of warnings. A cluster running when the sweep starts
+            # answers the first try; Ray reads the variable as it joins (ray/_private/node.py, _init_gcs_client),
+            # and a user's own value is kept (more tries for a head still recovering its GCS).
+            os.environ[RAY_JOIN_TRIES_ENV] = str(RAY_JOIN_TRIES)
+            restore.append(_unset_ray_join_tries)
+        if _submitit_local(inner):
+            restore.append(_controllers_in_own_session())
         if not _is_basic(inner) and not guardians and sys.platform.startswith("linux"):
             guardians.append(subprocess.Popen([sys.executable, "-I", "-S", "-c", GUARDIAN, str(os.getpid()),
                                                str(PARENT_POLL_S)], stdin=subprocess.DEVNULL))
@@ -293,6 +326,8 @@ def guarded_launchers() -> Iterator[None]:
         yield
     finally:
         plugins.instantiate_launcher = original  # type: ignore[method-assign]
+        for undo in restore:
+            undo()
         for guardian in guardians:  # the sweep is over: nothing left to guard
             guardian.kill()
             guardian.wait()
@@ -316,6 +351,156 @@ def _existing_ray_cluster(launcher: Launcher) -> None:
     if isinstance(init, DictConfig) and init.get("address") and "object_store_memory" not in init:
         with open_dict(init):
             init.object_store_memory = None
+    address = _ray_address(launcher)
+    if address is not None:
+        refused = _ray_refusal(address)
+        if refused is not None:
+            raise LauncherError(ConfigError(
+                f"hydra.launcher.ray.init.address={address}: no Ray cluster answers there ({refused}); nothing ran. "
+                f"{_RAY_CHECK}"))
+
+
+RAY_JOIN_TRIES_ENV = "RAY_gcs_server_port_wait_time_s"
+"""Ray's variable for how many times (about a second apart) a process joining a cluster tries to reach its GCS."""
+
+RAY_JOIN_TRIES = 3
+"""Those tries when a sweep joins a cluster by address (Ray's default is 20), unless the variable is set."""
+
+RAY_PROBE_S = 5.0
+"""How long the main process waits for a TCP connection to a Ray cluster's address before it gives up on it
+(Ray's own ``ray.init`` tries for minutes: 20 times, each up to 40 s with Ray 2.60, warning as it goes)."""
+
+_RAY_CHECK = ("Check that the head node runs (`ray start --head --port=PORT` on it) and give the address it prints, "
+              "the head's node IP and port (127.0.0.1 reaches only a head on this machine, which Ray then "
+              "addresses by this machine's IP); a cluster with token authentication (what `ray start` turns on in "
+              "recent Ray) needs RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN (or the head's ~/.ray/auth_token) "
+              "where the command runs, and the Ray here must be the cluster's version.")
+
+
+class LauncherError(BaseException):
+    """A launcher that cannot start its jobs (a Ray cluster that refuses), said in distlab's words.
+
+    A ``BaseException``, so that it passes through Hydra, which prints the traceback of any ``Exception`` out of
+    a sweep and exits 1; :func:`distlab.hydra.app.run` raises the :class:`~distlab.errors.DistlabError` it carries,
+    which the command line prints as one line.
+
+    Args:
+        error: what to tell.
+    """
+
+    def __init__(self, error: DistlabError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _ray_address(launcher: Launcher) -> str | None:
+    """The address of the cluster a Ray launcher joins (``hydra.launcher.ray.init.address``), or None."""
+    if not type(launcher).__module__.startswith("hydra_plugins.hydra_ray_launcher."):
+        return None
+    init = getattr(getattr(launcher, "ray_cfg", None), "init", None)
+    address = init.get("address") if isinstance(init, DictConfig) else None
+    return str(address) if address else None
+
+
+def _ray_refusal(address: str) -> str | None:
+    """Why no Ray cluster can answer at ``address`` (``HOST:PORT``), or None when a connection there succeeds.
+
+    Tried as given and as Ray will (it replaces 127.0.0.1 and localhost by this machine's IP): the cluster
+    may listen on either. Other forms (``auto``, ``ray://...``) are left to Ray.
+    """
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address or not host:
+        return None
+    targets = [(host.strip("[]"), int(port))]
+    with contextlib.suppress(Exception):  # Ray's own reading of the address, where this Ray has it
+        from ray._private.services import canonicalize_bootstrap_address
+
+        theirs = str(canonicalize_bootstrap_address(address))
+        other, _, other_port = theirs.rpartition(":")
+        if other_port.isdigit() and (other.strip("[]"), int(other_port)) not in targets:
+            targets.append((other.strip("[]"), int(other_port)))
+    reasons = []
+    for target_host, target_port in targets:
+        try:
+            with socket.create_connection((target_host, target_port), timeout=RAY_PROBE_S):
+                return None
+        except TimeoutError:
+            reasons.append(f"{target_host}:{target_port}: no answer within {RAY_PROBE_S:g} s")
+        except OSError as err:
+            reasons.append(f"{target_host}:{target_port}: {(err.strerror or str(err)).lower()}")
+    return "; ".join(reasons)
+
+
+def _ray_join_failed(launcher: Launcher, err: Exception) -> LauncherError | None:
+    """The error to raise when a Ray launcher's launch raised ``err`` because Ray could not join its cluster."""
+    address = _ray_address(launcher)
+    if address is None:
+        return None
+    try:
+        import ray
+    except ImportError:
+        return None
+    if ray.is_initialized():
+        return None  # joined: a job's error, not the cluster's
+    said = " ".join(str(err).split("\n", 1)[0].split()) or "no message"
+    return LauncherError(ConfigError(f"hydra.launcher.ray.init.address={address}: Ray could not join the cluster "
+                                     f"({type(err).__name__}: {said}); nothing ran. {_RAY_CHECK}"))
+
+
+def _unset_ray_join_tries() -> None:
+    """Remove the variable :func:`guarded_launchers` set for Ray (:data:`RAY_JOIN_TRIES_ENV`)."""
+    os.environ.pop(RAY_JOIN_TRIES_ENV, None)
+
+
+def _submitit_local(launcher: Launcher) -> bool:
+    """Whether ``launcher`` is hydra-submitit-launcher's local one (``hydra/launcher=submitit_local``)."""
+    cls = type(launcher)
+    return cls.__module__.startswith("hydra_plugins.hydra_submitit_launcher.") and cls.__name__ == "LocalLauncher"
+
+
+class _OwnSessionSubprocess:
+    """The ``subprocess`` module as submitit's local executor sees it in the main process: every process it starts
+    (the controller of a job, ``python -m submitit.local._local``) begins a session of its own.
+
+    A controller shares the main process's stderr and, started as it is, its process group: a Ctrl-C in the terminal
+    reaches it too, and each prints the traceback of its ``KeyboardInterrupt`` (``submitit/local/local.py``, in
+    ``time.sleep``) after distlab's line. In a session of its own it gets no terminal's signal; once the main process
+    has stopped, the guardian (:data:`GUARDIAN`) SIGKILLs it and its job's process, as it does loky's workers.
+    """
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def Popen(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (the name submitit calls)
+        """``subprocess.Popen`` with ``start_new_session=True``."""
+        kwargs.setdefault("start_new_session", True)
+        return self.module.Popen(*args, **kwargs)
+
+
+def _controllers_in_own_session() -> Callable[[], None]:
+    """Have submitit's local executor start its job controllers in sessions of their own (see
+    :class:`_OwnSessionSubprocess`); returns what undoes it.
+
+    submitit (1.5) starts them with ``subprocess.Popen`` in ``submitit.local.local.start_controller``, with no
+    option for the session: the module's name ``subprocess`` is what is replaced, for the sweep only. In the main
+    process that module starts nothing else (its ``Controller`` runs in the controller process, which imports it
+    afresh).
+    """
+    import importlib
+
+    local: Any = importlib.import_module("submitit.local.local")  # an optional extra's (slurm)
+    saved = local.subprocess
+    if isinstance(saved, _OwnSessionSubprocess):
+        return lambda: None
+    local.subprocess = _OwnSessionSubprocess(saved)
+
+    def undo() -> None:
+        local.subprocess = saved
+
+    return undo
 
 
 class GuardedLauncher(Launcher):
@@ -376,6 +561,9 @@ class GuardedLauncher(Launcher):
                     results.update(zip(chunk, returns))
                     todo = [i for i in todo if i not in set(chunk)]
                 except Exception as err:
+                    refused = _ray_join_failed(self.inner, err)
+                    if refused is not None:
+                        raise refused from None
                     if not _lost_worker(err):
                         raise
                     started, done = _read_markers(folder, initial_job_idx)
