@@ -23,10 +23,12 @@ import pytest
 INTERRUPTED = "distlab: interrupted after "
 
 
-def _interrupt(args: list[str], env: dict[str, str], *, command_first: float | None) -> tuple[int, str, str]:
+def _interrupt(args: list[str], env: dict[str, str], *, command_first: float | None,
+               sweep: Path | None = None) -> tuple[int, str, str]:
     """Run ``distlab ARGS`` in a session of its own; once its first job finished, send SIGINT to it and, after
     ``command_first`` seconds, to its process group (as ``timeout -s INT`` does), or to the group only (None, as a
-    terminal's Ctrl-C does). Returns the exit status, stdout and stderr."""
+    terminal's Ctrl-C does). Once it exited, no process may still name ``sweep`` in its command line. Returns the
+    exit status, stdout and stderr."""
     exe = Path(sys.executable).with_name("distlab")
     proc = subprocess.Popen([str(exe), *args], env={**env, "DISTLAB_PROGRESS": "lines"}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -41,11 +43,15 @@ def _interrupt(args: list[str], env: dict[str, str], *, command_first: float | N
             os.killpg(proc.pid, signal.SIGINT)
             break
     try:
+        proc.wait(timeout=90)
+        # The main process is gone: so must be any process of the sweep's (which would also hold its pipes open).
+        left = _running_with(str(sweep)) if sweep is not None else []
         out, err = proc.communicate(timeout=90)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         pytest.fail(f"the interrupted sweep still ran after 90 s:\n{''.join(seen)}{err[-3000:]}")
+    assert left == [], left
     return proc.returncode, out, "".join(seen) + err
 
 
@@ -79,6 +85,22 @@ def test_ctrl_c_under_submitit_local_prints_no_controller_traceback(tmp_path: Pa
                                                                     command_first: float | None) -> None:
     pytest.importorskip("submitit", reason="the slurm extra is not installed (pip install -e '.[slurm]')")
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="the slurm extra is not installed")
-    args = ["-m", "study=toy", "seed=range(0,6)", "repeats=1", "shape.sleep_s=0.1", "hydra/launcher=submitit_local",
-            f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    _assert_one_line(*_interrupt(args, toy_env, command_first=command_first))
+    sweep = tmp_path / "sweep"
+    # Every job starts at once (one controller each): those sleeping 3 s per draw still run at the first line.
+    args = ["-m", "study=toy", "seed=range(0,3)", "repeats=1", "shape.sleep_s=0.1,3", "hydra/launcher=submitit_local",
+            f"hydra.sweep.dir={sweep}"]
+    # The controllers no Ctrl-C reaches (sessions of their own) end with the command, and their jobs with them.
+    _assert_one_line(*_interrupt(args, toy_env, command_first=command_first, sweep=sweep / ".submitit"))
+
+
+def _running_with(text: str) -> list[str]:
+    """The command lines of this machine's processes that contain ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if entry.name.isdigit() and text in cmdline:
+            found.append(cmdline)
+    return found

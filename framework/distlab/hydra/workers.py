@@ -464,12 +464,14 @@ class _OwnSessionSubprocess:
 
     A controller shares the main process's stderr and, started as it is, its process group: a Ctrl-C in the terminal
     reaches it too, and each prints the traceback of its ``KeyboardInterrupt`` (``submitit/local/local.py``, in
-    ``time.sleep``) after distlab's line. In a session of its own it gets no terminal's signal; once the main process
-    has stopped, the guardian (:data:`GUARDIAN`) SIGKILLs it and its job's process, as it does loky's workers.
+    ``time.sleep``) after distlab's line. In a session of its own it gets no terminal's signal, and the job's
+    process it starts is in its process group: when the sweep's launch is over, however it ended (Ctrl-C among
+    others), :meth:`stop` SIGKILLs the groups still running, as Ctrl-C would have ended them.
     """
 
     def __init__(self, module: Any) -> None:
         self.module = module
+        self.started: list[Any] = []  # the controllers, each the leader of its process group
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.module, name)
@@ -477,7 +479,25 @@ class _OwnSessionSubprocess:
     def Popen(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (the name submitit calls)
         """``subprocess.Popen`` with ``start_new_session=True``."""
         kwargs.setdefault("start_new_session", True)
-        return self.module.Popen(*args, **kwargs)
+        process = self.module.Popen(*args, **kwargs)
+        self.started.append(process)
+        return process
+
+    def stop(self) -> None:
+        """SIGKILL the process group of every controller still running (it and its job), and reap them.
+
+        After a sweep that finished they are gone or ending (every job's result was read); after Ctrl-C or an
+        error they would run their jobs on. SIGKILL, not SIGINT or SIGTERM: a controller prints the traceback of
+        its ``KeyboardInterrupt``, and a job's case left unfinished is what the store's atomic writes allow.
+        """
+        for process in self.started:
+            if process.poll() is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        for process in self.started:
+            with contextlib.suppress(Exception):
+                process.wait(timeout=5)
+        self.started.clear()
 
 
 def _controllers_in_own_session() -> Callable[[], None]:
@@ -495,10 +515,12 @@ def _controllers_in_own_session() -> Callable[[], None]:
     saved = local.subprocess
     if isinstance(saved, _OwnSessionSubprocess):
         return lambda: None
-    local.subprocess = _OwnSessionSubprocess(saved)
+    shim = _OwnSessionSubprocess(saved)
+    local.subprocess = shim
 
     def undo() -> None:
         local.subprocess = saved
+        shim.stop()
 
     return undo
 
