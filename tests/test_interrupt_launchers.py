@@ -104,3 +104,38 @@ def _running_with(text: str) -> list[str]:
         if entry.name.isdigit() and text in cmdline:
             found.append(cmdline)
     return found
+
+
+def test_a_sigint_again_within_the_window_is_the_same_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distlab.hydra import app
+
+    def sigints(count: int, gap: float) -> int:
+        """Send this process SIGINT ``count`` times, ``gap`` seconds apart; how many raised KeyboardInterrupt."""
+        raised = 0
+        for _ in range(count):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # the handler runs here
+            except KeyboardInterrupt:
+                raised += 1
+            time.sleep(gap)
+        return raised
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with app._one_ctrl_c():
+            assert sigints(3, 0.0) == 1  # timeout's, then its group's, then a person's second press
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the command is ending: a late one is ignored
+        assert sigints(1, 0.0) == 0
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        monkeypatch.setattr(app, "REPEAT_S", 0.1)
+        with app._one_ctrl_c():
+            assert sigints(2, 0.3) == 2  # past the window: a stop that hangs can be interrupted again
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with app._one_ctrl_c():
+            pass
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # no Ctrl-C: as it was
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

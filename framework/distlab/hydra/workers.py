@@ -50,6 +50,18 @@ Workers die with their parent, in two ways:
   once the main process is gone, SIGKILLs those still alive (the same pid and start time). It reads
   ``/proc``, so it runs on Linux only; elsewhere the watchdog threads still end the busy workers.
 
+Around the launchers, too (all in :func:`guarded_launchers`):
+
+- Ctrl-C: submitit's local executor starts each job's controller in a session of its own, so that a terminal's
+  SIGINT does not make each print a traceback; they and their jobs are SIGKILLed when the launch ends
+  (:class:`_OwnSessionSubprocess`). Under joblib, loky ends its workers with psutil (a dependency of distlab's):
+  without it loky runs ``pgrep`` children, which the SIGINT sent to the process group after the command's own
+  (``timeout -s INT`` does so) kills, leaving loky's manager thread dead and the sweep hanging.
+- A Ray cluster's address is tried (a TCP connection) before Ray's ``ray.init`` spends minutes on one that
+  refuses; that, and a join Ray gives up on, is a :class:`LauncherError`: one line, exit status 2.
+- While the main process shows its live progress display, a worker in another process takes its console log
+  handlers off the terminal as a job starts (:func:`quiet_console`).
+
 Why not ``prctl(PR_SET_PDEATHSIG)``: the death signal fires when the *thread* that forked the worker
 exits, and loky forks its workers from whichever thread needs one (a management thread among them),
 which may end long before the main process; a worker would then be killed mid-case for no reason. And
