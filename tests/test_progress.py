@@ -142,3 +142,14 @@ def test_a_sweep_on_a_terminal_shows_the_live_line_and_lines_on_request(tmp_path
                                 {**toy_env, "DISTLAB_PROGRESS": "lines"})
     assert code == 0, text[-3000:]
     assert [(k, n) for k, n, *_ in _lines(text.replace("\r", ""))] == [(1, 3), (2, 3), (3, 3)], text[-3000:]
+
+
+def test_a_failed_case_kept_from_an_earlier_run_says_so_with_no_time() -> None:
+    import io
+
+    out = io.StringIO()
+    progress = Progress(2, out=out, live=False)
+    progress.finished(0, {"case_id": "a", "status": "failed", "seconds": None, "kept": True})
+    assert out.getvalue().splitlines() == [
+        "distlab: [1/2] case a failed before; kept, not run again (retry_failed=true runs it)"]
+    assert progress.counts() == "0 ok, 1 failed, 0 skipped"  # the report counts it as failed either way

@@ -3,7 +3,7 @@
 ``distlab experiment DIR`` writes its own report into DIR, and ``distlab reproduce`` deletes its temporary
 sweep directory unless ``--keep``: the sweep's last line (``Progress.summary``, printed by
 ``distlab.hydra.app.run``) must not send the user to ``distlab report`` on ``DIR/runs`` or on a deleted
-directory. Both wait for ``app.run(..., report=...)`` (see the xfail reason).
+directory: both pass their own hint to ``app.run(..., report=...)``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ import pytest
 from distlab.cli import main
 from testkit import FIXTURES
 
-PENDING = ("the sweep's last line comes from distlab.hydra.progress.Progress.summary via distlab.hydra.app.run, "
-           "which take no report hint yet (files owned by another change)")
-
-
 def _last_line(err: str) -> str:
     return next(line for line in reversed(err.splitlines()) if line.startswith("distlab: sweep done"))
 
@@ -31,7 +27,6 @@ def toy_experiment(toy_env: dict[str, str], tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_an_experiment_points_at_the_report_it_writes(toy_experiment: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["experiment", str(toy_experiment)]) == 0
@@ -41,7 +36,6 @@ def test_an_experiment_points_at_the_report_it_writes(toy_experiment: Path,
     assert str(toy_experiment.resolve() / "REPORT.md") in said.out  # written indeed
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_reproduce_suggests_no_report_on_the_directory_it_deletes(toy_experiment: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["experiment", str(toy_experiment)]) == 0

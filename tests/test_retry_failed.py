@@ -48,11 +48,12 @@ def test_a_deterministic_failure_is_kept_unless_retry_failed(tmp_path: Path, reg
         again = run_case(_case(registry, explode=True), root / "1", root=root)
     # Not run: the same record, and the job links to it; it still counts as failed.
     assert again.status == FAILED and again.job_dir == first.job_dir and _record(again) == before
+    assert again.kept and not first.kept  # the progress line says it was kept, not run
     assert _written(again) == ino
     assert (root / "1" / store.JOB_LINK).resolve() == first.job_dir.resolve()
     assert "failed deterministically before" in caplog.text and "retry_failed=true" in caplog.text
     retried = run_case(_case(registry, explode=True), root / "2", root=root, retry_failed=True)
-    assert retried.status == FAILED and _written(retried) != ino
+    assert retried.status == FAILED and _written(retried) != ino and not retried.kept
     ino = _written(retried)
     forced = run_case(_case(registry, explode=True), root / "3", root=root, force=True)
     assert _written(forced) != ino

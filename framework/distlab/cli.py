@@ -230,7 +230,8 @@ def _experiment(args: list[str]) -> int:
 
             shutil.rmtree(runs)
         code = run_hydra(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
-                          f"hydra.sweep.dir={runs}", *opts.overrides], checked=checked)
+                          f"hydra.sweep.dir={runs}", *opts.overrides], checked=checked,
+                         report=f"{folder / 'REPORT.md'} (written next, with report.html)")
         if code != 0:
             return code
     from distlab.report import make_report

@@ -344,7 +344,7 @@ def reproduce(folder: Path, *, subset: str | None = None, overrides: Sequence[st
         from distlab.hydra.app import run as run_hydra
 
         code = run_hydra(["--multirun", "--config-dir", str(folder), "--config-name", "sweep",
-                          f"hydra.sweep.dir={runs}", *extra])
+                          f"hydra.sweep.dir={runs}", *extra], report=None if keep else "")
         if code != 0:
             raise DistlabError(f"the sweep of {folder} did not run (exit status {code})")
         rows, declared, kinds = read_case_rows(runs)

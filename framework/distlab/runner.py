@@ -107,11 +107,13 @@ class CaseOutcome:
             also a case that failed deterministically before and was not run again) or ``skipped``
             (complete results already existed).
         job_dir: the directory holding the case's results.
+        kept: a failed case kept from an earlier run, not run again (it failed deterministically).
     """
 
     case_id: str
     status: str
     job_dir: Path
+    kept: bool = False
 
 
 def run_case(
@@ -173,7 +175,7 @@ def run_case(
             log.warning("case %s failed deterministically before (see %s); not run again: the same seed fails the "
                         "same way (retry_failed=true runs it again)", case_id, failed)
             store.link_job(job_dir, failed)
-            return CaseOutcome(case_id, FAILED, failed)
+            return CaseOutcome(case_id, FAILED, failed, kept=True)
 
     started = now()
     columns = case.columns()

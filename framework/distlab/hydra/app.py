@@ -54,13 +54,15 @@ INTERRUPTED_EXIT = 130
 """The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a command that signal ended."""
 
 
-def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
+def run(args: Sequence[str], *, checked: Checked | None = None, report: str | None = None) -> int:
     """Run a Hydra command line (a case, or a sweep with ``--multirun``): preflight, then Hydra.
 
     Args:
         args: Hydra's flags and the overrides, as given after ``distlab``.
         checked: what :func:`~distlab.hydra.preflight.preflight` found, if the caller ran it on these
             already (else it runs here).
+        report: what a sweep's last line says after ``report:``, for a caller that makes the report itself
+            or deletes the sweep directory (``""``: nothing); None suggests ``distlab report SWEEP_DIR``.
 
     Returns:
         The exit status: 1 if a single run had a failed trial, else Hydra's (0 when all ran).
@@ -69,10 +71,10 @@ def run(args: Sequence[str], *, checked: Checked | None = None) -> int:
         ConfigError: an unknown name, an invalid parameter or flags that do not go together.
     """
     with _one_ctrl_c():
-        return _run(args, checked)
+        return _run(args, checked, report)
 
 
-def _run(args: Sequence[str], checked: Checked | None) -> int:
+def _run(args: Sequence[str], checked: Checked | None, report: str | None) -> int:
     """:func:`run`, with Ctrl-C delivered once (:func:`_one_ctrl_c`)."""
     began = time.monotonic()
     stored_registry()  # Hydra composes from the ConfigStore, in this process and its launcher's workers
@@ -137,7 +139,7 @@ def _run(args: Sequence[str], checked: Checked | None) -> int:
     finally:
         sys.argv = saved
     if progress is not None:
-        print(progress.summary(checked.sweep_dir if checked is not None else None), file=sys.stderr)
+        print(progress.summary(checked.sweep_dir if checked is not None else None, report=report), file=sys.stderr)
     # A single run is one experiment a script may depend on: its failure is the command's.
     return 1 if FAILED in statuses else 0
 
@@ -294,7 +296,7 @@ def task(cfg: DictConfig) -> str:
                        launcher_module=launcher_module(hc.launcher))
     if multirun:  # for the main process: a lost worker's jobs, and the progress lines
         job_finished(root, hc.job.num, str(outcome.status), case_id=outcome.case_id,
-                     seconds=time.monotonic() - began)
+                     seconds=None if outcome.kept else time.monotonic() - began, kept=outcome.kept)
     log.info("case %s: %s (%s)", outcome.case_id, outcome.status, outcome.job_dir)
     if hc.mode != RunMode.MULTIRUN:
         print(_summary(outcome.job_dir, case))

@@ -79,11 +79,14 @@ def _live_wanted(out: TextIO) -> bool:
         return False
 
 
-def report(num: int, case_id: str, status: str, seconds: float | None) -> None:
-    """Job ``num`` finished in this process (the basic launcher's jobs, a lost worker's case): count it."""
+def report(num: int, case_id: str, status: str, seconds: float | None, *, kept: bool = False) -> None:
+    """Job ``num`` finished in this process (the basic launcher's jobs, a lost worker's case): count it.
+
+    ``kept``: a failed case kept from an earlier run (it failed deterministically), not run again.
+    """
     progress = _current
     if progress is not None and progress.pid == os.getpid():
-        progress.finished(num, {"case_id": case_id, "status": status, "seconds": seconds})
+        progress.finished(num, {"case_id": case_id, "status": status, "seconds": seconds, "kept": kept})
 
 
 def _cases(n: int) -> str:
@@ -249,6 +252,8 @@ class Progress:
             seconds = record.get("seconds")
             if status == SKIPPED:
                 what = f"case {case_id} skipped (already finished)"
+            elif record.get("kept"):
+                what = f"case {case_id} {status} before; kept, not run again (retry_failed=true runs it)"
             else:
                 what = f"case {case_id} {status}"
                 if isinstance(seconds, (int, float)):

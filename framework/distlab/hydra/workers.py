@@ -187,24 +187,24 @@ def job_started(root: Path, num: int, case_id: str) -> None:
 
 
 def job_finished(root: Path, num: int, status: str, *, case_id: str | None = None,
-                 seconds: float | None = None) -> None:
+                 seconds: float | None = None, kept: bool = False) -> None:
     """Mark job ``num`` of the sweep in ``root`` as finished with ``status``, for the main process.
 
     In a worker it writes the job's done marker (with ``case_id`` and ``seconds``, which the main process's
     progress lines show, :mod:`distlab.hydra.progress`); in the main process (Hydra's basic launcher) it
-    tells the progress lines directly.
+    tells the progress lines directly. ``kept``: a failed case kept from an earlier run, not run again.
     """
     folder = _markers(root)
     if folder is None:
         if case_id is not None:
             from distlab.hydra.progress import report
 
-            report(num, case_id, status, seconds)
+            report(num, case_id, status, seconds, kept=kept)
         return
     from distlab.store import write_json
 
     write_json(folder / f"{num}.done", {"pid": os.getpid(), "status": status, "case_id": case_id,
-                                        "seconds": seconds})
+                                        "seconds": seconds, "kept": kept})
 
 
 def watch_parent(parent: int) -> None:
