@@ -2,7 +2,8 @@
 
 The public surfaces are ``distlab`` and each study's package (``distlab.migration``, ``distlab.rpc``),
 plus the test kit: ``distlab.testing`` and each study's contract checks (``distlab.migration.testing``,
-``distlab.rpc.testing``); each has a complete ``__all__`` (tests/test_public_api.py).
+``distlab.rpc.testing``), and ``distlab.bench`` for a plugin's benchmark suite (its row format and timing
+helpers); each has a complete ``__all__`` (tests/test_public_api.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from testkit import ROOT
 
 PUBLIC = {
     "distlab",
+    "distlab.bench",
     "distlab.migration",
     "distlab.migration.testing",
     "distlab.rpc",

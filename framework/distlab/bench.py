@@ -13,13 +13,48 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["main", "run_all", "suites"]
+__all__ = ["best_time", "compared", "main", "row", "run_all", "suites"]
 
 _CORE_SUITES = {"report": "distlab.report.bench:run", "preflight": "distlab.hydra.bench:run",
                 "sweep": "distlab.hydra.sweep_bench:run"}
+
+
+def best_time(fn: Callable[[], Any], repeats: int, *, cpu: bool = False) -> float:
+    """The least time one call of ``fn`` took over ``repeats`` calls: wall-clock time, or with ``cpu`` the
+    process's CPU time (user and system, page faults included).
+
+    CPU time where a row runs in this process alone: on a shared machine the longer of two runs is the
+    likelier to be taken off its core, so wall-clock time would favour the faster side.
+    """
+    clock = time.process_time if cpu else time.perf_counter
+    best = float("inf")
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        best = min(best, clock() - start)
+    return best
+
+
+def row(name: str, seconds: float | None, baseline: str | None, baseline_seconds: float | None,
+        ratio: float | None, goal: float | None) -> dict[str, Any]:
+    """One comparison, as every suite returns it (see the module's docstring)."""
+    return {"name": name, "seconds": seconds, "baseline": baseline, "baseline_seconds": baseline_seconds,
+            "ratio": ratio, "goal": goal}
+
+
+def compared(name: str, fn: Callable[[], Any], baseline: str, base_fn: Callable[[], Any], goal: float | None,
+             repeats: int, per: int = 1) -> dict[str, Any]:
+    """``fn`` timed against ``base_fn`` (each called once first: imports, compiled kernels), wall-clock,
+    the best of ``repeats``, per item of ``per``."""
+    fn()
+    base_fn()
+    seconds = best_time(fn, repeats) / per
+    base = best_time(base_fn, repeats) / per
+    return row(name, seconds, baseline, base, base / seconds, goal)
 
 
 def suites() -> dict[str, Any]:

@@ -43,37 +43,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
+
+from distlab.bench import best_time, row
 
 __all__ = ["run"]
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
-def _best_cpu(fn: Callable[[], Any], repeats: int) -> float:
-    # The least CPU time (user and system, page faults included) the process spent on one call. A
-    # long trial on a loaded machine is almost surely taken off its core for a while, a short one
-    # rarely, so the least wall-clock time is biased against the large sizes; CPU time is not.
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
-def _row(name: str, seconds: float, baseline: str | None, baseline_seconds: float | None, ratio: float,
-         goal: float | None) -> dict[str, Any]:
-    return {"name": name, "seconds": seconds, "baseline": baseline, "baseline_seconds": baseline_seconds,
-            "ratio": ratio, "goal": goal}
 
 
 def _migration(memory_mib: int) -> Any:
@@ -102,12 +82,12 @@ def _migration_rows(quick: bool) -> list[dict[str, Any]]:
         nonlocal trial
         trial = _migration(memory_mib)
 
-    seconds = _best(once, 2 if quick else 3)
+    seconds = best_time(once, 2 if quick else 3)
     assert trial is not None
     writes = int(trial.trace["writes"].sum()) if trial.trace is not None else 0
     name = (f"{memory_mib // 1024 if memory_mib >= 1024 else memory_mib}{'GiB' if memory_mib >= 1024 else 'MiB'} "
             f"pre-copy migration ({trial.metrics['rounds']} rounds, {writes / 1e6:.1f}M writes; goal 0.5 s)")
-    return [_row(name, seconds, None, 0.5, 0.5 / seconds, 1.0)]
+    return [row(name, seconds, None, 0.5, 0.5 / seconds, 1.0)]
 
 
 _COLD = """
@@ -193,19 +173,19 @@ def _converging_rows(quick: bool) -> list[dict[str, Any]]:
     # cost per GiB below: the NumPy loop runs 20 times longer, so wall-clock time would more often count
     # a preemption against it (a bias in the engine's favour).
     for _ in range(repeats):
-        t_engine = min(t_engine, _best_cpu(lambda: run_trial(world, components, 1), 1))
+        t_engine = min(t_engine, best_time(lambda: run_trial(world, components, 1), 1, cpu=True))
 
         def baseline() -> None:
             nonlocal base
             base = numpy_precopy(pages, vm.page_size_bytes, world.link.bandwidth_mbit_s, 5_000.0, 30,
                                  vm.cpu_state_bytes + vm.device_state_bytes, world.link.latency_ms / 1e3, 1)
 
-        t_numpy = min(t_numpy, _best_cpu(baseline, 1))
+        t_numpy = min(t_numpy, best_time(baseline, 1, cpu=True))
     rounds = trial.metrics["rounds"]
     rows = [
-        _row(f"converging 4 GiB pre-copy trial (5,000 writes/s, {rounds} rounds; NumPy loop: {base['rounds']}) "
+        row(f"converging 4 GiB pre-copy trial (5,000 writes/s, {rounds} rounds; NumPy loop: {base['rounds']}) "
              "vs a NumPy round loop (goal 3x)", t_engine, "numpy", t_numpy, t_numpy / t_engine, 3.0),
-        _row("converging 4 GiB pre-copy trial once compiled (goal 3 ms; SimGrid's fluid model: ~1 ms)",
+        row("converging 4 GiB pre-copy trial once compiled (goal 3 ms; SimGrid's fluid model: ~1 ms)",
              t_engine, None, 0.003, 0.003 / t_engine, 1.0),
     ]
     sizes = [1024, 4096, 16384] if quick else [1024, 16384, 65536, 262144]
@@ -217,11 +197,11 @@ def _converging_rows(quick: bool) -> list[dict[str, Any]]:
     # of per-page state (the packed dirty bitmap), so every size can repeat as often.
     for _ in range(repeats):
         for mib, (w, c) in cases.items():
-            best[mib] = min(best[mib], _best_cpu(lambda: run_trial(w, c, 1), 3))
+            best[mib] = min(best[mib], best_time(lambda: run_trial(w, c, 1), 3, cpu=True))
     per_gib = {mib: t / (mib / 1024) for mib, t in best.items()}
     lo, hi = min(per_gib.values()), max(per_gib.values())
     costs = ", ".join(f"{m // 1024} GiB {v * 1e3:.3f}" for m, v in per_gib.items())
-    rows.append(_row(f"cost per GiB of the converging trial ({costs} ms/GiB; goal: all within +-30%)",
+    rows.append(row(f"cost per GiB of the converging trial ({costs} ms/GiB; goal: all within +-30%)",
                      hi, "cheapest", lo, lo / hi, 0.77))
     return rows
 
@@ -243,9 +223,9 @@ def _cache_rows() -> list[dict[str, Any]]:
     warm = time.perf_counter() - t
     (first0, misses0), (first1, misses1) = runs
     return [
-        _row(f"first trial in a fresh process, empty JIT cache ({misses0} kernels compiled; warm: "
+        row(f"first trial in a fresh process, empty JIT cache ({misses0} kernels compiled; warm: "
              f"{warm * 1e3:.1f} ms)", first0, None, None, 1.0, None),
-        _row(f"first trial in a second fresh process ({misses1} compiled; loads the cache)", first1, "1st process",
+        row(f"first trial in a second fresh process ({misses1} compiled; loads the cache)", first1, "1st process",
              first0, first0 / first1, None),
     ]
 

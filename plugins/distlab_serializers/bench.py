@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import struct
-import time
 from collections.abc import Callable
 from typing import Any
+
+from distlab.bench import compared
 
 __all__ = ["Person", "XdrlibPacker", "run"]
 
@@ -78,21 +79,8 @@ class Person:
     scores: list[float]
 
 
-def _best(call: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
-def _row(name: str, fn: Callable[[], Any], baseline: str, base_fn: Callable[[], Any], goal: float, repeats: int, per: int = 1) -> dict[str, Any]:
-    fn()
-    base_fn()  # warm up (and compile the kernels)
-    seconds = _best(fn, repeats) / per
-    base = _best(base_fn, repeats) / per
-    return {"name": name, "seconds": seconds, "baseline": baseline, "baseline_seconds": base, "ratio": base / seconds, "goal": goal}
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -119,7 +107,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     int_list = ints.tolist()
     rows = []
 
-    rows.append(_row(f"xdr encode int32 numpy array ({n:,})", lambda: xdr.encode(ints, Array(INT32)),
+    rows.append(compared(f"xdr encode int32 numpy array ({n:,})", lambda: xdr.encode(ints, Array(INT32)),
                      "numpy astype('>i4').tobytes()", lambda: ints.astype(">i4").tobytes(), 0.5, repeats))
 
     def packer_ints() -> bytes:
@@ -128,7 +116,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         return p.get_buffer()
 
     assert xdr.encode(int_list, Array(INT32)) == packer_ints()
-    rows.append(_row(f"xdr encode list of Python ints ({n:,})", lambda: xdr.encode(int_list, Array(INT32)),
+    rows.append(compared(f"xdr encode list of Python ints ({n:,})", lambda: xdr.encode(int_list, Array(INT32)),
                      "xdrlib-style Packer", packer_ints, 7.0, repeats))
 
     person_type = Struct.of(Person, name=String(64), email=String(128), id=INT64, age=INT32, active=BOOL,
@@ -160,8 +148,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         for _ in range(count):
             pack(plain)
 
-    rows.append(_row("xdr encode nested record (2 strings, 3 scalars, 100 floats)", xdr_records,
+    rows.append(compared("xdr encode nested record (2 strings, 3 scalars, 100 floats)", xdr_records,
                      "xdrlib-style encoder", packer_records, 5.0, repeats, per=count))
-    rows.append(_row("xdr encode nested record (2 strings, 3 scalars, 100 floats)", xdr_records,
+    rows.append(compared("xdr encode nested record (2 strings, 3 scalars, 100 floats)", xdr_records,
                      "msgpack C encoder (plain dict)", msgpack_records, 0.5, repeats, per=count))
     return rows

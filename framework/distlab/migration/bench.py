@@ -20,11 +20,11 @@ both alike.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from distlab.bench import best_time, row
 
 __all__ = ["main", "run"]
 
@@ -33,21 +33,8 @@ _WRITES = 10_000_000
 _PY_WRITES = 1_000_000
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    # CPU time of the process (page faults included): on a shared machine the longer of two runs is the
-    # likelier to be taken off its core, so wall-clock time would favour the faster side.
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
-def _row(name: str, seconds: float, baseline: str | None, baseline_seconds: float | None, ratio: float,
-         goal: float | None) -> dict[str, Any]:
-    return {"name": name, "seconds": seconds, "baseline": baseline, "baseline_seconds": baseline_seconds,
-            "ratio": ratio, "goal": goal}
 
 
 def _kernel_rows(quick: bool) -> list[dict[str, Any]]:
@@ -83,13 +70,13 @@ def _kernel_rows(quick: bool) -> list[dict[str, Any]]:
     # Interleaved, so that a burst of load from elsewhere on a shared machine hits both alike.
     t_numba = t_numpy = float("inf")
     for _ in range(repeats):
-        t_numba = min(t_numba, _best(numba_run, 1))
-        t_numpy = min(t_numpy, _best(numpy_run, 1))
-    t_python = _best(python_run, 1) * (writes / py_writes)
+        t_numba = min(t_numba, best_time(numba_run, 1, cpu=True))
+        t_numpy = min(t_numpy, best_time(numpy_run, 1, cpu=True))
+    t_python = best_time(python_run, 1, cpu=True) * (writes / py_writes)
     size = f"{writes / 1e6:g}M writes, 2^{pages.bit_length() - 1} pages"
     return [
-        _row(f"dirty-page kernel vs NumPy ({size})", t_numba, "numpy", t_numpy, t_numpy / t_numba, 2.0),
-        _row(f"dirty-page kernel vs pure Python ({size}; Python timed on {py_writes / 1e6:g}M, scaled)",
+        row(f"dirty-page kernel vs NumPy ({size})", t_numba, "numpy", t_numpy, t_numpy / t_numba, 2.0),
+        row(f"dirty-page kernel vs pure Python ({size}; Python timed on {py_writes / 1e6:g}M, scaled)",
              t_numba, "python", t_python, t_python / t_numba, 40.0),
     ]
 

@@ -32,10 +32,10 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from distlab.bench import best_time
 from distlab.oncrpc.aclient import AsyncClient
 from distlab.oncrpc.client import Client
 from distlab.oncrpc.codec import default_serializer
@@ -170,18 +170,6 @@ async def _async_seconds(port: int, calls: int, depth: int) -> float:
         return (time.perf_counter() - t0) / (per_worker * depth)
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    """The least CPU time of this process that ``fn`` took over ``repeats`` runs.
-
-    CPU time, not wall time: these rows run in this process alone, and on a shared machine the
-    time other processes hold the CPU is no part of what they compare.
-    """
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def _generated_struct_rows(work: Path, quick: bool) -> list[dict[str, Any]]:
@@ -213,8 +201,8 @@ def _generated_struct_rows(work: Path, quick: bool) -> list[dict[str, Any]]:
         gen(), hand()  # warm up
         seconds, base = float("inf"), float("inf")
         for _ in range(repeats):  # interleaved, as the call rows
-            seconds = min(seconds, _best(gen, 1))
-            base = min(base, _best(hand, 1))
+            seconds = min(seconds, best_time(gen, 1, cpu=True))
+            base = min(base, best_time(hand, 1, cpu=True))
         rows.append({"name": f"{verb} {n:,} records, struct generated from .x (xdr)", "seconds": seconds,
                      "baseline": "same struct by hand (rpc.types)", "baseline_seconds": base,
                      "ratio": base / seconds, "goal": 1.0})

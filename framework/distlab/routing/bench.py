@@ -17,22 +17,15 @@ Timings are the best of a few repeats; the Numba kernels are compiled (or loaded
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from distlab.bench import best_time
+
 __all__ = ["run"]
 
 
-def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _network(nodes: int) -> Any:
@@ -83,9 +76,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     repeats = 3 if quick else 5
     t_epoch = t_dijkstra = float("inf")
     for _ in range(repeats):
-        t_epoch = min(t_epoch, _best(epoch, 1))
-        t_dijkstra = min(t_dijkstra, _best(lambda: dijkstra(graph, directed=True), 1))
-    t_nx = _best(lambda: _networkx_epoch(net, demand), 1)
+        t_epoch = min(t_epoch, best_time(epoch, 1))
+        t_dijkstra = min(t_dijkstra, best_time(lambda: dijkstra(graph, directed=True), 1))
+    t_nx = best_time(lambda: _networkx_epoch(net, demand), 1)
     size = f"{nodes} nodes, {net.links} links, all-pairs demand"
     return [
         {"name": f"routing epoch vs one all-pairs scipy Dijkstra ({size}; goal: epoch <= 2x)", "seconds": t_epoch,

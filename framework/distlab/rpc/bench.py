@@ -12,30 +12,17 @@ and vary from run to run and machine to machine.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from distlab.bench import compared
+
 __all__ = ["main", "run"]
 
 
-def _best(call: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
-def _row(name: str, fn: Callable[[], Any], baseline: str, base_fn: Callable[[], Any], goal: float, repeats: int, per: int = 1) -> dict[str, Any]:
-    fn()
-    base_fn()  # warm up (and compile the kernels)
-    seconds = _best(fn, repeats) / per
-    base = _best(base_fn, repeats) / per
-    return {"name": name, "seconds": seconds, "baseline": baseline, "baseline_seconds": base, "ratio": base / seconds, "goal": goal}
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -69,7 +56,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         return int(reference.varint_encode(u_small, out, 0))
 
     # The pure-Python reference is timed on a tenth of the input and scaled (it takes seconds).
-    row = _row(f"varint encode ({n:,} uint64)", varint_kernel, "pure-Python reference (timed on n/10, x10)",
+    row = compared(f"varint encode ({n:,} uint64)", varint_kernel, "pure-Python reference (timed on n/10, x10)",
                varint_reference_small, 20.0, repeats)
     row["baseline_seconds"] *= n / small
     row["ratio"] = row["baseline_seconds"] / row["seconds"]
