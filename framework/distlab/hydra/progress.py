@@ -49,7 +49,8 @@ from typing import Any, TextIO
 
 from distlab.status import FAILED, OK, SKIPPED
 
-__all__ = ["ENV", "LIVE_ENV", "POLL_S", "Live", "Progress", "current", "enabled", "report", "tracking"]
+__all__ = ["ENV", "LIVE_ENV", "POLL_S", "Live", "Progress", "current", "enabled", "report", "stream_handlers",
+           "tracking"]
 
 ENV = "DISTLAB_PROGRESS"
 """``DISTLAB_PROGRESS=0`` (or ``false``, ``no``, ``off``) turns progress off; ``lines`` prints one line per
@@ -109,11 +110,11 @@ def _duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
-def _stream_handlers() -> list[logging.StreamHandler[Any]]:
-    """Every stream handler of every logger (Hydra configures its own and each job's)."""
+def stream_handlers() -> list[tuple[logging.Logger, logging.StreamHandler[Any]]]:
+    """Every logger's handlers that write to a stream, not a file (Hydra configures its own and each job's)."""
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
-    return [h for lg in loggers for h in lg.handlers
+    return [(lg, h) for lg in loggers for h in lg.handlers
             if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
 
 
@@ -149,7 +150,7 @@ class Live:
         """Show the line, and send this process's terminal output through rich."""
         before = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}
         self.bar.start()
-        for handler in _stream_handlers():  # handlers made before hold the streams themselves, not sys.*
+        for _, handler in stream_handlers():  # handlers made before hold the streams themselves, not sys.*
             which = before.get(id(handler.stream))
             if which is not None:
                 self._swapped.append((handler, handler.stream))

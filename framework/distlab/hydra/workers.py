@@ -281,14 +281,12 @@ def quiet_console() -> None:
     :mod:`distlab.hydra.progress`): a worker shares the terminal, and its log lines (Hydra's job logging prints
     each to stdout) would break the display's line. The job's log file (a ``FileHandler``) keeps them.
     """
+    from distlab.hydra.progress import stream_handlers
+
     consoles = {id(stream) for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__) if stream is not None}
-    loggers = [logging.getLogger(), *(item for item in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(item, logging.Logger))]
-    for logger in loggers:
-        for handler in list(logger.handlers):
-            if (isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
-                    and id(handler.stream) in consoles):
-                logger.removeHandler(handler)
+    for logger, handler in stream_handlers():
+        if id(handler.stream) in consoles:
+            logger.removeHandler(handler)
 
 
 def _sweep_task(task: TaskFunction) -> SweepTask:
