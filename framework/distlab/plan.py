@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distlab import store
+from distlab.report.units import counted
 from distlab.status import FAILED
 
 if TYPE_CHECKING:
@@ -371,7 +372,7 @@ def format_plan(plan: SweepPlan) -> str:
     """
     n = len(plan.cases)
     coincide = plan.combinations - n
-    lines = [f"{_counted(plan.combinations, 'combination')}, {_counted(n, 'distinct case')}"
+    lines = [f"{counted(plan.combinations, 'combination')}, {counted(n, 'distinct case')}"
              + (f" ({coincide:,} {'resolves' if coincide == 1 else 'resolve'} to a case listed already)"
                 if coincide else "")
              + (f"; sweep directory {plan.sweep_dir}" if plan.sweep_dir is not None else "")]
@@ -396,19 +397,10 @@ def format_plan(plan: SweepPlan) -> str:
                          f"deterministically, kept unless retry_failed=true; {again:,} "
                          f"{'runs' if again == 1 else 'run'} again)")
     to_run = plan.to_run
-    lines.append(f"  to run:   {_counted(len(to_run), 'case')}, {_counted(sum(c.trials for c in to_run), 'trial')}")
+    lines.append(f"  to run:   {counted(len(to_run), 'case')}, {counted(sum(c.trials for c in to_run), 'trial')}")
     lines.append("  estimate: " + _format_estimate(plan.estimate, len(to_run)))
     return "\n".join(lines)
 
-
-def _counted(n: int, noun: str) -> str:
-    """``1 case``, ``2 cases``, ``10,000 cases``.
-
-    Examples:
-        >>> _counted(1, "case"), _counted(10_000, "earlier case run")
-        ('1 case', '10,000 earlier case runs')
-    """
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _format_estimate(est: Estimate, to_run: int) -> str:
@@ -417,20 +409,20 @@ def _format_estimate(est: Estimate, to_run: int) -> str:
         return "nothing to run"
     if est.seconds is None:
         if est.earlier:
-            return (f"no earlier runs of this study to estimate from ({_counted(est.earlier, 'earlier case run')} "
+            return (f"no earlier runs of this study to estimate from ({counted(est.earlier, 'earlier case run')} "
                     f"read, none of it; {hint})")
         return f"no earlier runs to estimate from ({hint})"
     # Each number counts cases to run, each sentence says by which rule they were estimated; the runs
     # read are counted apart, since one earlier run can inform many cases.
-    parts = [f"{_counted(n, 'case')} {how}" for n, how in (
+    parts = [f"{counted(n, 'case')} {how}" for n, how in (
         (est.own, "by their own earlier run" if est.own != 1 else "by its own earlier run"),
         (est.by_components, "by the median of earlier cases with the same components"),
         (est.by_study, "by the median of the study's earlier cases (no earlier case with the same components)"))
         if n]
     text = (f"about {_duration(est.seconds)} in one process (a launcher's workers divide it), estimated from "
-            f"{_counted(est.earlier, 'earlier case run')}: {'; '.join(parts)}")
+            f"{counted(est.earlier, 'earlier case run')}: {'; '.join(parts)}")
     if est.unknown:
-        text += f"; {_counted(est.unknown, 'case')} not estimated (no earlier run of the same study)"
+        text += f"; {counted(est.unknown, 'case')} not estimated (no earlier run of the same study)"
     return text
 
 

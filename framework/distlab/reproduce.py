@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from distlab import store
 from distlab.errors import ConfigError, DistlabError
+from distlab.report.units import counted
 
 if TYPE_CHECKING:
     import polars as pl
@@ -373,15 +374,6 @@ def reproduce(folder: Path, *, subset: str | None = None, overrides: Sequence[st
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _counted(n: int, noun: str) -> str:
-    """``1 difference``, ``2 differences``, ``10,000 values``.
-
-    Examples:
-        >>> _counted(1, "difference"), _counted(10_000, "value")
-        ('1 difference', '10,000 values')
-    """
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
 
 def _null(name: str) -> Any:
     import polars as pl
@@ -408,7 +400,7 @@ def format_differences(result: Reproduction, *, band: float = BAND) -> str:
             lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
     how = "exact" + (f"; measured ({', '.join(result.measured)}): case means within a factor {band:g}"
                      if result.measured else "")
-    verdict = _counted(len(result.differences), "difference") if result.differences else "identical"
-    lines.append(f"{verdict}: {_counted(result.compared, 'value')} of {_counted(result.trials, 'reproduced trial')} "
+    verdict = counted(len(result.differences), "difference") if result.differences else "identical"
+    lines.append(f"{verdict}: {counted(result.compared, 'value')} of {counted(result.trials, 'reproduced trial')} "
                  f"compared ({how})")
     return "\n".join(lines)

@@ -92,7 +92,9 @@ def report(num: int, case_id: str, status: str, seconds: float | None, *, kept: 
 
 def _cases(n: int) -> str:
     """``1 case``, ``10,000 cases``."""
-    return f"{n:,} case" if n == 1 else f"{n:,} cases"
+    from distlab.report.units import counted  # at the sweep's end only: the report's package stays out of start-up
+
+    return counted(n, "case")
 
 
 def _wall(seconds: float) -> str:

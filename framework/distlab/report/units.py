@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from distlab.study import Metric
 
-__all__ = ["DIGITS", "Quantity", "axis_unit", "format_value", "param_label", "param_title", "param_value",
+__all__ = ["DIGITS", "Quantity", "axis_unit", "counted", "format_value", "param_label", "param_title", "param_value",
            "quantity", "with_spread"]
 
 DIGITS = 3
@@ -269,3 +269,13 @@ def param_title(column: str, value: Any) -> str:
             return f"{shown} {parts[-2].replace('_', ' ')}"
         return f"{param_label(column)} {shown}"
     return shown if "." not in column or column.endswith(".preset") else f"{param_label(column)}: {shown}"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` things in words: grouped by thousands, the noun singular for one.
+
+    Examples:
+        >>> counted(1, "case"), counted(10_000, "earlier case run")
+        ('1 case', '10,000 earlier case runs')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
