@@ -16,6 +16,7 @@ import distlab_serializers
 
 PUBLIC = {
     "distlab",  # the core's public names
+    "distlab.bench",  # a plugin's benchmark suite: its row format and timing helpers
     "distlab.rpc",  # the rpc study's public surface
     "distlab.rpc.arrays",  # the hot paths (numeric arrays, varints), public but apart: they import numba
     "distlab.rpc.kernels",
